@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 
 import torch
 
-from .algorithms import LEARNERS, Learner
 from .core.checks import check_choice
 from .tasks.sine import SineTasks
 
@@ -49,9 +48,22 @@ RECIPES: dict[str, Recipe] = {
 }
 
 
-def register_recipe(name: str, recipe: Recipe) -> None:
-    """Add a recipe (algorithm families register theirs from their own modules)."""
+def register_task(name: str, factory) -> None:
+    """Add a task family: ``factory(**task_args)`` returns ``sample(generator, n_tasks) -> Episode``."""
+    TASKS[name] = factory
+
+
+def register_recipe(name: str, recipe: Recipe) -> Recipe:
+    """Add a recipe. Algorithm modules register theirs at import time (``meta_course.algorithms``
+    imports them all), so a new method needs no edit here."""
     RECIPES[name] = recipe
+    return recipe
+
+
+def all_recipes() -> dict[str, Recipe]:
+    """Every recipe, including those the algorithm modules register."""
+    from . import algorithms  # noqa: F401  (importing it registers every algorithm's recipes)
+    return RECIPES
 
 
 def task_sampler(task: str, **task_args):
@@ -68,11 +80,11 @@ TASKS = {"sine": _sine_sampler}
 
 
 def get_recipe(name: str) -> Recipe:
-    check_choice("recipe", name, sorted(RECIPES), "Run `python -m meta_course train --list` to see them.")
+    check_choice("recipe", name, sorted(all_recipes()), "Run `python -m meta_course train --list` to see them.")
     return RECIPES[name]
 
 
-def build(name: str, seed: int = 0, **config_overrides) -> tuple[Learner, callable]:
+def build(name: str, seed: int = 0, **config_overrides):
     """A fresh learner (initialised from ``seed``) and its task sampler for recipe ``name``.
 
     Example:
@@ -82,5 +94,7 @@ def build(name: str, seed: int = 0, **config_overrides) -> tuple[Learner, callab
     """
     recipe = get_recipe(name)
     torch.manual_seed(seed)
+    from .algorithms import LEARNERS
+
     learner = LEARNERS[recipe.learner](**{**recipe.config, **config_overrides})
     return learner, task_sampler(recipe.task, **recipe.task_args)

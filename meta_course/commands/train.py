@@ -32,7 +32,7 @@ def run(args) -> int:
     from ..train import train
 
     if args.list or not args.recipe:
-        for name, r in sorted(recipes.RECIPES.items()):
+        for name, r in sorted(recipes.all_recipes().items()):
             print(f"{name:24s} {r.learner:12s} task={r.task} steps={r.steps} {r.note}")
         return 0
     recipe = recipes.get_recipe(args.recipe)
