@@ -58,12 +58,30 @@ def test_widget_update_adapts_and_reports_every_step(learners):
 
 
 def test_widget_plot_draws_every_curve(learners):
-    import matplotlib
-    matplotlib.use("Agg")
     res = sine_adaptation(learners, amplitude=2.0, phase=0.5, k_shot=10, inner_steps=3)
-    left, right = plot_sine_adaptation(res)
-    assert len(left.lines) == 1 + 1 + len(learners)  # truth, MAML before, each learner after
+    figure = plot_sine_adaptation(res)
+    left, right = figure.axes
+    assert len(left.lines) == 1 + 1 + len(learners) + 1  # truth, before, each learner after, support
     assert len(right.lines) == len(learners)
+    assert list(figure.support.get_xdata()) == res.x_support.squeeze(1).tolist()
+    assert list(figure.curves["maml"].get_ydata()) == res.mse_by_step["maml"]
+    png_a = figure.png()
+    assert png_a.startswith(b"\x89PNG")
+    figure.update(sine_adaptation(learners, amplitude=4.5, phase=2.5, k_shot=3, inner_steps=7))
+    assert len(figure.curves["maml"].get_xdata()) == 8
+    assert figure.png() != png_a  # a slider move changes the picture
+
+
+def test_explorer_slider_moves_redraw_the_image(learners):
+    from meta_course.viz.sine import sine_explorer
+
+    box = sine_explorer(learners)
+    image = box.children[1]
+    first = bytes(image.value)
+    steps_slider = box.children[0].children[1].children[0]
+    assert steps_slider.description == "inner steps"
+    steps_slider.value = 2
+    assert bytes(image.value) != first and bytes(image.value).startswith(b"\x89PNG")
 
 
 @pytest.mark.parametrize("kwargs, match", [

@@ -139,22 +139,13 @@ def higher_steps_per_second(inner_steps: int, n_steps: int) -> float:
 
 def widget_latency(learners: dict, repeats: int = 15) -> float:
     """Median seconds for one widget frame: adapt every learner (10 steps) and render the PNG."""
-    import io
+    from ..viz.sine import SineFigure, sine_adaptation
 
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from ..viz.sine import plot_sine_adaptation, sine_adaptation
-
-    times = []
-    for i in range(repeats):
+    figure, times = SineFigure(list(learners)), []
+    for i in range(repeats):  # what one slider move costs in sine_explorer
         t0 = time.perf_counter()
         res = sine_adaptation(learners, amplitude=1 + (i % 4), phase=0.5, k_shot=5, inner_steps=10, seed=i)
-        fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), dpi=72)
-        plot_sine_adaptation(res, axes)
-        fig.savefig(io.BytesIO(), format="png")
-        plt.close(fig)
+        figure.update(res).png()
         times.append(time.perf_counter() - t0)
     return statistics.median(times[2:])
 

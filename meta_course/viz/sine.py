@@ -71,36 +71,73 @@ def sine_adaptation(learners: dict, amplitude: float, phase: float, k_shot: int 
     return SineAdaptation(x, y_true, x_support, y_support, before, after, mse)
 
 
-def plot_sine_adaptation(res: SineAdaptation, axes=None):
-    """Left: true curve, support points, predictions before/after. Right: MSE vs inner steps."""
-    import matplotlib.pyplot as plt
+class SineFigure:
+    """The widget's figure, built once; :meth:`update` only moves data (≈2x faster than redrawing).
 
-    if axes is None:
-        _, axes = plt.subplots(1, 2, figsize=(10, 3.6), gridspec_kw={"width_ratios": [1.6, 1]})
-    left, right = axes
-    left.plot(res.x, res.y_true, color=COLORS["true"], lw=2, label="true task")
-    for name in res.after:
-        if name == "maml":
-            left.plot(res.x, res.before[name], "--", color=COLORS["before"], label="MAML before adaptation")
-        left.plot(res.x, res.after[name], color=COLORS.get(name), label=f"{name} after {len(res.mse_by_step[name]) - 1} steps")
-        right.plot(range(len(res.mse_by_step[name])), res.mse_by_step[name], "o-", ms=3, color=COLORS.get(name), label=name)
-    left.scatter(res.x_support, res.y_support, color=COLORS["support"], zorder=5, label=f"K={len(res.x_support)} support")
-    left.set(xlabel="x", ylabel="y", ylim=(-6, 6))
-    left.legend(fontsize=7, loc="lower left")
-    right.set(xlabel="inner steps", ylabel="MSE on the whole curve", yscale="log")
-    right.legend(fontsize=8)
-    right.grid(alpha=0.3)
-    return axes
+    Left: true curve, support points, predictions before/after. Right: MSE vs inner steps.
+    """
+
+    def __init__(self, names, dpi: int = 72, figsize=(10, 3.6)):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure  # not pyplot: the notebook shows it only when asked
+        from matplotlib.ticker import NullLocator
+
+        self.fig = Figure(figsize=figsize, dpi=dpi)
+        FigureCanvasAgg(self.fig)
+        left, right = self.axes = self.fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.6, 1]})
+        self.true, = left.plot([], [], color=COLORS["true"], lw=2, label="true task")
+        self.before, = left.plot([], [], "--", color=COLORS["before"], label=f"{names[0]} before adaptation")
+        self.after = {n: left.plot([], [], color=COLORS.get(n), label=f"{n} after adaptation")[0] for n in names}
+        self.support, = left.plot([], [], "o", color=COLORS["support"], zorder=5, label="support points")
+        self.curves = {n: right.plot([], [], "o-", ms=3, color=COLORS.get(n), label=n)[0] for n in names}
+        left.set(xlabel="x", ylabel="y", ylim=(-6, 6))
+        left.legend(fontsize=7, loc="lower left")
+        right.set(xlabel="inner steps", ylabel="MSE on the whole curve", yscale="log")
+        right.yaxis.set_minor_locator(NullLocator())  # minor log ticks cost ~15 ms per frame
+        right.legend(fontsize=8)
+        right.grid(alpha=0.3)
+        self.fig.tight_layout()
+
+    def update(self, res: SineAdaptation) -> "SineFigure":
+        first = next(iter(res.after))
+        self.true.set_data(res.x.squeeze(1), res.y_true.squeeze(1))
+        self.before.set_data(res.x.squeeze(1), res.before[first].squeeze(1))
+        self.support.set_data(res.x_support.squeeze(1), res.y_support.squeeze(1))
+        for name, line in self.after.items():
+            line.set_data(res.x.squeeze(1), res.after[name].squeeze(1))
+            self.curves[name].set_data(range(len(res.mse_by_step[name])), res.mse_by_step[name])
+        left, right = self.axes
+        left.set_xlim(float(res.x[0]), float(res.x[-1]))
+        left.set_title(f"K={len(res.x_support)} support points, {len(res.mse_by_step[first]) - 1} inner steps", fontsize=9)
+        right.relim()
+        right.autoscale_view()
+        return self
+
+    def png(self) -> bytes:
+        """The figure as PNG bytes: Agg draw + fast zlib level (≈2x faster than ``savefig``)."""
+        import io
+
+        from PIL import Image
+
+        canvas = self.fig.canvas
+        canvas.draw()
+        buf = io.BytesIO()
+        Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba()).save(buf, format="png", compress_level=1)
+        return buf.getvalue()
+
+
+def plot_sine_adaptation(res: SineAdaptation, dpi: int = 72) -> SineFigure:
+    """A :class:`SineFigure` showing ``res`` (``.fig`` is the matplotlib figure)."""
+    return SineFigure(list(res.after), dpi=dpi).update(res)
 
 
 def sine_explorer(learners: dict, inner_lr: float = 1e-3, max_steps: int = 20):
     """Sliders for amplitude, phase, K, inner steps and inner lr, and a "new support points" button.
 
-    Returns the ipywidgets box; display it in a notebook.
+    Each move calls :func:`sine_adaptation` and swaps the PNG of one :class:`SineFigure` into an
+    ``ipywidgets.Image`` (no output clearing, so no flicker). Returns the box; display it.
     """
     import ipywidgets as w
-    import matplotlib.pyplot as plt
-    from IPython.display import display
 
     sliders = dict(
         amplitude=w.FloatSlider(value=3.0, min=0.1, max=5.0, step=0.1, description="amplitude A"),
@@ -111,17 +148,12 @@ def sine_explorer(learners: dict, inner_lr: float = 1e-3, max_steps: int = 20):
     )
     seed = w.IntText(value=0, description="seed", layout=w.Layout(width="160px"))
     button = w.Button(description="new support points", icon="refresh")
-    out = w.Output()
+    image = w.Image(format="png")
+    figure = SineFigure(list(learners))
 
     def redraw(*_):
         res = sine_adaptation(learners, seed=seed.value, **{k: s.value for k, s in sliders.items()})
-        with out:
-            out.clear_output(wait=True)
-            fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), dpi=72, gridspec_kw={"width_ratios": [1.6, 1]})
-            plot_sine_adaptation(res, axes)
-            fig.tight_layout()
-            display(fig)
-            plt.close(fig)
+        image.value = figure.update(res).png()
 
     def new_points(_):
         seed.value += 1  # triggers redraw through the observer below
@@ -130,4 +162,5 @@ def sine_explorer(learners: dict, inner_lr: float = 1e-3, max_steps: int = 20):
         s.observe(redraw, names="value")
     button.on_click(new_points)
     redraw()
-    return w.VBox([w.HBox([w.VBox(list(sliders.values())[:3]), w.VBox([*list(sliders.values())[3:], w.HBox([button, seed])])]), out])
+    controls = w.HBox([w.VBox(list(sliders.values())[:3]), w.VBox([*list(sliders.values())[3:], w.HBox([button, seed])])])
+    return w.VBox([controls, image])
