@@ -16,7 +16,8 @@ from ..core.checks import check_int, check_positive, check_range
 from ..core.functional import forward
 from ..tasks.sine import SineTasks
 
-COLORS = {"true": "black", "support": "tab:red", "before": "tab:blue", "maml": "tab:green", "pretrained": "tab:orange"}
+COLORS = {"true": "black", "support": "tab:red", "before": "tab:gray", "maml": "tab:green", "fomaml": "tab:blue",
+          "pretrained": "tab:orange"}
 
 
 @dataclass
@@ -80,7 +81,7 @@ class SineFigure:
     def __init__(self, names, dpi: int = 72, figsize=(10, 3.6)):
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure  # not pyplot: the notebook shows it only when asked
-        from matplotlib.ticker import NullLocator
+        from matplotlib.ticker import LogLocator, NullLocator, StrMethodFormatter
 
         self.fig = Figure(figsize=figsize, dpi=dpi)
         FigureCanvasAgg(self.fig)
@@ -93,6 +94,8 @@ class SineFigure:
         left.set(xlabel="x", ylabel="y", ylim=(-6, 6))
         left.legend(fontsize=7, loc="lower left")
         right.set(xlabel="inner steps", ylabel="MSE on the whole curve", yscale="log")
+        right.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        right.yaxis.set_major_formatter(StrMethodFormatter("{x:g}"))
         right.yaxis.set_minor_locator(NullLocator())  # minor log ticks cost ~15 ms per frame
         right.legend(fontsize=8)
         right.grid(alpha=0.3)

@@ -1,0 +1,82 @@
+"""Self-checking exercises: ``check(name, answer)`` at the end of each lesson.
+
+An unanswered exercise (``answer is None``) prints a hint and passes, so a lesson runs top to
+bottom (and in CI) before the reader has tried anything; a wrong answer raises ``AssertionError``
+with a hint; a right one prints ✓. The expected answers are computed by the package, not typed in.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+
+_CHECKS: dict[str, tuple[Callable, str]] = {}
+
+
+def exercise(name: str, hint: str):
+    """Register ``fn(answer) -> bool`` as the checker of exercise ``name``."""
+    def deco(fn):
+        _CHECKS[name] = (fn, hint)
+        return fn
+    return deco
+
+
+def check(name: str, answer) -> bool | None:
+    """Check ``answer`` for exercise ``name``: ✓, a hint if unanswered, AssertionError if wrong.
+
+    Example:
+        >>> check("sine.inner_step", None)
+        ✗ not answered yet. Hint: θ' = θ − α ∇L(θ): one line per parameter.
+    """
+    if name not in _CHECKS:
+        raise ValueError(f"unknown exercise {name!r}: allowed {sorted(_CHECKS)}.")
+    fn, hint = _CHECKS[name]
+    if answer is None:
+        print(f"✗ not answered yet. Hint: {hint}")
+        return None
+    if not fn(answer):
+        raise AssertionError(f"not quite. Hint: {hint}")
+    print("✓ correct")
+    return True
+
+
+@exercise("sine.inner_step", "θ' = θ − α ∇L(θ): one line per parameter.")
+def _inner_step(fn) -> bool:
+    """``fn(params, grads, inner_lr) -> new params`` must equal :func:`meta_course.core.functional.sgd_step`."""
+    from .core.functional import sgd_step
+
+    g = torch.Generator().manual_seed(0)
+    params = {"w": torch.randn(3, 2, generator=g), "b": torch.randn(2, generator=g)}
+    grads = {k: torch.randn(v.shape, generator=g) for k, v in params.items()}
+    got, want = fn(params, grads, 0.1), sgd_step(params, grads, 0.1)
+    return set(got) == set(want) and all(torch.allclose(got[k], want[k]) for k in want)
+
+
+@exercise("sine.hessian_term", "Differentiate θ − α∇L_s(θ) with respect to θ: the Jacobian is I − α∇²L_s(θ).")
+def _hessian_term(answer) -> bool:
+    """Which factor does first-order MAML drop? Accepts 'I - alpha * hessian' spellings."""
+    text = str(answer).lower().replace(" ", "").replace("α", "alpha").replace("∇²", "hessian")
+    return text in {"i-alpha*hessian", "i-alphahessian", "(i-alpha*hessian)", "i-alpha*h", "i-alphah"}
+
+
+@exercise("sine.steps_needed", "Loop inner_steps over 1..10 with evaluate(maml, tasks, inner_steps=s) on the given tasks.")
+def _steps_needed(answer) -> bool:
+    """Fewest inner steps (1..10) after which MAML's mean MSE on the exercise's tasks is < 0.15."""
+    from .algorithms import load_learner
+    from .checkpoints import checkpoint_path
+    from .evaluate import evaluate
+
+    maml = load_learner(checkpoint_path("maml_sine"))
+    tasks = steps_needed_tasks()
+    for steps in range(1, 11):
+        if evaluate(maml, tasks, inner_steps=steps).mean < 0.15:
+            return answer == steps
+    return answer is False
+
+
+def steps_needed_tasks():
+    """The held-out tasks of exercise ``sine.steps_needed``: 500 tasks, K=10, seed 11."""
+    from .tasks.sine import SineTasks
+
+    return SineTasks().sample(torch.Generator().manual_seed(11), 500, k_shot=10)
