@@ -7,6 +7,7 @@ with a hint; a right one prints ✓. The expected answers are computed by the pa
 
 from __future__ import annotations
 
+import functools
 from typing import Callable
 
 import torch
@@ -63,6 +64,11 @@ def _hessian_term(answer) -> bool:
 @exercise("sine.steps_needed", "Loop inner_steps over 1..10 with evaluate(maml, tasks, inner_steps=s) on the given tasks.")
 def _steps_needed(answer) -> bool:
     """Fewest inner steps (1..10) after which MAML's mean MSE on the exercise's tasks is < 0.15."""
+    return answer == _steps_needed_solution()
+
+
+@functools.lru_cache(maxsize=1)
+def _steps_needed_solution():
     from .algorithms import load_learner
     from .checkpoints import checkpoint_path
     from .evaluate import evaluate
@@ -71,8 +77,8 @@ def _steps_needed(answer) -> bool:
     tasks = steps_needed_tasks()
     for steps in range(1, 11):
         if evaluate(maml, tasks, inner_steps=steps).mean < 0.15:
-            return answer == steps
-    return answer is False
+            return steps
+    return False
 
 
 def steps_needed_tasks():
