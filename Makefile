@@ -1,0 +1,46 @@
+# meta-course: `make lab` opens the course, `make test` runs every test and notebook.
+# Works on a fresh machine with python3 and make. torch is installed first, pinned, so that a bare
+# `torch` requirement never pulls a multi-GB CUDA build; override with `make lab TORCH="torch==2.x"`.
+
+PYTHON ?= python3
+TORCH ?= torch==2.13.0
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+LAB_ARGS ?= --ip=127.0.0.1
+SHARED_DATA := $(abspath ../shared/data/omniglot)
+ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
+
+export MPLBACKEND ?= Agg
+# Tests and CI read the offline Omniglot copies beside the project (never committed into it).
+ifneq ($(wildcard $(SHARED_DATA)),)
+export META_COURSE_DATA ?= $(SHARED_DATA)
+endif
+
+.PHONY: lab test test-fast bench venv clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q "$(TORCH)"
+	$(BIN)/python -m pip install -q -e ".[lab,test]"
+	touch $(STAMP)
+
+lab: $(STAMP)
+	@echo "Opening JupyterLab on notebooks/ — the URL with its token is printed below."
+	cd notebooks && MPLBACKEND= ../$(BIN)/jupyter lab $(ROOT_FLAG) $(LAB_ARGS)
+
+test: $(STAMP)
+	META_COURSE_QUICK=1 $(BIN)/python -m pytest tests notebooks --nbval-lax -p no:cacheprovider
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest tests -m "not browser" -p no:cacheprovider
+
+bench: $(STAMP)
+	$(BIN)/python -m meta_course bench sine
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache
+	find . -name __pycache__ -prune -exec rm -rf {} +
