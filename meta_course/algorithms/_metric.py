@@ -28,6 +28,27 @@ from ..tasks import augment  # noqa: F401  (registers the "omniglot_affine" task
 from .base import Learner
 
 
+#: the embedding every metric recipe uses: Conv-4, 64 channels, a 64-d embedding of a 28×28 image
+CONV4 = {"name": "conv4", "out_features": None}
+
+
+def omniglot_recipe(learner: str, config: dict, steps: int, n_way: int = 30, q_query: int = 4, split: str = "minimal",
+                    part: str = "train+val", affine_strength: float = 0.0, note: str = ""):
+    """A metric recipe on Omniglot: 1-shot episodes with rotations as new classes, one episode per step.
+
+    ``part="train+val"`` trains on every alphabet of ``split`` except its test alphabets (for
+    ``minimal``: all but Sanskrit), ``"all"`` on the whole split (``minimal1``/``minimal2``, scored
+    on Lake's runs only). More ways than at test time (Snell et al. 2017, Section 3.1) and few
+    queries per class keep a step around 150 images: about 0.5 s on one busy CPU thread.
+    """
+    from ..recipes import Recipe
+
+    return Recipe(learner, config, task="omniglot_affine",
+                  task_args=dict(split=split, part=part, n_way=n_way, k_shot=1, q_query=q_query, rotations=True,
+                                 affine_strength=affine_strength),
+                  steps=steps, meta_batch_size=1, outer_lr=1e-3, note=note)
+
+
 def n_way_of(y_support: Tensor) -> int:
     """Number of classes of an episode whose labels are ``0..N-1``."""
     return int(y_support.max().item()) + 1

@@ -22,7 +22,8 @@ import torch
 from torch import Tensor, nn
 
 from ..core.checks import check_int, check_positive
-from ._metric import MetricLearner
+from ..recipes import register_recipe
+from ._metric import CONV4, MetricLearner, omniglot_recipe
 from .base import register_learner
 from .protonet import cosine_similarity
 
@@ -102,3 +103,9 @@ class MatchingNet(MetricLearner):
         """log ŷ: the log of Eq. 1's class probabilities (cross-entropy on them is −log ŷ_y)."""
         probs = attend_labels(self.attention(z_support, z_query), y_support, n_way)
         return probs.clamp_min(1e-12).log()
+
+
+register_recipe("matching_omniglot", omniglot_recipe("matching", dict(model=CONV4), steps=1200,
+                                                     note="Conv-4 Matching net, cosine attention"))
+register_recipe("matching_fce_omniglot", omniglot_recipe("matching", dict(model=CONV4, fce=True), steps=800,
+                                                         note="+ full-context embeddings (BiLSTM g, attLSTM f)"))

@@ -19,8 +19,8 @@ import torch
 from torch import Tensor, nn
 
 from ..core.checks import check_choice
-from ..recipes import Recipe, register_recipe
-from ._metric import MetricLearner
+from ..recipes import register_recipe
+from ._metric import CONV4, MetricLearner, omniglot_recipe
 from .base import register_learner
 
 DISTANCES = ("euclidean", "cosine")
@@ -87,3 +87,19 @@ class ProtoNet(MetricLearner):
 
     def logits(self, z_support, y_support, z_query, n_way, distance: str | None = None):
         return protonet_logits(z_query, prototypes(z_support, y_support, n_way), distance or self.distance, self.scale)
+
+
+# Snell et al. train 60-way on 1200×4 classes; minimal's 200 train+val characters ×4 rotations allow it,
+# but 30 ways keep a step near 0.5 s here.
+register_recipe("protonet_omniglot", omniglot_recipe("protonet", dict(model=CONV4), steps=1200,
+                                                     note="Conv-4 ProtoNet, 30-way 1-shot, rotations"))
+register_recipe("protonet_affine_omniglot", omniglot_recipe(
+    "protonet", dict(model=CONV4), steps=1200, affine_strength=0.5,
+    note="+ small affine distortions (half Koch's ranges)"))
+# Lake et al. (2019)'s one-set settings: train on one five-alphabet minimal set, score on the runs.
+register_recipe("protonet_minimal1_omniglot", omniglot_recipe("protonet", dict(model=CONV4), steps=600,
+                                                              split="minimal1", part="all",
+                                                              note="one set: images_background_small1"))
+register_recipe("protonet_minimal2_omniglot", omniglot_recipe("protonet", dict(model=CONV4), steps=600,
+                                                              split="minimal2", part="all",
+                                                              note="one set: images_background_small2"))

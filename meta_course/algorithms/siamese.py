@@ -19,7 +19,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from ._metric import MetricLearner
+from ..recipes import register_recipe
+from ._metric import CONV4, MetricLearner, omniglot_recipe
 from .base import register_learner
 
 
@@ -76,3 +77,7 @@ class SiameseNet(MetricLearner):
         weight = same / n_pos + (1 - same) / n_neg                                   # each half sums to 1
         bce = nn.functional.binary_cross_entropy_with_logits(self.similarity_logits(zq, zs), same, reduction="none")
         return (weight * bce).sum() / 2
+
+
+register_recipe("siamese_omniglot", omniglot_recipe("siamese", dict(model=CONV4), steps=800,
+                                                    note="twin Conv-4, weighted L1 + sigmoid, balanced pairs"))

@@ -84,12 +84,25 @@ class AffineTasks:
                        random_affine(ep.x_query, generator, self.strength), ep.y_query)
 
 
-def omniglot_affine(affine_strength: float = 1.0, **omniglot_args) -> AffineTasks:
-    """The ``"omniglot"`` task family (same arguments) with random affine distortions of every image."""
-    from .. import recipes
-    from . import omniglot  # noqa: F401  (registers the "omniglot" family)
+def omniglot_affine(affine_strength: float = 1.0, part: str = "train", **omniglot_args):
+    """The ``"omniglot"`` task family (same arguments) with random affine distortions of every image.
 
-    return AffineTasks(recipes.task_sampler("omniglot", **omniglot_args), affine_strength)
+    Args:
+        affine_strength: 1 = Koch et al.'s ranges; 0 = no distortion (plain ``"omniglot"`` episodes).
+        part: as :class:`~meta_course.tasks.omniglot.OmniglotTasks`, plus ``"train+val"``: every
+            alphabet of the split except its test alphabets (no validation set is kept).
+    """
+    from .omniglot import OmniglotTasks, load_split, omniglot_split
+
+    if part == "train+val":
+        split_name = omniglot_args.pop("split", "minimal")
+        full = load_split(split_name, omniglot_args.get("root"), omniglot_args.get("size", 28))
+        test = set(omniglot_split(split_name, "test", omniglot_args.get("root"), omniglot_args.get("size", 28)).alphabets)
+        keep = torch.tensor([full.alphabets[a] not in test for a in full.alphabet_of.tolist()])
+        sample = OmniglotTasks(data=full.select(keep, f"{split_name}:train+val"), **omniglot_args).sample
+    else:
+        sample = OmniglotTasks(part=part, **omniglot_args).sample
+    return AffineTasks(sample, affine_strength) if affine_strength > 0 else sample
 
 
 def _register() -> None:
