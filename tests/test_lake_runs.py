@@ -185,3 +185,87 @@ def test_resize_matches_decoding_at_that_size():
     full = decode_png(data, size=None)
     assert torch.equal(resize_u8(full, 28), decode_png(data, size=28))
     assert resize_u8(full[None], 28).shape == (1, 28, 28)
+
+
+# ------------------------------------------------------------------------------ learners, registry
+from meta_course.algorithms.base import LEARNERS, Learner, save_learner  # noqa: E402
+
+
+class NearestPixel(Learner):
+    """A tiny few-shot "learner": logits = −temperature · squared pixel distance to each support image."""
+
+    name = "test-nearest-pixel"
+    metric = "accuracy"
+
+    def __init__(self, temperature: float = 1.0):
+        super().__init__()
+        self.config = {"temperature": temperature}
+        self.temperature = torch.nn.Parameter(torch.tensor(float(temperature)))
+        self.seen = []
+
+    def adapt(self, x_support, y_support, **knobs):
+        self.seen.append((x_support, y_support, knobs))
+        protos = torch.zeros(int(y_support.max()) + 1, x_support[0].numel()).index_add_(
+            0, y_support, x_support.flatten(1))
+
+        def predict(x):
+            return -self.temperature * torch.cdist(x.flatten(1).double(), protos.double()).pow(2)
+        return predict
+
+
+def test_learner_scorer_feeds_a_20_way_1_shot_task(runs):
+    learner = NearestPixel()
+    res = evaluate_runs(lake_runs.learner_scorer(learner, size=28, some_knob=3), runs)
+    xs, ys, knobs = learner.seen[0]
+    assert xs.shape == (20, 1, 28, 28) and xs.dtype == torch.float32 and 0 <= xs.min() and xs.max() <= 1
+    assert ys.tolist() == list(range(20)) and knobs == {"some_knob": 3}
+    assert torch.equal(xs[:, 0], resize_u8(runs[0].train, 28).float() / 255)
+    # the learner computes exactly what pixel-NN does, so it must score exactly like it
+    ref = evaluate_runs(pixel_nn_scorer(28), runs)
+    assert [r["assigned"] for r in res["per_run"]] == [r["assigned"] for r in ref["per_run"]]
+    assert res["mean_error_percent"] == ref["mean_error_percent"]
+
+
+def test_register_learner_method_loads_the_checkpoint_lazily(runs, tmp_path, monkeypatch):
+    monkeypatch.setitem(LEARNERS, NearestPixel.name, NearestPixel)
+    monkeypatch.setattr(lake_runs, "METHODS", dict(lake_runs.METHODS))
+    lake_runs.register_learner_method("test-np", recipe="test_nearest_pixel_omniglot", help="nearest pixel")
+    assert "test-np" in lake_runs.all_methods()
+    with pytest.raises(FileNotFoundError, match="test_nearest_pixel_omniglot"):  # resolved only when used
+        lake_runs.get_method("test-np")
+    ckpt = save_learner(NearestPixel(temperature=2.0), tmp_path / "np.pt")
+    score_fn = lake_runs.get_method("test-np", checkpoint=str(ckpt))
+    res = evaluate_runs(score_fn, runs[:2])
+    assert [r["error_percent"] for r in res["per_run"]] == [65.0, 95.0]  # = pixel-NN at 28x28 on run01, run02
+
+
+def test_bad_method_name_lists_the_methods():
+    with pytest.raises(ValueError, match="unknown method 'nope'.*'mhd'.*'pixel-nn'"):
+        lake_runs.get_method("nope")
+
+
+# ------------------------------------------------------------------------------------------- CLI
+@needs_data
+def test_cli_prints_per_run_errors_and_writes_json(tmp_path, capsys, monkeypatch):
+    from meta_course.__main__ import main
+
+    monkeypatch.setenv("META_COURSE_DATA", str(DATA))
+    out = tmp_path / "r.json"
+    assert main(["runs", "--method", "pixel-nn", "--runs", "run01,run02", "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "run01  error  65.0%" in text and "mean error 80.00%" in text
+    data = json.loads(out.read_text())
+    assert data["mean_error_percent"] == 80.0
+    assert data["per_run"] == [{"run": "run01", "error_percent": 65.0}, {"run": "run02", "error_percent": 95.0}]
+
+    assert main(["runs", "--list"]) == 0
+    assert "mhd" in capsys.readouterr().out
+
+    assert main(["runs", "--method", "nope", "--runs-dir", str(ZIP)]) == 2
+    err = capsys.readouterr().err
+    assert "unknown method 'nope'" in err and "'mhd'" in err and "--list" in err
+    assert main(["runs", "--method", "mhd", "--runs-dir", str(tmp_path / "missing")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    monkeypatch.delenv("META_COURSE_DATA")
+    assert main(["runs", "--method", "mhd"]) == 2
+    assert "--runs-dir" in capsys.readouterr().err
