@@ -53,3 +53,8 @@ def test_committed_checkpoints_reproduce_the_benchmark_the_lesson_prints(row):
     err = runs_error(learner, load_runs(default_runs_path()), **row["knobs"])["mean_error_percent"]
     assert abs(err - row["runs_error"]) <= 0.5, (err, row)
 
+
+
+def test_the_committed_table_covers_the_three_learners():
+    learners = {r["learner"] for r in _committed_rows()}
+    assert {"protonet", "matching", "siamese"} <= learners

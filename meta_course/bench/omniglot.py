@@ -214,6 +214,24 @@ def _parallel_rows(names: list[str], args) -> list[dict]:
     return [done[n] for n in names]
 
 
+def format_markdown(rows: list[dict], baselines: dict | None = None) -> str:
+    """The table as Markdown (for the README), paper figures beside."""
+    def cell(row, key):
+        return f"{row[key]:.1f} ± {row[key + '_ci95']:.1f}" if key in row else "—"
+
+    out = ["| recipe | 5w1s % | 5w5s % | 20w1s % | runs 01–10 error % | + TTA | paper (full Omniglot) |",
+           "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        paper = "/".join(f"{v:.1f}" for v in PAPER[r["learner"]]) if r["learner"] in PAPER else ""
+        runs = f"{r['runs_error']:.1f}" if "runs_error" in r else "—"
+        tta = f"{r['runs_error_tta']:.1f}" if "runs_error_tta" in r else "—"
+        out.append(f"| `{r['recipe']}` | {cell(r, '5w1s')} | {cell(r, '5w5s')} | {cell(r, '20w1s')} | {runs} | {tta} "
+                   f"| {paper} |")
+    for name, err in (baselines or {}).items():
+        out.append(f"| {name} (no training) | — | — | — | {err:.1f} | — | |")
+    return "\n".join(out)
+
+
 def run(args) -> int:
     from ..core.checks import check_int
 
