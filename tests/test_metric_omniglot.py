@@ -58,3 +58,16 @@ def test_committed_checkpoints_reproduce_the_benchmark_the_lesson_prints(row):
 def test_the_committed_table_covers_the_three_learners():
     learners = {r["learner"] for r in _committed_rows()}
     assert {"protonet", "matching", "siamese"} <= learners
+
+
+def test_bench_knows_which_recipes_saw_the_test_alphabets():
+    from meta_course.bench.omniglot import fixed_way, trains_on_test_alphabets
+
+    assert not trains_on_test_alphabets(recipes.get_recipe("protonet_omniglot"))       # Sanskrit held out
+    assert not trains_on_test_alphabets(recipes.get_recipe("protonet_minimal1_omniglot"))
+    assert trains_on_test_alphabets(recipes.get_recipe("protonet_minimal2_omniglot"))  # small2 holds Sanskrit
+    assert fixed_way(recipes.build("protonet_omniglot")[0]) is None
+
+    class Head:
+        config = {"model": {"name": "conv4", "out_features": 5}}
+    assert fixed_way(Head()) == 5

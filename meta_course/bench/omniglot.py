@@ -69,6 +69,8 @@ def add_arguments(p) -> None:
     p.add_argument("--skip-runs", action="store_true", help="only the held-out alphabet accuracies")
     p.add_argument("--no-baselines", action="store_true", help=f"skip the runs baselines {', '.join(BASELINES)}")
     p.add_argument("--jobs", type=int, default=1, help="recipes scored in parallel processes (one thread each)")
+    p.add_argument("--merge", nargs="+", type=Path, help="combine earlier --json outputs (rows in order, a recipe's "
+                   "last row wins) into one table instead of scoring anything")
 
 
 def omniglot_recipes(methods=None, committed_only: bool = True) -> list[str]:
@@ -232,9 +234,26 @@ def format_markdown(rows: list[dict], baselines: dict | None = None) -> str:
     return "\n".join(out)
 
 
+def _merge(args) -> int:
+    rows, baselines, meta = {}, {}, {}
+    for path in args.merge:
+        part = load_results(path)
+        rows.update({r["recipe"]: r for r in part["rows"]})
+        baselines.update(part.get("baselines", {}))
+        meta = {k: part[k] for k in ("episodes", "q_query", "seed") if k in part}
+    print(format_table(list(rows.values()), baselines))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({"rows": list(rows.values()), "baselines": baselines, "paper": PAPER,
+                                         "runs_reference": RUNS_REFERENCE, **meta}, indent=1))
+    return 0
+
+
 def run(args) -> int:
     from ..core.checks import check_int
 
+    if args.merge:
+        return _merge(args)
     check_int("episodes", args.episodes, 1, fix="600 episodes give a CI of about ±1%.")
     check_int("q_query", args.q_query, 1, 15, "Queries per class; at most 15 leave the support drawings free.")
     check_int("tta", args.tta, 0, 64, "Extra test-time views; 0 switches TTA off.")
