@@ -96,8 +96,10 @@ register_recipe("protonet_omniglot", omniglot_recipe("protonet", dict(model=CONV
                                                      note="Conv-4 ProtoNet, 30-way 1-shot, rotations"))
 # The same run continued (identical settings and seed, so `train protonet_long_omniglot` retraces
 # protonet_omniglot's first 800 steps exactly), for as long as the CPU budget allowed.
-register_recipe("protonet_long_omniglot", omniglot_recipe("protonet", dict(model=CONV4), steps=3000,
+register_recipe("protonet_long_omniglot", omniglot_recipe("protonet", dict(model=CONV4), steps=1400,
                                                           note="protonet_omniglot trained longer"))
+register_recipe("protonet_xl_omniglot", omniglot_recipe("protonet", dict(model=CONV4), steps=3000,
+                                                        note="protonet_long_omniglot trained longer still"))
 register_recipe("protonet_affine_omniglot", omniglot_recipe(
     "protonet", dict(model=CONV4), steps=1200, affine_strength=0.5,
     note="+ small affine distortions (half Koch's ranges)"))
