@@ -269,3 +269,62 @@ def test_cli_prints_per_run_errors_and_writes_json(tmp_path, capsys, monkeypatch
     monkeypatch.delenv("META_COURSE_DATA")
     assert main(["runs", "--method", "mhd"]) == 2
     assert "--runs-dir" in capsys.readouterr().err
+
+
+@needs_data
+def test_bench_runs_prints_a_table(tmp_path, capsys):
+    from meta_course.__main__ import main
+
+    out = tmp_path / "b.json"
+    assert main(["bench", "runs", "--runs-dir", str(ZIP), "--methods", "pixel-nn", "--json", str(out)]) == 0
+    assert "| pixel-nn | 79.00 |" in capsys.readouterr().out
+    rows = json.loads(out.read_text())["rows"]
+    assert rows[0]["method"] == "pixel-nn" and rows[0]["mean_error_percent"] == 79.0
+
+
+# ------------------------------------------------------------------------------------------- viz
+def test_run_item_view_frames_right_and_wrong(runs):
+    from meta_course.viz.runs import RIGHT, WRONG, run_item_view
+
+    run = runs[0]
+    ans = run.answer
+    right = run_item_view(run, ans, item=3)
+    assert right.right and right.assigned == right.answer == int(ans[3]) and right.frames == {int(ans[3]): (RIGHT, "-")}
+    wrong_choice = ans.clone()
+    wrong_choice[3] = (ans[3] + 1) % 20
+    wrong = run_item_view(run, wrong_choice, item=3)
+    assert wrong.right is False and wrong.frames[int(wrong_choice[3])][0] == WRONG
+    assert wrong.frames[int(ans[3])] == (RIGHT, "--") and "wrong" in wrong.caption
+    assert f"class{int(ans[3]) + 1:02d}" in wrong.caption
+    only_answer = run_item_view(run, None, item=0)
+    assert only_answer.assigned is None and only_answer.frames == {int(ans[0]): (RIGHT, "-")}
+    with pytest.raises(ValueError, match="item=20"):
+        run_item_view(run, ans, item=20)
+    with pytest.raises(ValueError, match="19 entries"):
+        run_item_view(run, ans[:19], item=0)
+
+
+def test_plot_run_draws_the_run_and_the_verdict(runs):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import to_rgba
+
+    from meta_course.viz.runs import RIGHT, WRONG, plot_run
+
+    run = runs[0]
+    res = lake_runs.evaluate_run(pixel_nn_scorer(28), run)
+    wrong_item = next(i for i, a in enumerate(res["assigned"]) if a != int(run.answer[i]))
+    fig = plot_run(run, res["assigned"], item=wrong_item, title="pixel-NN")
+    axes = fig.axes
+    assert len(axes) == 22  # 20 training images, the test item, the assigned image
+    assert torch.equal(torch.as_tensor(axes[20].images[0].get_array()), run.test[wrong_item])
+    chosen = res["assigned"][wrong_item]
+    assert torch.equal(torch.as_tensor(axes[21].images[0].get_array()), run.train[chosen])
+    assert axes[21].spines["top"].get_edgecolor() == to_rgba(WRONG)
+    assert axes[chosen].spines["top"].get_edgecolor() == to_rgba(WRONG)
+    assert axes[int(run.answer[wrong_item])].spines["top"].get_edgecolor() == to_rgba(RIGHT)
+    assert "wrong" in axes[21].get_xlabel() and "run01" in fig._suptitle.get_text()
+    fig2 = plot_run(run, run.answer, item=wrong_item, fig=fig)  # redraw in place, e.g. from a widget
+    assert fig2 is fig and len(fig.axes) == 22 and fig.axes[21].spines["top"].get_edgecolor() == to_rgba(RIGHT)
+    plt.close(fig)
