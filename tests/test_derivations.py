@@ -1,0 +1,140 @@
+"""Lesson 03's derivations: each formula against autograd, float64 finite differences and closed forms."""
+
+import pytest
+import torch
+from torch import nn
+
+from meta_course.core.functional import adapt, adapted_query_loss
+from meta_course.core.metagrad import (autograd_meta_gradient, finite_difference_gradient, flatten, hvp,
+                                       maml_meta_gradient, relative_error)
+from meta_course.models import MLP
+from meta_course.tasks import Episode
+from meta_course.tasks.sine import SineTasks
+
+mse = nn.functional.mse_loss
+
+
+def square_mean(pred, y):  # mse written so that forward-over-reverse works in torch 2.13
+    return ((pred - y) ** 2).mean()
+
+
+def _sine_problem(seed=0, width=16, k=10):
+    torch.manual_seed(seed)
+    net = MLP((1, width, width, 1)).double()
+    params = {k_: v.detach() for k_, v in net.named_parameters()}
+    ep = SineTasks().sample(torch.Generator().manual_seed(seed), 1, k_shot=k, n_query=10).task(0)
+    return net, params, Episode(*(t.double() for t in ep))
+
+
+def test_hvp_modes_agree_with_explicit_hessian():
+    net, params, ep = _sine_problem(width=4)
+    f = lambda p: square_mean(torch.func.functional_call(net, p, (ep.x_support,)), ep.y_support)  # noqa: E731
+    v = {k: torch.randn_like(t) for k, t in params.items()}
+    flat = flatten(params)
+    sizes = [t.numel() for t in params.values()]
+
+    def f_flat(z):
+        parts = torch.split(z, sizes)
+        return f({k: p.view_as(params[k]) for k, p in zip(params, parts)})
+
+    hessian = torch.autograd.functional.hessian(f_flat, flat)
+    want = hessian @ flatten(v)
+    for mode in ("reverse-over-reverse", "forward-over-reverse"):
+        torch.testing.assert_close(flatten(hvp(f, params, v, mode)), want, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("steps", [1, 2, 5])
+def test_hvp_product_equals_autograd_and_finite_differences(steps):
+    net, params, ep = _sine_problem()
+    alpha = 0.02
+    explicit = maml_meta_gradient(net, params, *ep, mse, alpha, steps)
+    assert relative_error(explicit, autograd_meta_gradient(net, params, *ep, mse, alpha, steps)) < 1e-10
+    u, d = finite_difference_gradient(lambda p: adapted_query_loss(net, p, *ep, mse, alpha, steps), params,
+                                      eps=1e-6, directions=12, generator=torch.Generator().manual_seed(1))
+    assert relative_error(u @ flatten(explicit), d) < 1e-6
+
+
+def test_forward_over_reverse_product_matches_too():
+    net, params, ep = _sine_problem(seed=3)
+    a = maml_meta_gradient(net, params, *ep, square_mean, 0.05, 3, mode="forward-over-reverse")
+    b = autograd_meta_gradient(net, params, *ep, square_mean, 0.05, 3)
+    assert relative_error(a, b) < 1e-12
+
+
+def test_per_parameter_inner_lr_needs_alpha_before_the_hessian():
+    """Meta-SGD: Jᵀv = v − H(α⊙v). The other order, v − α⊙(Hv), is a different (wrong) vector."""
+    net, params, ep = _sine_problem(seed=2)
+    g = torch.Generator().manual_seed(0)
+    lr = {k: 0.05 * torch.rand(t.shape, generator=g, dtype=t.dtype) for k, t in params.items()}
+    explicit = maml_meta_gradient(net, params, *ep, mse, lr, 2)
+    assert relative_error(explicit, autograd_meta_gradient(net, params, *ep, mse, lr, 2)) < 1e-10
+    # the wrong order, one step: (I − diag(α)H)ᵀ applied as v − α⊙(Hv)
+    path = adapt(net, params, ep.x_support, ep.y_support, mse, lr, 1, trajectory=True)
+    v = torch.func.grad(lambda p: mse(torch.func.functional_call(net, p, (ep.x_query,)), ep.y_query))(path[-1])
+    support = lambda p: mse(torch.func.functional_call(net, p, (ep.x_support,)), ep.y_support)  # noqa: E731
+    hv = hvp(support, params, v)
+    wrong = {k: v[k] - lr[k] * hv[k] for k in v}
+    right = maml_meta_gradient(net, params, *ep, mse, lr, 1)
+    assert relative_error(wrong, right) > 1e-3
+
+
+def test_first_order_flag_gives_query_gradient_at_adapted_params():
+    net, params, ep = _sine_problem()
+    fo = maml_meta_gradient(net, params, *ep, mse, 0.02, 3, first_order=True)
+    assert relative_error(fo, autograd_meta_gradient(net, params, *ep, mse, 0.02, 3, first_order=True)) < 1e-12
+    assert relative_error(fo, maml_meta_gradient(net, params, *ep, mse, 0.02, 3)) > 1e-4
+
+
+def test_bad_mode_is_a_clear_error():
+    net, params, ep = _sine_problem(width=2)
+    with pytest.raises(ValueError, match="forward-over-reverse"):
+        maml_meta_gradient(net, params, *ep, mse, 0.1, 1, mode="finite")
+
+
+# --- linear-regression tasks: closed forms -------------------------------------------------------------
+
+def _linear_problem(seed=0, dim=3, k=6):
+    from meta_course.tasks.linear import LinearTasks, linear_model
+
+    ep = LinearTasks(dim=dim).sample(torch.Generator().manual_seed(seed), 1, k_shot=k, n_query=9).task(0)
+    ep = Episode(*(t.double() for t in ep))
+    torch.manual_seed(seed)
+    net = linear_model(dim, torch.double)
+    return net, {k_: v.detach() for k_, v in net.named_parameters()}, ep
+
+
+@pytest.mark.parametrize("steps", [1, 4])
+def test_closed_form_adaptation_matches_package_adapt(steps):
+    from meta_course.tasks.linear import closed_form_adapt, to_vector
+
+    net, params, ep = _linear_problem()
+    fast = adapt(net, params, ep.x_support, ep.y_support, mse, 0.05, steps)
+    want = closed_form_adapt(to_vector(params), ep.x_support, ep.y_support, 0.05, steps)
+    torch.testing.assert_close(to_vector(fast), want, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("steps", [1, 3])
+def test_closed_form_meta_gradient_matches_autograd_and_hvp_product(steps):
+    from meta_course.tasks.linear import closed_form_meta_gradient, quadratic_form, to_vector
+
+    net, params, ep = _linear_problem(seed=1)
+    want = closed_form_meta_gradient(to_vector(params), ep, 0.05, steps)
+    torch.testing.assert_close(to_vector(autograd_meta_gradient(net, params, *ep, mse, 0.05, steps)), want)
+    torch.testing.assert_close(to_vector(maml_meta_gradient(net, params, *ep, mse, 0.05, steps)), want)
+    # and the Hessian the HVP sees is the constant 2X̃ᵀX̃/n
+    a_s, _ = quadratic_form(ep.x_support, ep.y_support)
+    e = torch.zeros(4, dtype=torch.double)
+    e[1] = 1.0
+    support = lambda p: mse(torch.func.functional_call(net, p, (ep.x_support,)), ep.y_support)  # noqa: E731
+    from meta_course.tasks.linear import from_vector
+    torch.testing.assert_close(to_vector(hvp(support, params, from_vector(e))), a_s @ e)
+
+
+def test_linear_task_family_is_registered_and_checks_input():
+    from meta_course.recipes import task_sampler
+    from meta_course.tasks.linear import LinearTasks
+
+    sample = task_sampler("linear", k_shot=4, n_query=3, dim=5)
+    assert tuple(sample(torch.Generator().manual_seed(0), 2).x_support.shape) == (2, 4, 5)
+    with pytest.raises(ValueError, match="dim=0"):
+        LinearTasks(dim=0)
