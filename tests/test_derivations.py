@@ -1,5 +1,7 @@
 """Lesson 03's derivations: each formula against autograd, float64 finite differences and closed forms."""
 
+import math
+
 import pytest
 import torch
 from torch import nn
@@ -138,3 +140,112 @@ def test_linear_task_family_is_registered_and_checks_input():
     assert tuple(sample(torch.Generator().manual_seed(0), 2).x_support.shape) == (2, 4, 5)
     with pytest.raises(ValueError, match="dim=0"):
         LinearTasks(dim=0)
+
+
+# --- derivations.py: the lesson's claims ----------------------------------------------------------------
+
+def test_article_formula_disagrees_with_the_meta_gradient_more_than_first_order():
+    from meta_course.derivations import compare_meta_gradients
+
+    torch.manual_seed(0)
+    net = MLP((1, 16, 16, 1)).double()
+    params = {k: v.detach() for k, v in net.named_parameters()}
+    eps = SineTasks().sample(torch.Generator().manual_seed(0), 5, k_shot=10, n_query=10)
+    eps = Episode(*(t.double() for t in eps))
+    for alpha in (0.01, 0.03):
+        r = compare_meta_gradients(net, params, eps, mse, alpha)
+        assert r["article"] > 0.05 and r["article"] > r["first_order"], r
+
+
+def test_first_order_error_grows_linearly_in_alpha():
+    from meta_course.derivations import first_order_error, loglog_slope
+
+    torch.manual_seed(0)
+    net = MLP((1, 16, 16, 1)).double()
+    params = {k: v.detach() for k, v in net.named_parameters()}
+    eps = Episode(*(t.double() for t in SineTasks().sample(torch.Generator().manual_seed(0), 5, 10, 10)))
+    alphas = [1e-4, 1e-3, 1e-2]
+    errors = first_order_error(net, params, eps, mse, alphas)
+    assert errors[0] < errors[1] < errors[2]
+    assert abs(loglog_slope(alphas, errors) - 1.0) < 0.1
+
+
+def test_top_hessian_eigenvalue_matches_linear_closed_form():
+    from meta_course.derivations import top_hessian_eigenvalue
+    from meta_course.tasks.linear import quadratic_form
+
+    net, params, ep = _linear_problem(seed=4)
+    a_s, _ = quadratic_form(ep.x_support, ep.y_support)
+    lam = top_hessian_eigenvalue(net, params, ep.x_support, ep.y_support, mse, iterations=200)
+    assert abs(lam - torch.linalg.eigvalsh(a_s).max().item()) < 1e-6 * lam
+
+
+def test_reptile_taylor_expansion_residual_is_second_order():
+    """Nichol et al. (2018) §5: E[g_Rep] = Σḡ_i − (α/2)Σ_{i<j}∇(ḡ_i·ḡ_j) + O(α²)."""
+    from meta_course.derivations import reptile_taylor_check
+
+    torch.manual_seed(0)
+    net = MLP((1, 8, 8, 1)).double()
+    params = {k: v.detach() for k, v in net.named_parameters()}
+    ep = SineTasks().sample(torch.Generator().manual_seed(0), 1, 20, 5).task(0)
+    xs, ys = ep.x_support.double(), ep.y_support.double()
+    batches = [(xs[i::2], ys[i::2]) for i in range(2)]
+    r = reptile_taylor_check(net, params, batches, mse, [0.002, 0.001, 0.0005])
+    for a, b in zip(r.residual, r.residual[1:]):
+        assert 3.0 < a / b < 5.0  # halving α divides the residual by ≈ 4
+    for a, b in zip(r.residual_joint_only, r.residual_joint_only[1:]):
+        assert 1.6 < a / b < 2.4  # joint training alone misses an O(α) term
+    assert all(x < y for x, y in zip(r.residual, r.residual_joint_only))
+
+
+def test_reptile_extra_term_increases_minibatch_gradient_inner_products():
+    from meta_course.derivations import minibatch_inner_products, reptile_taylor_terms
+
+    torch.manual_seed(1)
+    net = MLP((1, 8, 8, 1)).double()
+    params = {k: v.detach() for k, v in net.named_parameters()}
+    ep = SineTasks().sample(torch.Generator().manual_seed(1), 1, 20, 5).task(0)
+    batches = [(ep.x_support[i::2].double(), ep.y_support[i::2].double()) for i in range(2)]
+    _, pair = reptile_taylor_terms(net, params, batches, mse)
+    # Reptile's update −ε·E[g] contains +ε(α/2)·pair: a small step along +pair
+    step = torch.split(1e-4 * pair / pair.norm(), [t.numel() for t in params.values()])
+    moved = {k: v + s.view_as(v) for (k, v), s in zip(params.items(), step)}
+    assert minibatch_inner_products(net, moved, batches, mse) > minibatch_inner_products(net, params, batches, mse)
+
+
+def test_meta_sgd_learning_rate_gradient_closed_form():
+    from meta_course.derivations import meta_sgd_lr_gradient, meta_sgd_lr_gradient_autograd
+
+    net, params, ep = _sine_problem(seed=5)
+    g = torch.Generator().manual_seed(0)
+    lr = {k: 0.01 + 0.02 * torch.rand(t.shape, generator=g, dtype=t.dtype) for k, t in params.items()}
+    closed = meta_sgd_lr_gradient(net, params, lr, *ep, mse)
+    assert relative_error(closed, meta_sgd_lr_gradient_autograd(net, params, lr, *ep, mse)) < 1e-12
+    assert flatten(closed).abs().max() > 0  # the learning rates do receive a gradient
+
+
+def test_meta_lstm_update_reduces_to_sgd_and_gates_are_learnable():
+    from meta_course.core.functional import sgd_step
+    from meta_course.derivations import meta_lstm_gates, meta_lstm_update, preprocess_gradient
+
+    g = torch.Generator().manual_seed(0)
+    theta, grad_ = torch.randn(20, generator=g), torch.randn(20, generator=g) * 1e-3
+    alpha = 0.05
+    sgd = sgd_step({"w": theta}, {"w": grad_}, alpha)["w"]
+    torch.testing.assert_close(meta_lstm_update(theta, grad_, torch.ones(20), torch.full((20,), alpha)), sgd)
+    # gates with zero weights are σ(b): b_F = +inf-like (keep everything), b_I = logit(α)
+    zero = torch.zeros(6)
+    f = meta_lstm_gates(theta, grad_, torch.tensor(1.0), torch.ones(20), zero, torch.tensor(40.0))
+    i = meta_lstm_gates(theta, grad_, torch.tensor(1.0), torch.zeros(20), zero, torch.logit(torch.tensor(alpha)))
+    torch.testing.assert_close(meta_lstm_update(theta, grad_, f, i), sgd)
+    # the gate weights receive gradients through the update
+    w = torch.randn(6, generator=g, requires_grad=True)
+    i = meta_lstm_gates(theta, grad_, torch.tensor(1.0), torch.zeros(20), w, torch.tensor(-3.0))
+    (meta_lstm_update(theta, grad_, f, i) ** 2).sum().backward()
+    assert w.grad.abs().sum() > 0
+    # preprocessing: two features, continuous at the threshold |x| = e^{-p}
+    x = torch.tensor([math.exp(-10) * 0.999999, math.exp(-10) * 1.000001, -3.0, 1e-20])
+    feats = preprocess_gradient(x)
+    assert feats.shape == (4, 2)
+    torch.testing.assert_close(feats[0], feats[1], atol=1e-5, rtol=0)
+    torch.testing.assert_close(feats[2], torch.tensor([math.log(3.0) / 10, -1.0]))
