@@ -1,8 +1,8 @@
 """The functions lesson 03 (derivations) calls: every formula of the optimisation-based family, checked.
 
 - :func:`article_meta_gradient` — the source article's "∇L(θ) − α∇∇L(θ)", read in its only
-  computable sense (every gradient at θ), against the true meta-gradient and first-order MAML
-  (:func:`compare_meta_gradients`).
+  computable sense (every gradient at θ), against the true meta-gradient, first-order MAML and the
+  correct expansion to first order in α (:func:`expanded_meta_gradient`, :func:`compare_meta_gradients`).
 - :func:`first_order_error` — ‖g_FO − g_MAML‖ / ‖g_MAML‖ as a function of α: O(α), slope 1 in
   log-log (:func:`loglog_slope`).
 - :func:`meta_step_cost` — measured time and peak memory of one meta-step: second-order MAML,
@@ -52,13 +52,48 @@ def article_meta_gradient(model: nn.Module, params: Params, x_support, y_support
     reading applies it to the query gradient — and takes every gradient at θ. The right one-step
     formula takes the query gradient at the *adapted* θ′ = θ − α∇L_s(θ):
     (I − α∇²L_s(θ)) ∇L_q(θ′). The difference matters at first order in α, the same order as the
-    Hessian term the article means to add — so the article's form is no better than dropping the
-    Hessian, and usually worse (lesson 03, section 2).
+    Hessian term the article means to add — so the article's form, like dropping the Hessian, has
+    an error that grows like α (:func:`expanded_meta_gradient` shows which term each one misses).
     """
     fixed = {k: t.detach() for k, t in params.items()}
     g_q = grad(lambda p: task_loss(model, p, x_query, y_query, loss_fn))(fixed)
     hv = hvp(lambda p: task_loss(model, p, x_support, y_support, loss_fn), fixed, g_q)
     return {k: g_q[k] - inner_lr * hv[k] for k in g_q}
+
+
+def expanded_meta_gradient(model: nn.Module, params: Params, x_support, y_support, x_query, y_query,
+                           loss_fn: LossFn, inner_lr: float) -> Params:
+    """The one-step meta-gradient expanded to first order in α, all at θ:
+
+        (I − αH_s) ∇L_q(θ − α g_s) = g_q − α (H_q g_s + H_s g_q) + O(α²) = g_q − α ∇_θ(g_q · g_s) + O(α²)
+
+    with g = ∇L(θ), H = ∇²L(θ). First-order MAML keeps g_q(θ′) ≈ g_q − αH_q g_s and loses H_s g_q;
+    the article's form keeps g_q − αH_s g_q and loses H_q g_s: each misses one O(α) term, so both
+    have errors growing like α, while this expansion's error grows like α². The term
+    −α∇(g_q·g_s) rewards θ where support and query gradients align — Nichol et al. (2018, §5)
+    derive the same structure for Reptile.
+    """
+    fixed = {k: t.detach() for k, t in params.items()}
+    support = lambda p: task_loss(model, p, x_support, y_support, loss_fn)  # noqa: E731
+    query = lambda p: task_loss(model, p, x_query, y_query, loss_fn)  # noqa: E731
+    g_s, g_q = grad(support)(fixed), grad(query)(fixed)
+    h_q_gs, h_s_gq = hvp(query, fixed, g_s), hvp(support, fixed, g_q)
+    return {k: g_q[k] - inner_lr * (h_q_gs[k] + h_s_gq[k]) for k in fixed}
+
+
+def tanh_mlp(sizes: Sequence[int] = (1, 40, 40, 1), dtype=torch.float64) -> nn.Sequential:
+    """The sine MLP with tanh instead of ReLU: a smooth network for checking Taylor expansions.
+
+    A ReLU network's gradient jumps where a point crosses a kink; the number of points crossing
+    grows like α, so every expansion in α has an O(α) error on top of its own at ReLU nets
+    (lesson 03 shows it). Smooth activations let the O(α²) claims be checked cleanly.
+    """
+    layers = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(a, b, dtype=dtype))
+        if i < len(sizes) - 2:
+            layers.append(nn.Tanh())
+    return nn.Sequential(*layers)
 
 
 def _mean_over_tasks(fn, episodes) -> Params:
@@ -71,13 +106,21 @@ def compare_meta_gradients(model: nn.Module, params: Params, episodes, loss_fn: 
     meta-gradient, averaged over a meta-batch (``episodes`` with a leading task dim).
 
     Returns:
-        ``{"article": float, "first_order": float, "norm": ‖g‖}``.
+        ``{"article": float, "first_order": float, "expansion": float, "norm": ‖g‖}`` — the last
+        error is that of :func:`expanded_meta_gradient` (O(α²)).
     """
     true = _mean_over_tasks(lambda ep: autograd_meta_gradient(model, params, *ep, loss_fn, inner_lr, 1), episodes)
     art = _mean_over_tasks(lambda ep: article_meta_gradient(model, params, *ep, loss_fn, inner_lr), episodes)
     fo = _mean_over_tasks(lambda ep: autograd_meta_gradient(model, params, *ep, loss_fn, inner_lr, 1, True), episodes)
+    exp = _mean_over_tasks(lambda ep: expanded_meta_gradient(model, params, *ep, loss_fn, inner_lr), episodes)
     return {"article": relative_error(art, true), "first_order": relative_error(fo, true),
-            "norm": flatten(true).norm().item()}
+            "expansion": relative_error(exp, true), "norm": flatten(true).norm().item()}
+
+
+def formula_errors(model: nn.Module, params: Params, episodes, loss_fn: LossFn, alphas: Sequence[float]) -> dict:
+    """:func:`compare_meta_gradients` for each α: ``{"article": [...], "first_order": [...], "expansion": [...]}``."""
+    rows = [compare_meta_gradients(model, params, episodes, loss_fn, a) for a in alphas]
+    return {key: [r[key] for r in rows] for key in ("article", "first_order", "expansion")}
 
 
 # ---------------------------------------------------------------------------------------------------

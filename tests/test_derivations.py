@@ -144,17 +144,19 @@ def test_linear_task_family_is_registered_and_checks_input():
 
 # --- derivations.py: the lesson's claims ----------------------------------------------------------------
 
-def test_article_formula_disagrees_with_the_meta_gradient_more_than_first_order():
-    from meta_course.derivations import compare_meta_gradients
+def test_article_formula_and_first_order_err_like_alpha_the_expansion_like_alpha_squared():
+    from meta_course.derivations import formula_errors, loglog_slope, tanh_mlp
 
     torch.manual_seed(0)
-    net = MLP((1, 16, 16, 1)).double()
+    net = tanh_mlp((1, 16, 16, 1))
     params = {k: v.detach() for k, v in net.named_parameters()}
-    eps = SineTasks().sample(torch.Generator().manual_seed(0), 5, k_shot=10, n_query=10)
-    eps = Episode(*(t.double() for t in eps))
-    for alpha in (0.01, 0.03):
-        r = compare_meta_gradients(net, params, eps, mse, alpha)
-        assert r["article"] > 0.05 and r["article"] > r["first_order"], r
+    eps = Episode(*(t.double() for t in SineTasks().sample(torch.Generator().manual_seed(0), 5, 10, 10)))
+    alphas = [1e-4, 1e-3, 1e-2]
+    r = formula_errors(net, params, eps, mse, alphas)
+    assert abs(loglog_slope(alphas, r["article"]) - 1) < 0.1
+    assert abs(loglog_slope(alphas, r["first_order"]) - 1) < 0.1
+    assert abs(loglog_slope(alphas, r["expansion"]) - 2) < 0.1
+    assert r["article"][1] > 10 * r["expansion"][1] and r["article"][2] > 0.02
 
 
 def test_first_order_error_grows_linearly_in_alpha():
