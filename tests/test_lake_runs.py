@@ -85,7 +85,7 @@ def test_zip_with_dotdot_member_is_refused(tmp_path):
         z.writestr("run01/training/class01.png", _png())
         z.writestr("run01/test/item01.png", _png())
         z.writestr("../evil.txt", "x")
-    with pytest.raises(ValueError, match=r"unsafe member '\.\./evil\.txt'"):
+    with pytest.raises(ValueError, match=r"unsafe zip member '\.\./evil\.txt'"):
         load_runs(bad)
 
 
@@ -116,7 +116,10 @@ def test_clear_errors_for_missing_or_odd_paths(tmp_path):
 
 def test_default_path_error_names_what_to_pass(monkeypatch, tmp_path):
     monkeypatch.setenv("META_COURSE_DATA", str(tmp_path))
-    with pytest.raises(FileNotFoundError, match="--runs-dir"):
+    with pytest.raises(FileNotFoundError, match="--runs-dir.*download --split runs"):
+        lake_runs.default_runs_path()
+    (tmp_path / "all_runs.zip").write_bytes(b"corrupt")  # present but not the official file: not used
+    with pytest.raises(ValueError, match="md5"):
         lake_runs.default_runs_path()
 
 
