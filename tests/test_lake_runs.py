@@ -331,3 +331,18 @@ def test_plot_run_draws_the_run_and_the_verdict(runs):
     fig2 = plot_run(run, run.answer, item=wrong_item, fig=fig)  # redraw in place, e.g. from a widget
     assert fig2 is fig and len(fig.axes) == 22 and fig.axes[21].spines["top"].get_edgecolor() == to_rgba(RIGHT)
     plt.close(fig)
+
+
+def test_learner_scorer_drives_a_real_functional_learner(runs):
+    """MAML on Conv-4 (torch.func inner loop, batch-statistics norm): adapting on the 20 training images
+    must make the learner recognise those very images, which it cannot do before adapting."""
+    from meta_course.algorithms.maml import MAML
+
+    torch.manual_seed(0)
+    learner = MAML(model={"name": "conv4", "out_features": 20}, loss="cross_entropy", inner_lr=0.4, inner_steps=1)
+    run = runs[0]
+    before = lake_runs.learner_scorer(learner, inner_steps=0)(run.train, run.train)
+    after = lake_runs.learner_scorer(learner, inner_steps=5)(run.train, run.train)
+    assert before.shape == after.shape == (20, 20) and torch.isfinite(after).all()
+    hits = lambda s: int((lake_runs.assign(s) == torch.arange(20)).sum())  # noqa: E731
+    assert hits(before) <= 3 and hits(after) >= 8
