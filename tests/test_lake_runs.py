@@ -346,3 +346,26 @@ def test_learner_scorer_drives_a_real_functional_learner(runs):
     assert before.shape == after.shape == (20, 20) and torch.isfinite(after).all()
     hits = lambda s: int((lake_runs.assign(s) == torch.arange(20)).sum())  # noqa: E731
     assert hits(before) <= 3 and hits(after) >= 8
+
+
+def test_runs_explorer_update_and_widget(runs):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from meta_course.viz.runs import run_png, runs_explorer
+
+    results = {"pixel-nn": evaluate_runs(pixel_nn_scorer(28), runs[:2])}
+    fig = plt.figure()
+    png = run_png(runs[:2], results, "pixel-nn", "run02", 4, fig=fig)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and "pixel-nn: 95% error on this run" in fig._suptitle.get_text()
+    assert run_png(runs[:2], results, None, "run01", 0, fig=fig) != png
+    with pytest.raises(ValueError, match="run07"):
+        run_png(runs[:2], results, "pixel-nn", "run07", 0)
+    box = runs_explorer(runs[:2], results)
+    method, run, item = box.children[0].children
+    image = box.children[1]
+    first = image.value
+    item.value = 7  # moving the slider redraws
+    assert image.value != first and image.value[:4] == b"\x89PNG"
+    plt.close("all")

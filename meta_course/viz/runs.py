@@ -118,4 +118,62 @@ def plot_run(run, assigned=None, item: int = 0, title: str | None = None, fig=No
     return fig
 
 
-__all__ = ["RunItemView", "run_item_view", "plot_run", "RIGHT", "WRONG"]
+def assigned_for(results: dict | None, run_name: str):
+    """The ``assigned`` list of ``run_name`` in an :func:`~meta_course.tasks.lake_runs.evaluate_runs` result."""
+    if results is None:
+        return None
+    for r in results["per_run"]:
+        if r["run"] == run_name:
+            return r["assigned"]
+    have = [r["run"] for r in results["per_run"]]
+    raise ValueError(f"no result for {run_name!r} (have {have}): evaluate that run first.")
+
+
+def run_png(runs, results: dict, method: str | None, run_name: str, item: int, fig=None, dpi: int = 72) -> bytes:
+    """The explorer's update: PNG of :func:`plot_run` for ``run_name``, test ``item``, ``method``'s choices.
+
+    Args:
+        runs: list of runs; results: ``{method: evaluate_runs(...)}``; method: a key of results, or None for
+        "answer only"; item: 0-based test item; fig: a figure to redraw in place.
+    """
+    import io
+
+    by_name = {r.name: r for r in runs}
+    from ..core.checks import check_choice
+    check_choice("run", run_name, list(by_name), "Pick one of the loaded runs.")
+    if method is not None:
+        check_choice("method", method, list(results), "Pick an evaluated method (or None for the answers).")
+    res = results.get(method) if method is not None else None
+    title = None
+    if res is not None:
+        err = next(r["error_percent"] for r in res["per_run"] if r["run"] == run_name)
+        title = f"{method}: {err:.0f}% error on this run, {res['mean_error_percent']:.1f}% mean"
+    fig = plot_run(by_name[run_name], assigned_for(res, run_name), item, title=title, fig=fig)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()
+
+
+def runs_explorer(runs, results: dict):
+    """Dropdowns (method, run) and a test-item slider over :func:`run_png`; returns the widget box."""
+    import ipywidgets as w
+    import matplotlib.pyplot as plt
+
+    method = w.Dropdown(options=[("answer only", None), *[(m, m) for m in results]],
+                        value=next(iter(results), None), description="method")
+    run = w.Dropdown(options=[r.name for r in runs], description="run")
+    item = w.IntSlider(value=1, min=1, max=len(runs[0].test), description="test item")
+    image = w.Image(format="png")
+    with plt.ioff():
+        fig = plt.figure(figsize=(9.5, 5.2))
+
+    def redraw(*_):
+        image.value = run_png(runs, results, method.value, run.value, item.value - 1, fig=fig)
+
+    for c in (method, run, item):
+        c.observe(redraw, names="value")
+    redraw()
+    return w.VBox([w.HBox([method, run, item]), image])
+
+
+__all__ = ["RunItemView", "run_item_view", "plot_run", "run_png", "runs_explorer", "assigned_for", "RIGHT", "WRONG"]
