@@ -369,3 +369,16 @@ def test_runs_explorer_update_and_widget(runs):
     item.value = 7  # moving the slider redraws
     assert image.value != first and image.value[:4] == b"\x89PNG"
     plt.close("all")
+
+
+@needs_data
+def test_runs_under_a_top_folder_in_a_zip(tmp_path):
+    nested = tmp_path / "nested.zip"
+    with zipfile.ZipFile(ZIP) as src, zipfile.ZipFile(nested, "w") as dst:
+        for info in src.infolist():
+            if info.filename.startswith(("run02/", "run07/")) and not info.is_dir():
+                dst.writestr("all_runs/" + info.filename, src.read(info))
+    got = load_runs(nested)
+    ref = load_runs(ZIP, runs=["run02", "run07"])
+    assert [r.name for r in got] == ["run02", "run07"]
+    assert all(torch.equal(a.train, b.train) and torch.equal(a.answer, b.answer) for a, b in zip(got, ref))
