@@ -60,7 +60,7 @@ LABELS = "class_labels.txt"
 _RUN_RE = re.compile(r"^run\d+$")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # tensors: compare runs field by field (torch.equal), not with ==
 class Run:
     """One run of the benchmark.
 
