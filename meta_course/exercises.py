@@ -142,8 +142,8 @@ def _episode_sampler(fn) -> bool:
     return len(seen) > 1  # different seeds, different classes
 
 
-@exercise("omniglot.within_nn_accuracy", "nearest_neighbour_accuracy(omniglot_nn_tasks()) — read its docstring; "
-          "round to 2 decimals.")
+@exercise("omniglot.within_nn_accuracy", "1-NN: each query takes the label of its closest support image "
+          "(torch.cdist on flattened pixels); average over all queries of all episodes, round to 2 decimals.")
 def _within_nn_accuracy(answer) -> bool:
     """Pixel 1-NN accuracy on the exercise's 20-way 1-shot within-alphabet episodes (±0.005: 2 decimals)."""
     return abs(float(answer) - _within_nn_solution()) <= 0.005
