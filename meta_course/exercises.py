@@ -86,3 +86,86 @@ def steps_needed_tasks():
     from .tasks.sine import SineTasks
 
     return SineTasks().sample(torch.Generator().manual_seed(11), 500, k_shot=10)
+
+
+# --------------------------------------------------------------------------- lesson 02: Omniglot
+@exercise("omniglot.rotation_classes", "Each rotation by 90° is a new class: characters × 4. "
+          "len(omniglot_split('minimal', 'train')) counts the characters.")
+def _rotation_classes(answer) -> bool:
+    """Classes of the ``minimal`` training part with rotation augmentation."""
+    from .tasks.omniglot import omniglot_split
+
+    return answer == 4 * len(omniglot_split("minimal", "train", progress=False))
+
+
+@exercise("omniglot.episode_sampler", "Pick N distinct classes (torch.randperm), then per class K+Q distinct "
+          "drawings (another randperm); the first K are support, the rest query; label = position in the class list.")
+def _episode_sampler(fn) -> bool:
+    """``fn(images uint8 [C, 20, S, S], n_way, k_shot, q_query, generator) -> Episode`` of one task.
+
+    Checked on images whose pixels encode (class, drawing): labels 0..N−1 (K support, Q query each),
+    one class per label, distinct classes, no drawing in both support and query, random across seeds.
+    """
+    from .tasks import Episode
+
+    C, S = 30, 4
+    images = torch.zeros(C, 20, S, S, dtype=torch.uint8)
+    images[..., 0, 0] = torch.arange(C).view(C, 1)
+    images[..., 0, 1] = torch.arange(20).view(1, 20)
+    images[..., 1, 1] = 255  # some ink, so float/uint8 outputs can be told apart
+
+    def codes(x):
+        x = x.reshape(x.shape[0], S, S)
+        x = (x * 255).round() if x.is_floating_point() else x
+        return [(int(a), int(b)) for a, b in zip(x[:, 0, 0], x[:, 0, 1])]
+
+    seen = set()
+    for seed in range(5):
+        n, k, q = 5, 2, 3
+        ep = fn(images, n, k, q, torch.Generator().manual_seed(seed))
+        if not isinstance(ep, tuple) or len(ep) != 4:
+            return False
+        ep = Episode(*ep)
+        if ep.x_support.shape[0] != n * k or ep.x_query.shape[0] != n * q:
+            return False
+        if sorted(ep.y_support.tolist()) != sorted(list(range(n)) * k) or \
+                sorted(ep.y_query.tolist()) != sorted(list(range(n)) * q):
+            return False
+        s, qq = codes(ep.x_support), codes(ep.x_query)
+        cls = {}
+        for (c, d), y in [*zip(s, ep.y_support.tolist()), *zip(qq, ep.y_query.tolist())]:
+            if cls.setdefault(y, c) != c:
+                return False  # one label, two classes
+        if len(set(cls.values())) != n or set(s) & set(qq) or len(set(s)) != len(s) or len(set(qq)) != len(qq):
+            return False
+        seen.add(tuple(sorted(cls.values())))
+    return len(seen) > 1  # different seeds, different classes
+
+
+@exercise("omniglot.within_nn_accuracy", "1-NN: each query takes the label of its closest support image "
+          "(torch.cdist on flattened pixels); average over all queries of all episodes, round to 2 decimals.")
+def _within_nn_accuracy(answer) -> bool:
+    """Pixel 1-NN accuracy on the exercise's 20-way 1-shot within-alphabet episodes (±0.005: 2 decimals)."""
+    return abs(float(answer) - _within_nn_solution()) <= 0.005
+
+
+@functools.lru_cache(maxsize=1)
+def _within_nn_solution() -> float:
+    return nearest_neighbour_accuracy(omniglot_nn_tasks())
+
+
+def nearest_neighbour_accuracy(episodes) -> float:
+    """Mean accuracy of 1-nearest-neighbour on raw pixels (Euclidean) over a batch of episodes."""
+    xs, xq = episodes.x_support.flatten(2), episodes.x_query.flatten(2)
+    pred = episodes.y_support.gather(1, torch.cdist(xq, xs).argmin(-1))
+    return (pred == episodes.y_query).float().mean().item()
+
+
+@functools.lru_cache(maxsize=1)
+def omniglot_nn_tasks():
+    """The episodes of exercise ``omniglot.within_nn_accuracy``: 500 within-alphabet 20-way 1-shot tasks,
+    5 queries per class, from all 8 alphabets of ``minimal``, seed 12."""
+    from .tasks.omniglot import OmniglotTasks
+
+    tasks = OmniglotTasks("minimal", "all", n_way=20, k_shot=1, q_query=5, within_alphabet=True)
+    return tasks.sample(torch.Generator().manual_seed(12), 500)

@@ -26,8 +26,8 @@ Held-out parts (:data:`PARTS`, used by :func:`omniglot_split` and :class:`Omnigl
   a second, external test for learners trained on ``minimal``.
 - ``full``: Lake's protocol, by alphabet: train = background minus its last 5 alphabets (sorted),
   val = those 5, test = the 20 evaluation alphabets (use ``split="background"`` to train on all 30).
-- ``vinyals``: by character in sorted (alphabet, character) order over background + evaluation:
-  train = first 1028, val = next 172, test = last 423 characters — the counts of Vinyals et al. /
+- ``vinyals``: by character, background first then evaluation, each in sorted (alphabet, character)
+  order: train = first 1028, val = next 172, test = last 423 characters — the counts of Vinyals et al. /
   Snell et al. (1200 train+val); with ``rotations=True`` each rotation by 90° is a new class
   (×4). Same counts, not necessarily the same character lists as their split files.
 
