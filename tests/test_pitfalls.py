@@ -60,3 +60,22 @@ def test_batchnorm_order_dependence_is_measured_and_zero_for_the_right_code():
     wrong, right = bn_order_dependence(n_tasks=12)
     assert wrong > 0.01
     assert right == 0.0
+
+
+def test_pitfalls_exercises():
+    from meta_course.exercises import check, mystery_meta_gradient
+    from meta_course.pitfalls import _small_problem, create_graph_meta_gradient
+    from meta_course.core.metagrad import relative_error
+
+    assert check("pitfalls.fix_no_create_graph", create_graph_meta_gradient)
+    with pytest.raises(AssertionError):
+        check("pitfalls.fix_no_create_graph", PITFALLS["no_create_graph"].wrong)
+    # the mystery function behaves exactly like one wrong function, and that name is the only accepted answer
+    model, params, eps = _small_problem()
+    out = mystery_meta_gradient(model, params, eps, nn.functional.mse_loss, 0.05, 2)
+    same = [n for n in ("average_support", "no_create_graph", "stale_forward")
+            if relative_error(PITFALLS[n].wrong(model, params, eps, nn.functional.mse_loss, 0.05, 2), out) < 1e-12]
+    assert len(same) == 1 and check("pitfalls.which_bug", same[0])
+    for other in set(PITFALLS) - set(same):
+        with pytest.raises(AssertionError):
+            check("pitfalls.which_bug", other)
