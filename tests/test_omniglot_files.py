@@ -161,3 +161,40 @@ def test_zip_with_a_character_missing_drawings_is_refused(tmp_path):
             zf.writestr(f"top/A/character01/0001_{d:02d}.png", _png(d))
     with pytest.raises(ValueError, match="has 19 drawings, expected 20"):
         om.decode_zip(path)
+
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "omniglot"
+
+
+@pytest.mark.skipif(not (SHARED / "images_background_small1.zip").exists(), reason="offline Omniglot copies not found")
+def test_download_cli_fetches_the_official_file_from_a_mirror_and_verifies_it(tmp_path, server, monkeypatch, capsys):
+    import shutil
+
+    from meta_course.__main__ import main
+
+    served, url = server
+    shutil.copy(SHARED / "images_background_small1.zip", served)
+    monkeypatch.setattr(om, "BASE_URL", url)  # a local mirror of the official folder
+    root = tmp_path / "root"
+    assert main(["download", "--split", "minimal1", "--root", str(root)]) == 0
+    out = capsys.readouterr().out
+    assert "md5 e704a628b5459e08445c13499850abc4" in out and "136 characters" in out
+    assert om.md5sum(root / "images_background_small1.zip") == "e704a628b5459e08445c13499850abc4"
+    # a missing file the mirror does not have: exit code 2 and the clear message, no traceback
+    assert main(["download", "--split", "evaluation", "--root", str(root)]) == 2
+    err = capsys.readouterr().err
+    assert "images_evaluation.zip is missing" in err and "6b91aef0f799c5bb55b94e3f2daec811" in err
+
+
+@pytest.mark.skipif(not (SHARED / "images_background_small1.zip").exists(), reason="offline Omniglot copies not found")
+def test_bench_omniglot_data_runs_and_writes_json(tmp_path, monkeypatch, capsys):
+    import json
+
+    from meta_course.__main__ import main
+
+    monkeypatch.setenv("META_COURSE_DATA", str(SHARED))
+    assert main(["bench", "omniglot-data", "--seconds", "0.05", "--json", str(tmp_path / "b.json")]) == 0
+    rows = json.loads((tmp_path / "b.json").read_text())["rows"]
+    assert [r["measure"] for r in rows[:2]] == ["first_load_s", "cached_load_s"]
+    assert all(r["value"] > 0 for r in rows) and len(rows) == 6
+    assert "episodes_per_s" in capsys.readouterr().out

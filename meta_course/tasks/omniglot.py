@@ -467,7 +467,7 @@ class OmniglotTasks:
         # sampling is a single gather)
         images = self.data.images
         self.bank = (torch.stack([torch.rot90(images, r, dims=(-2, -1)) for r in range(4)], dim=1).flatten(0, 1)
-                     if self.rotations else images)
+                     if self.rotations else images).contiguous()
         self.eligible = (sizes >= n_way).nonzero().flatten()  # alphabets that can host a within-alphabet task
         self.class_sizes = sizes
 
@@ -488,13 +488,18 @@ class OmniglotTasks:
     def episodes(self, classes: torch.Tensor, drawings: torch.Tensor) -> Episode:
         """The episodes of given indices (see :meth:`sample_indices`)."""
         T, N, M = drawings.shape
-        imgs = self.bank[classes[..., None], drawings]  # [T, N, K+Q, S, S] uint8
-        x = to_float(imgs)  # [T, N, K+Q, 1, S, S]
-        K, Q = self.k_shot, M - self.k_shot
-        S = x.shape[-1]
+        K, Q, S = self.k_shot, M - self.k_shot, self.bank.shape[-1]
+        # one row per drawing: index_select on a [classes*20, S*S] view is a plain row copy (~40x faster
+        # than advanced indexing on the 4-d bank)
+        rows = classes[..., None] * DRAWINGS + drawings  # [T, N, K+Q]
+        flat = self.bank.view(-1, S * S)
+
+        def images(r):
+            return to_float(flat.index_select(0, r.reshape(-1)).view(-1, S, S)).view(T, -1, 1, S, S)
+
         labels = torch.arange(N)
-        return Episode(x[:, :, :K].reshape(T, N * K, 1, S, S), labels.repeat_interleave(K).expand(T, -1).clone(),
-                       x[:, :, K:].reshape(T, N * Q, 1, S, S), labels.repeat_interleave(Q).expand(T, -1).clone())
+        return Episode(images(rows[..., :K]), labels.repeat_interleave(K).expand(T, -1).clone(),
+                       images(rows[..., K:]), labels.repeat_interleave(Q).expand(T, -1).clone())
 
     def sample(self, generator: torch.Generator, n_tasks: int) -> Episode:
         """A meta-batch of ``n_tasks`` episodes."""
