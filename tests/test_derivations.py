@@ -270,3 +270,38 @@ def test_derivations_exercises():
     assert check("derivations.reptile_power", 2)
     with pytest.raises(AssertionError):
         check("derivations.reptile_power", 1)
+
+
+# --- the lesson's equations against the learners of meta_course.algorithms -----------------------------
+
+def test_meta_sgd_learner_alpha_gradient_is_the_closed_form():
+    from meta_course.algorithms.meta_sgd import MetaSGD
+    from meta_course.derivations import meta_sgd_lr_gradient
+
+    torch.manual_seed(0)
+    learner = MetaSGD({"name": "mlp", "sizes": [1, 16, 16, 1]})
+    ep = SineTasks().sample(torch.Generator().manual_seed(0), 1, 10, 10)
+    learner.meta_loss(ep).backward()
+    got = {k: learner.alpha[k.replace(".", "__")].grad for k in learner.params()}
+    want = meta_sgd_lr_gradient(learner.net, learner.params(), learner.inner_lrs(), *ep.task(0), mse)
+    assert relative_error(got, want) < 1e-6
+
+
+def test_meta_lstm_learner_step_matches_the_lesson_equations():
+    from meta_course.algorithms.meta_lstm import meta_lstm_step
+    from meta_course.core.coordinatewise import preprocess
+    from meta_course.derivations import meta_lstm_gates, meta_lstm_update, preprocess_gradient
+
+    g = torch.Generator().manual_seed(0)
+    theta, grad_ = torch.randn(30, generator=g), torch.randn(30, generator=g)
+    i_prev, f_prev = torch.rand(30, generator=g), torch.rand(30, generator=g)
+    w_i, w_f = torch.randn(6, generator=g), torch.randn(6, generator=g)
+    loss = torch.tensor(0.3)
+    theta_t, i_t, f_t = meta_lstm_step(theta, grad_, loss, i_prev, f_prev, w_i, torch.tensor(-1.0), w_f, torch.tensor(2.0))
+    i_ref = meta_lstm_gates(theta, grad_, loss, i_prev, w_i, torch.tensor(-1.0))
+    f_ref = meta_lstm_gates(theta, grad_, loss, f_prev, w_f, torch.tensor(2.0))
+    torch.testing.assert_close(i_t, i_ref)
+    torch.testing.assert_close(f_t, f_ref)
+    torch.testing.assert_close(theta_t, meta_lstm_update(theta, grad_, f_ref, i_ref))
+    x = torch.tensor([1e-20, -1e-6, 3.0, -0.2, 4.5e-5, 4.6e-5])
+    torch.testing.assert_close(preprocess(x), preprocess_gradient(x))
