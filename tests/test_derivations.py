@@ -305,3 +305,27 @@ def test_meta_lstm_learner_step_matches_the_lesson_equations():
     torch.testing.assert_close(theta_t, meta_lstm_update(theta, grad_, f_ref, i_ref))
     x = torch.tensor([1e-20, -1e-6, 3.0, -0.2, 4.5e-5, 4.6e-5])
     torch.testing.assert_close(preprocess(x), preprocess_gradient(x))
+
+
+# --- bench metagrad ---------------------------------------------------------------------------------------
+
+def test_bench_metagrad_cli_writes_its_table_and_json(tmp_path, capsys):
+    import json
+
+    from meta_course.__main__ import main
+
+    out = tmp_path / "metagrad.json"
+    assert main(["bench", "metagrad", "--steps", "1", "2", "--repeats", "1", "--skip-accuracy", "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "MAML (2nd order)" in printed and "Reptile" in printed
+    cost = json.loads(out.read_text())["cost"]
+    assert {(c["method"], c["inner_steps"]) for c in cost} == {(m, k) for m in ("maml", "fomaml", "reptile") for k in (1, 2)}
+    peak = {(c["method"], c["inner_steps"]): c["peak_bytes"] for c in cost}
+    assert peak[("maml", 2)] > peak[("maml", 1)] > 0  # second order keeps one more step's graph
+
+
+def test_bench_metagrad_rejects_bad_steps(capsys):
+    from meta_course.__main__ import main
+
+    assert main(["bench", "metagrad", "--steps", "0"]) == 2
+    assert "--steps=0 is out of range" in capsys.readouterr().err
