@@ -155,7 +155,12 @@ def first_order_error(model: nn.Module, params: Params, episodes, loss_fn: LossF
 
 
 def loglog_slope(xs: Sequence[float], ys: Sequence[float]) -> float:
-    """Least-squares slope of log y against log x (1 for y ∝ x, 2 for y ∝ x²)."""
+    """Least-squares slope of log y against log x (1 for y ∝ x, 2 for y ∝ x²).
+
+    Example:
+        >>> round(loglog_slope([1e-3, 1e-2, 1e-1], [2e-6, 2e-4, 2e-2]), 6)
+        2.0
+    """
     lx = torch.tensor([math.log(x) for x in xs], dtype=torch.double)
     ly = torch.tensor([math.log(y) for y in ys], dtype=torch.double)
     lx, ly = lx - lx.mean(), ly - ly.mean()
@@ -419,6 +424,11 @@ def preprocess_gradient(x: Tensor, p: float = 10.0) -> Tensor:
 
     Gradients and losses span many orders of magnitude; this maps them to two O(1) features.
     Returns a tensor with a trailing dimension of 2.
+
+    Example:
+        >>> preprocess_gradient(torch.tensor([-1.0, 0.0]))
+        tensor([[ 0., -1.],
+                [-1.,  0.]])
     """
     check_positive("p", p, "The paper uses p = 10.")
     big = x.abs() >= math.exp(-p)
@@ -451,5 +461,10 @@ def meta_lstm_update(theta: Tensor, grad_: Tensor, forget: Tensor, input_: Tenso
     With f_t = 1 and i_t = α it is exactly the SGD step θ_t = θ_{t−1} − α∇L_t; learning f_t lets
     the meta-learner shrink the parameters (like weight decay) and learning i_t gives a
     coordinate- and step-dependent learning rate.
+
+    Example:
+        >>> theta, g = torch.tensor([1.0, 2.0]), torch.tensor([0.5, -1.0])
+        >>> meta_lstm_update(theta, g, forget=torch.ones(2), input_=torch.full((2,), 0.1))  # = θ − 0.1·∇
+        tensor([0.9500, 2.1000])
     """
     return forget * theta + input_ * (-grad_)

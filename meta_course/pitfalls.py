@@ -14,6 +14,16 @@ right one; ``tests/test_pitfalls.py`` runs both), and one sentence on what the w
 5. ``stale_forward``    — a "post-adaptation" loss from a forward pass made before adaptation.
 6. ``batchnorm_leak``   — BatchNorm running statistics carried from task to task.
 
+Example:
+    >>> p = PITFALLS["range_inner_lr"]
+    >>> p.catch(p.right) is None           # the right code passes its check
+    True
+    >>> try:
+    ...     p.catch(p.wrong)
+    ... except AssertionError:
+    ...     print("caught")
+    caught
+
 Meta-gradient functions share the signature
 ``fn(model, params, episodes, loss_fn, inner_lr, inner_steps) -> dict`` (the gradient of the mean
 query loss of a meta-batch with respect to θ); the reference is the package's

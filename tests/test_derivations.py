@@ -329,3 +329,13 @@ def test_bench_metagrad_rejects_bad_steps(capsys):
 
     assert main(["bench", "metagrad", "--steps", "0"]) == 2
     assert "--steps=0 is out of range" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("module", ["meta_course.core.metagrad", "meta_course.tasks.linear", "meta_course.derivations",
+                                    "meta_course.pitfalls"])
+def test_docstring_examples_run(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.attempted > 0 and result.failed == 0
