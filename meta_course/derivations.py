@@ -25,9 +25,12 @@ References:
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
+import os
 import statistics
+import sys
 import time
 from typing import Mapping, NamedTuple, Sequence
 
@@ -211,13 +214,29 @@ def reptile_meta_gradient(model: nn.Module, params: Params, episodes, loss_fn: L
     return {k: fixed[k] - phi[k].mean(0) for k in fixed}
 
 
+@contextlib.contextmanager
+def _silence_native_stderr():
+    """The profiler's native library prints "profiler_start/stop" lines straight to file descriptor 2
+    (no setting turns them off in torch 2.13); point fd 2 at /dev/null while it runs."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 def _peak_bytes(fn) -> int:
     """Peak of the running sum of CPU allocations minus frees while ``fn`` runs, from
     ``torch.profiler(profile_memory=True)``. (``tracemalloc`` cannot be used: it sees Python's own
     allocator, not tensor storage.)"""
     from torch.profiler import ProfilerActivity, profile
 
-    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+    with _silence_native_stderr(), profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
         fn()
     events = sorted((e.start_ns(), e.nbytes()) for e in prof.profiler.kineto_results.events() if e.name() == "[memory]")
     current = peak = 0

@@ -251,3 +251,22 @@ def test_meta_lstm_update_reduces_to_sgd_and_gates_are_learnable():
     assert feats.shape == (4, 2)
     torch.testing.assert_close(feats[0], feats[1], atol=1e-5, rtol=0)
     torch.testing.assert_close(feats[2], torch.tensor([math.log(3.0) / 10, -1.0]))
+
+
+# --- lesson 03's self-checking exercises accept right answers and reject wrong ones ---------------------
+
+def test_derivations_exercises():
+    from meta_course.core.metagrad import maml_meta_gradient
+    from meta_course.exercises import check
+    from meta_course.tasks.linear import closed_form_adapt
+
+    assert check("derivations.one_step", lambda m, p, xs, ys, xq, yq, lf, a: maml_meta_gradient(m, p, xs, ys, xq, yq, lf, a, 1))
+    with pytest.raises(AssertionError):  # first order is not the answer
+        check("derivations.one_step",
+              lambda m, p, xs, ys, xq, yq, lf, a: maml_meta_gradient(m, p, xs, ys, xq, yq, lf, a, 1, first_order=True))
+    assert check("derivations.linear_adapt", closed_form_adapt)
+    with pytest.raises(AssertionError):  # one step too few
+        check("derivations.linear_adapt", lambda th, x, y, a, k: closed_form_adapt(th, x, y, a, k - 1))
+    assert check("derivations.reptile_power", 2)
+    with pytest.raises(AssertionError):
+        check("derivations.reptile_power", 1)

@@ -83,8 +83,10 @@ class MetaSGD(MAML):
 # 1e-3). The paper trains and tests with ONE inner step (α ~ U[0.005, 0.1]); repeating a learned one-step
 # α 5 or 10 times diverged here (NaN at 5 steps after 3k training steps), so the recipe unrolls 5 steps
 # in training (second order) and the table's 10-step column extrapolates to twice that. With 5 steps,
-# α ~ U[0.005, 0.1] overflowed at step 496, so α starts ten times smaller, U[0.001, 0.01].
+# α ~ U[0.005, 0.1] overflowed at step 496, and so did U[0.001, 0.01] at step 501: Adam moves every α
+# coordinate by ≈ β = 1e-3 per step, 20% of its size. α gets its own step size, 3e-5 (the optional
+# second parameter group of Meta-SGD's outer optimiser).
 register_recipe("metasgd_sine", Recipe(
-    "meta-sgd", dict(model=SINE_MLP, inner_steps=5, alpha_init=[0.001, 0.01]),
+    "meta-sgd", dict(model=SINE_MLP, inner_steps=5, alpha_init=[0.001, 0.01], alpha_outer_lr=3e-5),
     task="sine", task_args={"k_shot": 10, "n_query": 10}, steps=15_000, meta_batch_size=25, outer_lr=1e-3,
     eval_knobs={"inner_steps": 10}, note="learned per-coordinate α, 5 inner steps (second order)"))
