@@ -13,6 +13,7 @@ right one; ``tests/test_pitfalls.py`` runs both), and one sentence on what the w
 4. ``range_inner_lr``   — ``for _ in range(inner_lr)`` (made to run by ``int(...)``): zero steps.
 5. ``stale_forward``    — a "post-adaptation" loss from a forward pass made before adaptation.
 6. ``batchnorm_leak``   — BatchNorm running statistics carried from task to task.
+   (its wrong/right entries are :class:`BNPipeline` pairs: the model *and* the procedure.)
 
 Example:
     >>> p = PITFALLS["range_inner_lr"]
@@ -325,11 +326,22 @@ def catch_wrong_step_count(adapt_fn) -> None:
             f"by {(got[k] - want[k]).abs().max().item():.3g}; unchanged from θ: {torch.equal(got[k], params[k])})")
 
 
-def catch_order_dependence(predict_fn, model_factory: Callable[[], nn.Module]) -> None:
+class BNPipeline(NamedTuple):
+    """What pitfall 6 is about: a model *and* the procedure that adapts and predicts with it."""
+
+    model_factory: Callable[[], nn.Module]
+    predict: Callable  # predict(model, episodes, loss_fn, inner_lr, inner_steps) -> [T, Q, 1]
+
+
+WRONG_BN_PIPELINE = BNPipeline(lambda: bn_mlp(track_running_stats=True), WRONG_bn_running_stats_predict)
+TASK_LOCAL_BN_PIPELINE = BNPipeline(lambda: bn_mlp(track_running_stats=False), task_local_bn_predict)
+
+
+def catch_order_dependence(pipeline: BNPipeline) -> None:
     """A task's predictions must not depend on which tasks were processed before it. Catches pitfall 6.
 
-    ``predict_fn(model, episodes, loss_fn, inner_lr, inner_steps) -> [T, Q, 1]``; the last task is
-    predicted after two different histories, on fresh copies of the same model.
+    One model is built by ``pipeline.model_factory`` and used throughout, as an evaluation script
+    would: the last task is predicted after one history of tasks, then again after another.
     """
     from .tasks.sine import SineTasks
 
@@ -337,8 +349,9 @@ def catch_order_dependence(predict_fn, model_factory: Callable[[], nn.Module]) -
     history_a = Episode(*(t[[0, 1, 2, 6]] for t in eps))
     history_b = Episode(*(t[[3, 4, 5, 6]] for t in eps))
     mse = nn.functional.mse_loss
-    pa = predict_fn(model_factory(), history_a, mse, 0.01, 1)[-1]
-    pb = predict_fn(model_factory(), history_b, mse, 0.01, 1)[-1]
+    model = pipeline.model_factory()
+    pa = pipeline.predict(model, history_a, mse, 0.01, 1)[-1]
+    pb = pipeline.predict(model, history_b, mse, 0.01, 1)[-1]
     gap = (pa - pb).abs().max().item()
     assert gap < 1e-6, f"the same task got different predictions after different earlier tasks (max gap {gap:.3g})"
 
@@ -356,10 +369,6 @@ class Pitfall(NamedTuple):
     computes: str
 
 
-def _catch_bn(fn):
-    return catch_order_dependence(fn, lambda: bn_mlp(track_running_stats=fn is WRONG_bn_running_stats_predict))
-
-
 PITFALLS: dict[str, Pitfall] = {p.name: p for p in [
     Pitfall("average_support", WRONG_average_support_gradients, maml_meta_gradient_autograd, catch_wrong_meta_gradient,
             "mean_i ∇L_S_i(θ): the gradient of joint training on the support sets; no adaptation, no query set."),
@@ -374,7 +383,7 @@ PITFALLS: dict[str, Pitfall] = {p.name: p for p in [
     Pitfall("stale_forward", meta_gradient_from_query_loss(WRONG_stale_forward_query_loss),
             meta_gradient_from_query_loss(fresh_forward_query_loss), catch_wrong_meta_gradient,
             "L_Q(θ) instead of L_Q(θ′): joint training on the query sets, whatever the inner loop does."),
-    Pitfall("batchnorm_leak", WRONG_bn_running_stats_predict, task_local_bn_predict, _catch_bn,
+    Pitfall("batchnorm_leak", WRONG_BN_PIPELINE, TASK_LOCAL_BN_PIPELINE, catch_order_dependence,
             "predictions normalised with statistics accumulated over earlier tasks' support sets."),
 ]}
 
