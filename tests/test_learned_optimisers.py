@@ -119,3 +119,15 @@ def test_l2l_meta_training_lowers_its_objective_on_held_out_quadratics():
     train(opt, QuadraticTasks().sample, steps=25, meta_batch_size=16, outer_lr=3e-3, progress=False, device="cpu")
     after = loss_curves(opt, held_out, 10, {}, on="support")["learned"][:, 1:].mean()
     assert after < 0.8 * before, (before, after)
+
+
+def test_summarise_curves_mean_and_band():
+    from meta_course.viz.optimisers import summarise_curves
+
+    c = torch.tensor([[4.0, 2.0, 1.0], [2.0, 2.0, 3.0]])
+    s = summarise_curves({"adam": c})["adam"]
+    assert s["mean"].tolist() == [3.0, 2.0, 2.0]
+    assert s["high"][1] == s["low"][1] == 2.0  # no spread at step 1
+    assert s["high"][0] - s["mean"][0] == pytest.approx(1.96 * math.sqrt(2) / math.sqrt(2))
+    with pytest.raises(ValueError, match="expected"):
+        summarise_curves({"sgd": torch.zeros(3)})

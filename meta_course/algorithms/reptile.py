@@ -145,5 +145,5 @@ class Reptile(MAML):
 register_recipe("reptile_sine", Recipe(
     "reptile", dict(model=SINE_MLP, inner_lr=0.01, inner_steps=10, anneal="linear", final_fraction=0.0,
                     inner_data="support"),
-    task="sine", task_args={"k_shot": 5, "n_query": 10}, steps=10_000, meta_batch_size=25, outer_lr=0.1,
+    task="sine", task_args={"k_shot": 5, "n_query": 10}, steps=3_000, meta_batch_size=25, outer_lr=0.1,
     eval_knobs={"inner_steps": 10}, note="batched Reptile, ε=0.1 → 0 linearly"))
