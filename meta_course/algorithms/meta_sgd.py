@@ -88,5 +88,5 @@ class MetaSGD(MAML):
 # second parameter group of Meta-SGD's outer optimiser).
 register_recipe("metasgd_sine", Recipe(
     "meta-sgd", dict(model=SINE_MLP, inner_steps=5, alpha_init=[0.001, 0.01], alpha_outer_lr=3e-5),
-    task="sine", task_args={"k_shot": 10, "n_query": 10}, steps=15_000, meta_batch_size=25, outer_lr=1e-3,
+    task="sine", task_args={"k_shot": 10, "n_query": 10}, steps=5_000, meta_batch_size=25, outer_lr=1e-3,
     eval_knobs={"inner_steps": 10}, note="learned per-coordinate α, 5 inner steps (second order)"))
