@@ -258,3 +258,32 @@ def mystery_meta_gradient(model, params, episodes, loss_fn, inner_lr, inner_step
     from .pitfalls import PITFALLS
 
     return PITFALLS[_mystery_name()].wrong(model, params, episodes, loss_fn, inner_lr, inner_steps)
+
+# --- lesson 06: metric learning -------------------------------------------------------------------
+@exercise("metric.prototypes", "c_k is the mean of the support embeddings whose label is k: mask by y == k, then mean.")
+def _metric_prototypes(fn) -> bool:
+    """``fn(z_support, y_support, n_way) -> [n_way, d]`` must equal ProtoNet's Eq. 1."""
+    from .algorithms.protonet import prototypes
+
+    g = torch.Generator().manual_seed(0)
+    z, y = torch.randn(12, 4, generator=g), torch.randperm(12, generator=g) % 3
+    got = fn(z, y, 3)
+    return torch.is_tensor(got) and got.shape == (3, 4) and torch.allclose(got, prototypes(z, y, 3), atol=1e-6)
+
+
+@exercise("metric.linear_bias", "Expand −‖z − c_k‖² and keep the terms without z that depend on k.")
+def _metric_linear_bias(fn) -> bool:
+    """``fn(protos) -> b`` with b_k = −‖c_k‖², the bias of ProtoNet's linear-classifier form."""
+    from .algorithms.protonet import linear_classifier
+
+    protos = torch.randn(5, 3, generator=torch.Generator().manual_seed(1))
+    got = fn(protos)
+    return torch.is_tensor(got) and got.shape == (5,) and torch.allclose(got, linear_classifier(protos)[1])
+
+
+@exercise("metric.attention_ratio", "a_i ∝ exp(scale · cos_i): the ratio of two weights is exp(scale · (cos_1 − cos_2)).")
+def _metric_attention_ratio(answer) -> bool:
+    """Matching-network attention with scale 10: weight ratio of supports with cosines 0.9 and 0.5."""
+    import math
+
+    return abs(float(answer) - math.exp(10 * (0.9 - 0.5))) < 0.01 * math.exp(4.0)
