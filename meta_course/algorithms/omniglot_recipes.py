@@ -15,9 +15,11 @@ MAML        5-way 1-shot: α=0.4, 1 inner step in training,  same α and steps; 
             3 at test; meta-batch 32; Adam β=1e-3;       2 query images per class, 1 000 steps
             60 000 iterations                            (paper 60 000): 0.4 % of the paper's tasks
 FOMAML      same, inner gradients detached               same as MAML here
-Reptile     inner Adam 1e-3, 5 steps on batches of 10,   inner SGD α=0.1 (the shared inner loop),
-            10 shots per class, meta-batch 5, ε=1 → 0    5 steps on the task's 5×10 images, meta-batch 5,
-            linearly, 100 000 iterations; 50 test steps  ε=1 → 0, 2 000 steps; 10 test steps
+Reptile     inner Adam 1e-3, 5 steps on batches of 10,   inner SGD α=0.1 (the shared inner loop), 5 steps
+            10 shots per class, meta-batch 5, ε=1 → 0    on the task's 5×2 images (1 support + 1 query per
+            linearly, 100 000 iterations; 50 test steps  class: 50 image-gradients per task as in the
+                                                         paper), meta-batch 5, ε=1 → 0, 500 steps; 10
+                                                         SGD steps at test
 Meta-SGD    MAML's set-up with a learned α per weight    MAML's set-up; α initialised in U[0.3, 0.5]
             (α init U[0.005, 0.1] in the sine section)   (around MAML's tuned 0.4: a short run cannot
                                                          afford to grow α from 0.05)
@@ -62,7 +64,7 @@ OMNIGLOT_RECIPES = {
                                                anneal="linear", final_fraction=0.0),
                                task="omniglot", task_args={**TRAIN_PART, "n_way": 5, "k_shot": 1, "q_query": 1},
                                steps=500, meta_batch_size=5, outer_lr=1.0, eval_knobs={"inner_steps": 10},
-                               note="batched Reptile, ε=1 → 0, 5 SGD steps on 10 shots/class"),
+                               note="batched Reptile, ε=1 → 0, 5 SGD steps on 2 shots/class"),
     "transfer_omniglot": Recipe("transfer", dict(model=CONV4_BODY, n_classes=N_TRAIN_CLASSES, image_size=28,
                                                  inner_lr=0.1, inner_steps=20, finetune="head"),
                                 task="omniglot_classes", task_args={**TRAIN_PART, "batch_size": 32},
@@ -72,3 +74,19 @@ OMNIGLOT_RECIPES = {
 
 for _name, _recipe in OMNIGLOT_RECIPES.items():
     register_recipe(_name, _recipe)
+
+
+def _register_runs_methods() -> None:
+    """``python -m meta_course runs --method maml|fomaml|meta-sgd|reptile|transfer``: adapt on the 20
+    training images of a run as a 20-way 1-shot task (inner steps as in the recipe's evaluation; the
+    5-way heads become 20-way by :func:`~meta_course.core.heads.fit_head`), classify the 20 test items."""
+    from ..tasks.lake_runs import register_learner_method
+
+    for method, recipe in (("maml", "maml_omniglot"), ("fomaml", "fomaml_omniglot"), ("meta-sgd", "metasgd_omniglot"),
+                           ("reptile", "reptile_omniglot"), ("transfer", "transfer_omniglot")):
+        r = OMNIGLOT_RECIPES[recipe]
+        register_learner_method(method, recipe=recipe, help=f"{r.learner} on Conv-4, {r.note} ({recipe}.pt)",
+                                **r.eval_knobs)
+
+
+_register_runs_methods()
