@@ -6,25 +6,26 @@ fewer operations, measured; MAML's MiniImagenet network also has 32), on 28×28 
 alphabet), with the MAML paper's augmentation: each 90° rotation of a character is a class of its own
 (704 training classes). They live in one file so the settings of the comparison sit side by side.
 
-Paper settings and how they were scaled to this 2-core CPU (each checkpoint ≤ 15 min of one thread):
+Paper settings and how they were scaled to this 2-core CPU (one thread per run, ~15 min of CPU each;
+the wall times in the checkpoints' histories are longer because ~15 processes shared the 2 cores):
 
 ==========  ===========================================  ==============================================
 learner     paper (full Omniglot, 1200 training chars)   here (``minimal``, 176 chars)
 ==========  ===========================================  ==============================================
 MAML        5-way 1-shot: α=0.4, 1 inner step in training,  same α and steps; meta-batch 8 (paper 32),
-            3 at test; meta-batch 32; Adam β=1e-3;       2 query images per class, 1 000 steps
-            60 000 iterations                            (paper 60 000): 0.4 % of the paper's tasks
+            3 at test; meta-batch 32; Adam β=1e-3;       2 query images per class, 600 steps
+            60 000 iterations                            (paper 60 000): 0.25 % of the paper's tasks
 FOMAML      same, inner gradients detached               same as MAML here
 Reptile     inner Adam 1e-3, 5 steps on batches of 10,   inner SGD α=0.1 (the shared inner loop), 5 steps
             10 shots per class, meta-batch 5, ε=1 → 0    on the task's 5×2 images (1 support + 1 query per
             linearly, 100 000 iterations; 50 test steps  class: 50 image-gradients per task as in the
-                                                         paper), meta-batch 5, ε=1 → 0, 500 steps; 10
+                                                         paper), meta-batch 5, ε=1 → 0, 300 steps; 10
                                                          SGD steps at test
-Meta-SGD    MAML's set-up with a learned α per weight    MAML's set-up; α initialised in U[0.3, 0.5]
+Meta-SGD    MAML's set-up with a learned α per weight    MAML's set-up, 500 steps; α init U[0.3, 0.5]
             (α init U[0.005, 0.1] in the sine section)   (around MAML's tuned 0.4: a short run cannot
                                                          afford to grow α from 0.05)
 transfer    "pretrained" baseline: one classifier on     Conv-4 704-way classifier, Adam 1e-3, batches
-            all training classes, fine-tuned at test     of 64, 2 000 steps; at test a fresh zero
+            all training classes, fine-tuned at test     of 64, 1 500 steps; at test a fresh zero
                                                          head on the frozen body, 20 SGD steps α=0.1
 ==========  ===========================================  ==============================================
 
