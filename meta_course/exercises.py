@@ -287,3 +287,43 @@ def _metric_attention_ratio(answer) -> bool:
     import math
 
     return abs(float(answer) - math.exp(10 * (0.9 - 0.5))) < 0.01 * math.exp(4.0)
+
+# ---------------------------------------------------------------- lesson 07: MAML family on Omniglot
+@exercise("maml_omniglot.zero_head_accuracy",
+          "With a zero head every class gets the same logit; argmax returns the first class, 0. How many queries "
+          "belong to class 0?")
+def _zero_head_accuracy(fn) -> bool:
+    """``fn(n_way)`` = accuracy of the transfer baseline's fresh zero head before any step (Q per class)."""
+    from .algorithms.transfer import Transfer
+
+    t = Transfer({"name": "mlp", "sizes": [4, 8]}, n_classes=6, in_shape=(4,))
+    for n_way in (2, 5, 20):
+        y = torch.arange(n_way).repeat(3)
+        x = torch.randn(len(y), 4, generator=torch.Generator().manual_seed(n_way))
+        got = (t.adapt(x, y, inner_steps=0)(x).argmax(1) == y).double().mean().item()
+        if abs(float(fn(n_way)) - got) > 1e-9:
+            return False
+    return True
+
+
+@exercise("maml_omniglot.first_step_head",
+          "At W = 0 the softmax is uniform, so ∂L/∂W_c = (1/M) Σ_s (1/N − [y_s = c]) f_s; one step subtracts α times it.")
+def _first_step_head(fn) -> bool:
+    """``fn(features [M, d], labels [M], n_way, inner_lr) -> W [n_way, d]`` after one step from W = 0, b = 0."""
+    g = torch.Generator().manual_seed(7)
+    feats, labels = torch.randn(10, 6, generator=g, dtype=torch.float64), torch.arange(5).repeat(2)
+    w = torch.zeros(5, 6, dtype=torch.float64, requires_grad=True)
+    (grad_w,) = torch.autograd.grad(torch.nn.functional.cross_entropy(feats @ w.T, labels), w)
+    got = fn(feats, labels, 5, 0.3)
+    return torch.is_tensor(got) and got.shape == (5, 6) and torch.allclose(got.double(), -0.3 * grad_w)
+
+
+@exercise("maml_omniglot.metasgd_numbers",
+          "Meta-SGD learns θ and one α per coordinate of θ: count the entries of its checkpoint's state_dict.")
+def _metasgd_numbers(answer) -> bool:
+    """How many numbers the committed Meta-SGD Conv-4 meta-learns (θ and α together)."""
+    from .algorithms import load_learner
+    from .checkpoints import checkpoint_path
+
+    learner = load_learner(checkpoint_path("metasgd_omniglot"))
+    return answer == sum(p.numel() for p in learner.parameters())

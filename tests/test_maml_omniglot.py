@@ -86,3 +86,19 @@ def test_transfer_head_only_keeps_the_body_and_fits_the_support_set():
         t.adapt(xs, ys, finetune="body")
     with pytest.raises(ValueError, match="n_classes"):
         t.meta_loss(Episode(xs[None], ys[None] + 20, xs[None], ys[None]))
+
+
+def test_lesson07_exercises_accept_right_and_reject_wrong_answers():
+    from meta_course.exercises import check
+
+    assert check("maml_omniglot.zero_head_accuracy", lambda n_way: 1 / n_way)
+    with pytest.raises(AssertionError):
+        check("maml_omniglot.zero_head_accuracy", lambda n_way: 0.0)
+
+    def first_step(feats, labels, n_way, inner_lr):
+        onehot = torch.nn.functional.one_hot(labels, n_way).to(feats.dtype)
+        return inner_lr / len(labels) * (onehot - 1 / n_way).T @ feats
+
+    assert check("maml_omniglot.first_step_head", first_step)
+    with pytest.raises(AssertionError):
+        check("maml_omniglot.first_step_head", lambda *a: -first_step(*a))
