@@ -27,3 +27,5 @@ def build_model(spec: dict) -> nn.Module:
 
 
 __all__ = ["MLP", "build_model", "register_model"]
+
+from . import conv4  # noqa: E402,F401  (registers "conv4")
