@@ -102,3 +102,80 @@ def test_lesson07_exercises_accept_right_and_reject_wrong_answers():
     assert check("maml_omniglot.first_step_head", first_step)
     with pytest.raises(AssertionError):
         check("maml_omniglot.first_step_head", lambda *a: -first_step(*a))
+
+
+# ------------------------------------------------------------------ committed checkpoints (need the data)
+def _omniglot_available():
+    try:
+        from meta_course.tasks.omniglot import omniglot_split
+        omniglot_split("minimal", "test")
+        return True
+    except FileNotFoundError:
+        return False
+
+
+needs_data = pytest.mark.skipif(not _omniglot_available(), reason="Omniglot minimal split not available offline")
+
+
+@pytest.fixture(scope="module")
+def heldout():
+    from meta_course.tasks.omniglot import OmniglotTasks
+
+    return OmniglotTasks("minimal", "test", n_way=5, k_shot=1, q_query=5).sample(torch.Generator().manual_seed(11), 20)
+
+
+@needs_data
+@pytest.mark.parametrize("recipe", OMNIGLOT_RECIPES)
+def test_committed_checkpoint_adapts_and_is_far_above_chance_on_the_heldout_alphabet(recipe, heldout):
+    """5-way 1-shot on Sanskrit (never trained on): before adaptation ≈ chance, after it far above."""
+    from meta_course.checkpoints import checkpoint_path
+    from meta_course.evaluate import evaluate
+    from meta_course.recipes import get_recipe
+
+    learner = load_learner(checkpoint_path(recipe)).eval()
+    steps = get_recipe(recipe).eval_knobs["inner_steps"]
+    before = evaluate(learner, heldout, inner_steps=0)
+    after = evaluate(learner, heldout, inner_steps=steps)
+    assert after.mean - after.ci95 > before.mean + before.ci95, (before, after)
+    assert after.mean > 0.4, after  # twice chance (0.2); the bench table has the 600-episode figures
+
+
+@needs_data
+def test_widget_update_adapts_every_learner_on_a_heldout_episode():
+    from meta_course.checkpoints import checkpoint_path
+    from meta_course.viz.omniglot_adapt import (OmniglotFigure, class_grid, held_out_episode, omniglot_adaptation,
+                                                omniglot_frame)
+
+    learners = {n: load_learner(checkpoint_path(r)).eval() for n, r in (("maml", "maml_omniglot"),
+                                                                      ("transfer", "transfer_omniglot"))}
+    ep = held_out_episode(5, n_way=5, q_query=3)
+    assert ep.x_support.shape == (5, 1, 28, 28) and ep.x_query.shape == (15, 1, 28, 28)
+    assert torch.equal(held_out_episode(5).x_query, ep.x_query)  # a seed is an episode
+    res = omniglot_adaptation(learners, ep, max_steps=4)
+    assert res.max_steps == 4 and res.predictions["maml"].shape == (5, 15)
+    assert res.accuracy["transfer"][0] == pytest.approx(0.2)  # zero head: all "class 0"
+    assert max(res.accuracy["maml"]) > res.accuracy["maml"][0]
+    frame = omniglot_frame(res, 2)
+    for name in learners:
+        assert frame.accuracy[name] == pytest.approx(frame.correct[name].double().mean().item())
+        assert torch.equal(frame.correct[name], res.predictions[name][2] == ep.y_query)
+    grid = class_grid(ep)
+    assert grid.shape == (3, 5) and all((ep.y_query[grid[:, c]] == c).all() for c in range(5))
+    with pytest.raises(ValueError, match="step=5 is out of range"):
+        omniglot_frame(res, 5)
+    with pytest.raises(ValueError, match="pass one task"):
+        omniglot_adaptation(learners, Episode(*(t[None] for t in ep)))
+    png = OmniglotFigure(list(learners)).update(res, frame).png()
+    assert png[:4] == b"\x89PNG"
+
+
+@needs_data
+def test_maml_and_transfer_are_runs_methods_that_beat_chance_on_lake_runs():
+    """20-way within-alphabet one-shot runs: adapt on the 20 training images, classify the 20 test items."""
+    from meta_course.tasks.lake_runs import all_methods, default_runs_path, evaluate_runs, get_method, load_runs
+
+    assert {"maml", "fomaml", "meta-sgd", "reptile", "transfer"} <= set(all_methods())
+    runs = load_runs(default_runs_path())[:3]
+    for method in ("maml", "transfer"):
+        error = evaluate_runs(get_method(method), runs)["mean_error_percent"]
+        assert error < 75, (method, error)  # chance: 95% error
