@@ -72,6 +72,8 @@ def test_reptile_vmap_matches_loop_and_epsilon_is_annealed_linearly():
     assert learner.outer_lr_factor(0, 101) == 1.0
     assert learner.outer_lr_factor(50, 101) == pytest.approx(0.5)
     assert learner.outer_lr_factor(100, 101) == pytest.approx(0.0)
+    longer = Reptile(MLP, anneal_steps=201)  # a run stopped early keeps its schedule
+    assert longer.outer_lr_factor(100, 101) == pytest.approx(0.5)
     with pytest.raises(ValueError, match="anneal"):
         Reptile(MLP, anneal="cosine")
 
