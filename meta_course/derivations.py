@@ -39,6 +39,7 @@ from torch import Tensor, nn
 from torch.func import functional_call, grad, vmap
 
 from .core.checks import check_choice, check_int, check_positive
+from .core.coordinatewise import preprocess
 from .core.functional import LossFn, Params, adapt, adapted_query_loss, meta_batch_loss, task_loss
 from .core.metagrad import autograd_meta_gradient, flatten, hvp, relative_error
 
@@ -430,11 +431,7 @@ def preprocess_gradient(x: Tensor, p: float = 10.0) -> Tensor:
         tensor([[ 0., -1.],
                 [-1.,  0.]])
     """
-    check_positive("p", p, "The paper uses p = 10.")
-    big = x.abs() >= math.exp(-p)
-    first = torch.where(big, torch.log(x.abs().clamp_min(math.exp(-p))) / p, torch.full_like(x, -1.0))
-    second = torch.where(big, torch.sign(x), math.exp(p) * x)
-    return torch.stack([first, second], dim=-1)
+    return preprocess(x, p)  # the learners' own function (meta_course.core.coordinatewise)
 
 
 def meta_lstm_gates(theta: Tensor, grad_: Tensor, loss: Tensor, gate_prev: Tensor, weight: Tensor, bias: Tensor) -> Tensor:
