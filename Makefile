@@ -40,6 +40,7 @@ test-fast: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m meta_course bench sine
+	$(BIN)/python -m meta_course bench runs
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

@@ -101,7 +101,9 @@ def train(
         check_int(name, value, 1)
     device = torch.device(device) if device is not None else default_device()
     learner.to(device)
-    optimizer = torch.optim.Adam(learner.parameters(), lr=outer_lr)
+    optimizer = learner.outer_optimizer(outer_lr)
+    for group in optimizer.param_groups:  # the schedule scales each group's own base step size
+        group.setdefault("base_lr", group["lr"])
     generator = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     history, start = History(), 0
@@ -132,6 +134,9 @@ def train(
                     "Lower inner_lr or outer_lr (or inner_steps) and resume.")
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
+            factor = learner.outer_lr_factor(step, steps)
+            for group in optimizer.param_groups:
+                group["lr"] = group["base_lr"] * factor
             optimizer.step()
             step += 1
             window.append(loss.item())

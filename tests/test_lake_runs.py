@@ -85,7 +85,7 @@ def test_zip_with_dotdot_member_is_refused(tmp_path):
         z.writestr("run01/training/class01.png", _png())
         z.writestr("run01/test/item01.png", _png())
         z.writestr("../evil.txt", "x")
-    with pytest.raises(ValueError, match=r"unsafe member '\.\./evil\.txt'"):
+    with pytest.raises(ValueError, match=r"unsafe zip member '\.\./evil\.txt'"):
         load_runs(bad)
 
 
@@ -116,7 +116,10 @@ def test_clear_errors_for_missing_or_odd_paths(tmp_path):
 
 def test_default_path_error_names_what_to_pass(monkeypatch, tmp_path):
     monkeypatch.setenv("META_COURSE_DATA", str(tmp_path))
-    with pytest.raises(FileNotFoundError, match="--runs-dir"):
+    with pytest.raises(FileNotFoundError, match="--runs-dir.*download --split runs"):
+        lake_runs.default_runs_path()
+    (tmp_path / "all_runs.zip").write_bytes(b"corrupt")  # present but not the official file: not used
+    with pytest.raises(ValueError, match="md5"):
         lake_runs.default_runs_path()
 
 
@@ -269,3 +272,113 @@ def test_cli_prints_per_run_errors_and_writes_json(tmp_path, capsys, monkeypatch
     monkeypatch.delenv("META_COURSE_DATA")
     assert main(["runs", "--method", "mhd"]) == 2
     assert "--runs-dir" in capsys.readouterr().err
+
+
+@needs_data
+def test_bench_runs_prints_a_table(tmp_path, capsys):
+    from meta_course.__main__ import main
+
+    out = tmp_path / "b.json"
+    assert main(["bench", "runs", "--runs-dir", str(ZIP), "--methods", "pixel-nn", "--json", str(out)]) == 0
+    assert "| pixel-nn | 79.00 |" in capsys.readouterr().out
+    rows = json.loads(out.read_text())["rows"]
+    assert rows[0]["method"] == "pixel-nn" and rows[0]["mean_error_percent"] == 79.0
+
+
+# ------------------------------------------------------------------------------------------- viz
+def test_run_item_view_frames_right_and_wrong(runs):
+    from meta_course.viz.runs import RIGHT, WRONG, run_item_view
+
+    run = runs[0]
+    ans = run.answer
+    right = run_item_view(run, ans, item=3)
+    assert right.right and right.assigned == right.answer == int(ans[3]) and right.frames == {int(ans[3]): (RIGHT, "-")}
+    wrong_choice = ans.clone()
+    wrong_choice[3] = (ans[3] + 1) % 20
+    wrong = run_item_view(run, wrong_choice, item=3)
+    assert wrong.right is False and wrong.frames[int(wrong_choice[3])][0] == WRONG
+    assert wrong.frames[int(ans[3])] == (RIGHT, "--") and "wrong" in wrong.caption
+    assert f"class{int(ans[3]) + 1:02d}" in wrong.caption
+    only_answer = run_item_view(run, None, item=0)
+    assert only_answer.assigned is None and only_answer.frames == {int(ans[0]): (RIGHT, "-")}
+    with pytest.raises(ValueError, match="item=20"):
+        run_item_view(run, ans, item=20)
+    with pytest.raises(ValueError, match="19 entries"):
+        run_item_view(run, ans[:19], item=0)
+
+
+def test_plot_run_draws_the_run_and_the_verdict(runs):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import to_rgba
+
+    from meta_course.viz.runs import RIGHT, WRONG, plot_run
+
+    run = runs[0]
+    res = lake_runs.evaluate_run(pixel_nn_scorer(28), run)
+    wrong_item = next(i for i, a in enumerate(res["assigned"]) if a != int(run.answer[i]))
+    fig = plot_run(run, res["assigned"], item=wrong_item, title="pixel-NN")
+    axes = fig.axes
+    assert len(axes) == 22  # 20 training images, the test item, the assigned image
+    assert torch.equal(torch.as_tensor(axes[20].images[0].get_array()), run.test[wrong_item])
+    chosen = res["assigned"][wrong_item]
+    assert torch.equal(torch.as_tensor(axes[21].images[0].get_array()), run.train[chosen])
+    assert axes[21].spines["top"].get_edgecolor() == to_rgba(WRONG)
+    assert axes[chosen].spines["top"].get_edgecolor() == to_rgba(WRONG)
+    assert axes[int(run.answer[wrong_item])].spines["top"].get_edgecolor() == to_rgba(RIGHT)
+    assert "wrong" in axes[21].get_xlabel() and "run01" in fig._suptitle.get_text()
+    fig2 = plot_run(run, run.answer, item=wrong_item, fig=fig)  # redraw in place, e.g. from a widget
+    assert fig2 is fig and len(fig.axes) == 22 and fig.axes[21].spines["top"].get_edgecolor() == to_rgba(RIGHT)
+    plt.close(fig)
+
+
+def test_learner_scorer_drives_a_real_functional_learner(runs):
+    """MAML on Conv-4 (torch.func inner loop, batch-statistics norm): adapting on the 20 training images
+    must make the learner recognise those very images, which it cannot do before adapting."""
+    from meta_course.algorithms.maml import MAML
+
+    torch.manual_seed(0)
+    learner = MAML(model={"name": "conv4", "out_features": 20}, loss="cross_entropy", inner_lr=0.4, inner_steps=1)
+    run = runs[0]
+    before = lake_runs.learner_scorer(learner, inner_steps=0)(run.train, run.train)
+    after = lake_runs.learner_scorer(learner, inner_steps=5)(run.train, run.train)
+    assert before.shape == after.shape == (20, 20) and torch.isfinite(after).all()
+    hits = lambda s: int((lake_runs.assign(s) == torch.arange(20)).sum())  # noqa: E731
+    assert hits(before) <= 3 and hits(after) >= 8
+
+
+def test_runs_explorer_update_and_widget(runs):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from meta_course.viz.runs import run_png, runs_explorer
+
+    results = {"pixel-nn": evaluate_runs(pixel_nn_scorer(28), runs[:2])}
+    fig = plt.figure()
+    png = run_png(runs[:2], results, "pixel-nn", "run02", 4, fig=fig)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and "pixel-nn: 95% error on this run" in fig._suptitle.get_text()
+    assert run_png(runs[:2], results, None, "run01", 0, fig=fig) != png
+    with pytest.raises(ValueError, match="run07"):
+        run_png(runs[:2], results, "pixel-nn", "run07", 0)
+    box = runs_explorer(runs[:2], results)
+    method, run, item = box.children[0].children
+    image = box.children[1]
+    first = image.value
+    item.value = 7  # moving the slider redraws
+    assert image.value != first and image.value[:4] == b"\x89PNG"
+    plt.close("all")
+
+
+@needs_data
+def test_runs_under_a_top_folder_in_a_zip(tmp_path):
+    nested = tmp_path / "nested.zip"
+    with zipfile.ZipFile(ZIP) as src, zipfile.ZipFile(nested, "w") as dst:
+        for info in src.infolist():
+            if info.filename.startswith(("run02/", "run07/")) and not info.is_dir():
+                dst.writestr("all_runs/" + info.filename, src.read(info))
+    got = load_runs(nested)
+    ref = load_runs(ZIP, runs=["run02", "run07"])
+    assert [r.name for r in got] == ["run02", "run07"]
+    assert all(torch.equal(a.train, b.train) and torch.equal(a.answer, b.answer) for a, b in zip(got, ref))

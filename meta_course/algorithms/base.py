@@ -76,6 +76,21 @@ class Learner(nn.Module):
 
         return vmap(one, randomness="different")(episodes.x_support, episodes.y_support, episodes.x_query)
 
+    def outer_optimizer(self, outer_lr: float) -> torch.optim.Optimizer:
+        """The optimiser :func:`meta_course.train.train` steps (default: Adam with step size β).
+
+        Learners override this when their outer update is not Adam on the meta-loss, e.g. Reptile
+        (plain SGD with step ε on a surrogate whose gradient is θ − φ̄) or Meta-SGD (its own step
+        size for the learned inner learning rates, as a second parameter group).
+        """
+        return torch.optim.Adam(self.parameters(), lr=outer_lr)
+
+    def outer_lr_factor(self, step: int, steps: int) -> float:
+        """Multiplier of every parameter group's step size at outer step ``step`` of ``steps``
+        (default 1: constant). Reptile anneals ε linearly with it. A pure function of the step, so
+        a resumed run follows exactly the same schedule."""
+        return 1.0
+
     def checkpoint(self) -> dict:
         """A ``torch.load(weights_only=True)``-safe dict from which :func:`load_learner` rebuilds it."""
         return {"name": self.name, "config": self.config, "state_dict": self.state_dict()}

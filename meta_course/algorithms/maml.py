@@ -15,6 +15,7 @@ from __future__ import annotations
 from torch import Tensor
 
 from ..core.functional import adapt, meta_batch_loss
+from ..core.heads import fit_head, head_names, infer_n_way
 from ..models import build_model
 from .base import LOSSES, Learner, Predictor, register_learner
 
@@ -68,13 +69,28 @@ class MAML(Learner):
                                self.inner_steps, self.first_order, use_vmap=use_vmap)
 
     def adapt(self, x_support, y_support, inner_steps: int | None = None, inner_lr: float | None = None,
-              first_order: bool | None = None) -> Predictor:
-        """θ' after ``inner_steps`` steps on the support set (defaults: the training settings)."""
+              first_order: bool | None = None, n_way: int | None = None) -> Predictor:
+        """θ' after ``inner_steps`` steps on the support set (defaults: the training settings).
+
+        For classification, ``n_way`` (default: from the labels; required inside ``vmap``) may differ
+        from the trained head: :func:`~meta_course.core.heads.fit_head` then repeats its mean row.
+        """
         steps = self.inner_steps if inner_steps is None else inner_steps
         lr = self.inner_lrs() if inner_lr is None else inner_lr
         fo = self.first_order if first_order is None else first_order
-        path = adapt(self.net, self.params(), x_support, y_support, self.loss_fn, lr, steps, fo, trajectory=True)
+        params = self.params()
+        if self.metric == "accuracy":
+            names = head_names(self.net)
+            n = infer_n_way(y_support) if n_way is None else n_way
+            params = fit_head(params, names, n)
+            lr = fit_head(lr, names, n) if isinstance(lr, dict) else lr
+        path = adapt(self.net, params, x_support, y_support, self.loss_fn, lr, steps, fo, trajectory=True)
         return Predictor(self.net, path[-1], path)
+
+    def predict(self, episodes, **knobs):
+        if self.metric == "accuracy" and knobs.get("n_way") is None:
+            knobs["n_way"] = infer_n_way(episodes.y_support)  # vmap cannot read it from the labels
+        return super().predict(episodes, **knobs)
 
 
 @register_learner("fomaml")

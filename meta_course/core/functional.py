@@ -107,6 +107,8 @@ def adapt(
         if first_order:
             grads = {k: g.detach() for k, g in grads.items()}
         path.append(sgd_step(path[-1], grads, inner_lr))
+        if not trajectory:  # keep only the current θ_j: first order and Reptile then need O(1) memory in k
+            path = path[-1:]
     return path if trajectory else path[-1]
 
 
