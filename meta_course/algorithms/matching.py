@@ -111,7 +111,7 @@ register_recipe("matching_omniglot", omniglot_recipe("matching", dict(model=CONV
 register_recipe("matching_fce_omniglot", omniglot_recipe("matching", dict(model=CONV4, fce=True), steps=600,
                                                          note="+ full-context embeddings (BiLSTM g, attLSTM f)"))
 # The same FCE run continued (identical settings and seed: retraces matching_fce_omniglot exactly).
-register_recipe("matching_fce_long_omniglot", omniglot_recipe("matching", dict(model=CONV4, fce=True), steps=2000,
+register_recipe("matching_fce_long_omniglot", omniglot_recipe("matching", dict(model=CONV4, fce=True), steps=1800,
                                                               note="matching_fce_omniglot trained longer"))
 register_learner_method("matching", recipe="matching_omniglot", help="Matching net, Conv-4 on minimal, TTA 8", tta=8)
 register_learner_method("matching-fce", recipe="matching_fce_omniglot", help="Matching net + FCE on minimal, TTA 8",

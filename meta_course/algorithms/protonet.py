@@ -98,7 +98,7 @@ register_recipe("protonet_omniglot", omniglot_recipe("protonet", dict(model=CONV
 # protonet_omniglot's first 800 steps exactly), for as long as the CPU budget allowed.
 register_recipe("protonet_long_omniglot", omniglot_recipe("protonet", dict(model=CONV4), steps=1400,
                                                           note="protonet_omniglot trained longer"))
-register_recipe("protonet_xl_omniglot", omniglot_recipe("protonet", dict(model=CONV4), steps=3000,
+register_recipe("protonet_xl_omniglot", omniglot_recipe("protonet", dict(model=CONV4), steps=2600,
                                                         note="protonet_long_omniglot trained longer still"))
 register_recipe("protonet_affine_omniglot", omniglot_recipe(
     "protonet", dict(model=CONV4), steps=1200, affine_strength=0.5,
