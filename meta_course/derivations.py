@@ -25,9 +25,12 @@ References:
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
+import os
 import statistics
+import sys
 import time
 from typing import Mapping, NamedTuple, Sequence
 
@@ -36,6 +39,7 @@ from torch import Tensor, nn
 from torch.func import functional_call, grad, vmap
 
 from .core.checks import check_choice, check_int, check_positive
+from .core.coordinatewise import preprocess
 from .core.functional import LossFn, Params, adapt, adapted_query_loss, meta_batch_loss, task_loss
 from .core.metagrad import autograd_meta_gradient, flatten, hvp, relative_error
 
@@ -152,7 +156,12 @@ def first_order_error(model: nn.Module, params: Params, episodes, loss_fn: LossF
 
 
 def loglog_slope(xs: Sequence[float], ys: Sequence[float]) -> float:
-    """Least-squares slope of log y against log x (1 for y ∝ x, 2 for y ∝ x²)."""
+    """Least-squares slope of log y against log x (1 for y ∝ x, 2 for y ∝ x²).
+
+    Example:
+        >>> round(loglog_slope([1e-3, 1e-2, 1e-1], [2e-6, 2e-4, 2e-2]), 6)
+        2.0
+    """
     lx = torch.tensor([math.log(x) for x in xs], dtype=torch.double)
     ly = torch.tensor([math.log(y) for y in ys], dtype=torch.double)
     lx, ly = lx - lx.mean(), ly - ly.mean()
@@ -211,13 +220,29 @@ def reptile_meta_gradient(model: nn.Module, params: Params, episodes, loss_fn: L
     return {k: fixed[k] - phi[k].mean(0) for k in fixed}
 
 
+@contextlib.contextmanager
+def _silence_native_stderr():
+    """The profiler's native library prints "profiler_start/stop" lines straight to file descriptor 2
+    (no setting turns them off in torch 2.13); point fd 2 at /dev/null while it runs."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 def _peak_bytes(fn) -> int:
     """Peak of the running sum of CPU allocations minus frees while ``fn`` runs, from
     ``torch.profiler(profile_memory=True)``. (``tracemalloc`` cannot be used: it sees Python's own
     allocator, not tensor storage.)"""
     from torch.profiler import ProfilerActivity, profile
 
-    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+    with _silence_native_stderr(), profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
         fn()
     events = sorted((e.start_ns(), e.nbytes()) for e in prof.profiler.kineto_results.events() if e.name() == "[memory]")
     current = peak = 0
@@ -400,12 +425,13 @@ def preprocess_gradient(x: Tensor, p: float = 10.0) -> Tensor:
 
     Gradients and losses span many orders of magnitude; this maps them to two O(1) features.
     Returns a tensor with a trailing dimension of 2.
+
+    Example:
+        >>> preprocess_gradient(torch.tensor([-1.0, 0.0]))
+        tensor([[ 0., -1.],
+                [-1.,  0.]])
     """
-    check_positive("p", p, "The paper uses p = 10.")
-    big = x.abs() >= math.exp(-p)
-    first = torch.where(big, torch.log(x.abs().clamp_min(math.exp(-p))) / p, torch.full_like(x, -1.0))
-    second = torch.where(big, torch.sign(x), math.exp(p) * x)
-    return torch.stack([first, second], dim=-1)
+    return preprocess(x, p)  # the learners' own function (meta_course.core.coordinatewise)
 
 
 def meta_lstm_gates(theta: Tensor, grad_: Tensor, loss: Tensor, gate_prev: Tensor, weight: Tensor, bias: Tensor) -> Tensor:
@@ -432,5 +458,10 @@ def meta_lstm_update(theta: Tensor, grad_: Tensor, forget: Tensor, input_: Tenso
     With f_t = 1 and i_t = α it is exactly the SGD step θ_t = θ_{t−1} − α∇L_t; learning f_t lets
     the meta-learner shrink the parameters (like weight decay) and learning i_t gives a
     coordinate- and step-dependent learning rate.
+
+    Example:
+        >>> theta, g = torch.tensor([1.0, 2.0]), torch.tensor([0.5, -1.0])
+        >>> meta_lstm_update(theta, g, forget=torch.ones(2), input_=torch.full((2,), 0.1))  # = θ − 0.1·∇
+        tensor([0.9500, 2.1000])
     """
     return forget * theta + input_ * (-grad_)

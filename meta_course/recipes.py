@@ -71,8 +71,19 @@ def all_recipes() -> dict[str, Recipe]:
 
 def task_sampler(task: str, **task_args):
     """``sample(generator, n_tasks) -> Episode`` for a task family name."""
+    if task not in TASKS:  # families registered by modules not imported yet
+        _import_task_families()
     check_choice("task", task, sorted(TASKS), "Known task families are listed here.")
     return TASKS[task](**task_args)
+
+
+def _import_task_families() -> None:
+    """Import every module that registers a task family (algorithms register theirs at import)."""
+    import importlib
+
+    all_recipes()
+    for module in ("linear", "augment", "omniglot_classes"):
+        importlib.import_module(f"{__package__}.tasks.{module}")
 
 
 def _sine_sampler(k_shot: int, n_query: int = 10, **distribution):

@@ -251,3 +251,91 @@ def test_meta_lstm_update_reduces_to_sgd_and_gates_are_learnable():
     assert feats.shape == (4, 2)
     torch.testing.assert_close(feats[0], feats[1], atol=1e-5, rtol=0)
     torch.testing.assert_close(feats[2], torch.tensor([math.log(3.0) / 10, -1.0]))
+
+
+# --- lesson 03's self-checking exercises accept right answers and reject wrong ones ---------------------
+
+def test_derivations_exercises():
+    from meta_course.core.metagrad import maml_meta_gradient
+    from meta_course.exercises import check
+    from meta_course.tasks.linear import closed_form_adapt
+
+    assert check("derivations.one_step", lambda m, p, xs, ys, xq, yq, lf, a: maml_meta_gradient(m, p, xs, ys, xq, yq, lf, a, 1))
+    with pytest.raises(AssertionError):  # first order is not the answer
+        check("derivations.one_step",
+              lambda m, p, xs, ys, xq, yq, lf, a: maml_meta_gradient(m, p, xs, ys, xq, yq, lf, a, 1, first_order=True))
+    assert check("derivations.linear_adapt", closed_form_adapt)
+    with pytest.raises(AssertionError):  # one step too few
+        check("derivations.linear_adapt", lambda th, x, y, a, k: closed_form_adapt(th, x, y, a, k - 1))
+    assert check("derivations.reptile_power", 2)
+    with pytest.raises(AssertionError):
+        check("derivations.reptile_power", 1)
+
+
+# --- the lesson's equations against the learners of meta_course.algorithms -----------------------------
+
+def test_meta_sgd_learner_alpha_gradient_is_the_closed_form():
+    from meta_course.algorithms.meta_sgd import MetaSGD
+    from meta_course.derivations import meta_sgd_lr_gradient
+
+    torch.manual_seed(0)
+    learner = MetaSGD({"name": "mlp", "sizes": [1, 16, 16, 1]})
+    ep = SineTasks().sample(torch.Generator().manual_seed(0), 1, 10, 10)
+    learner.meta_loss(ep).backward()
+    got = {k: learner.alpha[k.replace(".", "__")].grad for k in learner.params()}
+    want = meta_sgd_lr_gradient(learner.net, learner.params(), learner.inner_lrs(), *ep.task(0), mse)
+    assert relative_error(got, want) < 1e-6
+
+
+def test_meta_lstm_learner_step_matches_the_lesson_equations():
+    from meta_course.algorithms.meta_lstm import meta_lstm_step
+    from meta_course.core.coordinatewise import preprocess
+    from meta_course.derivations import meta_lstm_gates, meta_lstm_update, preprocess_gradient
+
+    g = torch.Generator().manual_seed(0)
+    theta, grad_ = torch.randn(30, generator=g), torch.randn(30, generator=g)
+    i_prev, f_prev = torch.rand(30, generator=g), torch.rand(30, generator=g)
+    w_i, w_f = torch.randn(6, generator=g), torch.randn(6, generator=g)
+    loss = torch.tensor(0.3)
+    theta_t, i_t, f_t = meta_lstm_step(theta, grad_, loss, i_prev, f_prev, w_i, torch.tensor(-1.0), w_f, torch.tensor(2.0))
+    i_ref = meta_lstm_gates(theta, grad_, loss, i_prev, w_i, torch.tensor(-1.0))
+    f_ref = meta_lstm_gates(theta, grad_, loss, f_prev, w_f, torch.tensor(2.0))
+    torch.testing.assert_close(i_t, i_ref)
+    torch.testing.assert_close(f_t, f_ref)
+    torch.testing.assert_close(theta_t, meta_lstm_update(theta, grad_, f_ref, i_ref))
+    x = torch.tensor([1e-20, -1e-6, 3.0, -0.2, 4.5e-5, 4.6e-5])
+    torch.testing.assert_close(preprocess(x), preprocess_gradient(x))
+
+
+# --- bench metagrad ---------------------------------------------------------------------------------------
+
+def test_bench_metagrad_cli_writes_its_table_and_json(tmp_path, capsys):
+    import json
+
+    from meta_course.__main__ import main
+
+    out = tmp_path / "metagrad.json"
+    assert main(["bench", "metagrad", "--steps", "1", "2", "--repeats", "1", "--skip-accuracy", "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "MAML (2nd order)" in printed and "Reptile" in printed
+    cost = json.loads(out.read_text())["cost"]
+    assert {(c["method"], c["inner_steps"]) for c in cost} == {(m, k) for m in ("maml", "fomaml", "reptile") for k in (1, 2)}
+    peak = {(c["method"], c["inner_steps"]): c["peak_bytes"] for c in cost}
+    assert peak[("maml", 2)] > peak[("maml", 1)] > 0  # second order keeps one more step's graph
+
+
+def test_bench_metagrad_rejects_bad_steps(capsys):
+    from meta_course.__main__ import main
+
+    assert main(["bench", "metagrad", "--steps", "0"]) == 2
+    assert "--steps=0 is out of range" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("module", ["meta_course.core.metagrad", "meta_course.tasks.linear", "meta_course.derivations",
+                                    "meta_course.pitfalls"])
+def test_docstring_examples_run(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.attempted > 0 and result.failed == 0

@@ -143,3 +143,17 @@ def test_bad_arguments_give_clear_errors():
         ProtoNet(TINY, distance="manhattan")
     with pytest.raises(ValueError, match="tta"):
         ProtoNet(TINY).adapt(torch.zeros(5, 1, 12, 12), torch.arange(5), tta=-1)(torch.zeros(2, 1, 12, 12))
+
+
+def test_metric_exercises_accept_right_and_reject_wrong_answers():
+    from meta_course.exercises import check
+
+    assert check("metric.prototypes", prototypes)
+    with pytest.raises(AssertionError):
+        check("metric.prototypes", lambda z, y, n: z[:n])
+    assert check("metric.linear_bias", lambda c: -(c ** 2).sum(1))
+    with pytest.raises(AssertionError):
+        check("metric.linear_bias", lambda c: (c ** 2).sum(1))
+    assert check("metric.attention_ratio", 54.6)
+    with pytest.raises(AssertionError):
+        check("metric.attention_ratio", 4.0)

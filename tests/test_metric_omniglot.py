@@ -25,3 +25,49 @@ def test_short_training_beats_chance_widely(recipe, held_out):
     train(learner, sample, steps=40, meta_batch_size=2, outer_lr=2e-3, seed=0, progress=False, device="cpu")
     result = evaluate(learner.eval(), held_out)
     assert result.mean - result.ci95 > CHANCE + 0.25, result
+
+
+def _committed_rows():
+    from meta_course.bench.omniglot import RESULTS, load_results
+    from meta_course.checkpoints import HERE
+
+    if not RESULTS.exists():
+        return []
+    return [r for r in load_results()["rows"]
+            if r["learner"] in ("protonet", "matching", "siamese") and (HERE / f"{r['recipe']}.pt").exists()]
+
+
+@pytest.mark.parametrize("row", _committed_rows(), ids=lambda r: r["recipe"])
+def test_committed_checkpoints_reproduce_the_benchmark_the_lesson_prints(row):
+    """Fresh held-out episodes land within the CIs of the committed table; the runs error is the same
+    (fixed runs, deterministic model: at most one test item may flip on another machine's arithmetic)."""
+    from meta_course.algorithms import load_learner
+    from meta_course.bench.omniglot import heldout_accuracy, runs_error
+    from meta_course.checkpoints import checkpoint_path
+    from meta_course.tasks.lake_runs import default_runs_path, load_runs
+
+    learner = load_learner(checkpoint_path(row["recipe"])).eval()
+    if "5w1s" in row:
+        mean, ci = heldout_accuracy(learner, 5, 1, 80, seed=99, **row["knobs"])
+        assert abs(mean - row["5w1s"]) <= ci + row["5w1s_ci95"], (mean, ci, row)
+    err = runs_error(learner, load_runs(default_runs_path()), **row["knobs"])["mean_error_percent"]
+    assert abs(err - row["runs_error"]) <= 0.5, (err, row)
+
+
+
+def test_the_committed_table_covers_the_three_learners():
+    learners = {r["learner"] for r in _committed_rows()}
+    assert {"protonet", "matching", "siamese"} <= learners
+
+
+def test_bench_knows_which_recipes_saw_the_test_alphabets():
+    from meta_course.bench.omniglot import fixed_way, trains_on_test_alphabets
+
+    assert not trains_on_test_alphabets(recipes.get_recipe("protonet_omniglot"))       # Sanskrit held out
+    assert not trains_on_test_alphabets(recipes.get_recipe("protonet_minimal1_omniglot"))
+    assert trains_on_test_alphabets(recipes.get_recipe("protonet_minimal2_omniglot"))  # small2 holds Sanskrit
+    assert fixed_way(recipes.build("protonet_omniglot")[0]) is None
+
+    class Head:
+        config = {"model": {"name": "conv4", "out_features": 5}}
+    assert fixed_way(Head()) == 5

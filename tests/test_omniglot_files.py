@@ -198,3 +198,29 @@ def test_bench_omniglot_data_runs_and_writes_json(tmp_path, monkeypatch, capsys)
     assert [r["measure"] for r in rows[:2]] == ["first_load_s", "cached_load_s"]
     assert all(r["value"] > 0 for r in rows) and len(rows) == 6
     assert "episodes_per_s" in capsys.readouterr().out
+
+
+def test_full_and_vinyals_partitions_on_synthetic_big_zips(tmp_path, cache, monkeypatch):
+    """The code paths of the big-zip splits, on small stand-ins with their own md5s."""
+    root = tmp_path / "root"
+    root.mkdir()
+    bg = [(f"Bg{i}", 1) for i in range(7)]
+    ev = [("Ev0", 2), ("Ev1", 1)]
+    sources = dict(om.SOURCES)
+    sources["images_background.zip"] = ("images_background.zip",
+                                        tiny_omniglot_zip(root / "images_background.zip", "images_background", bg))
+    sources["images_evaluation.zip"] = ("images_evaluation.zip",
+                                        tiny_omniglot_zip(root / "images_evaluation.zip", "images_evaluation", ev))
+    monkeypatch.setattr(om, "SOURCES", sources)
+    monkeypatch.setitem(om.PARTS, "vinyals", {"by": "character", "counts": (5, 2, 3)})
+    full = om.load_split("full", root=root, progress=False)
+    assert len(full) == 10 and len(full.alphabets) == 9
+    parts = {p: om.omniglot_split("full", p, root=root, progress=False) for p in ("train", "val", "test")}
+    assert parts["train"].alphabets == ["Bg0", "Bg1"]  # background minus its last 5 alphabets
+    assert parts["val"].alphabets == ["Bg2", "Bg3", "Bg4", "Bg5", "Bg6"]
+    assert parts["test"].alphabets == ["Ev0", "Ev1"] and len(parts["test"]) == 3
+    v = {p: om.omniglot_split("vinyals", p, root=root, progress=False) for p in ("train", "val", "test")}
+    assert [len(s) for s in v.values()] == [5, 2, 3]
+    assert v["test"].characters == ["Ev0/character01", "Ev0/character02", "Ev1/character01"]
+    tasks = om.OmniglotTasks("vinyals", "train", n_way=20, k_shot=1, q_query=1, rotations=True, root=root)
+    assert tasks.n_classes == 20 and tasks.sample(torch.Generator().manual_seed(0), 2).x_support.shape[1] == 20

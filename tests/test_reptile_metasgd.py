@@ -72,12 +72,14 @@ def test_reptile_vmap_matches_loop_and_epsilon_is_annealed_linearly():
     assert learner.outer_lr_factor(0, 101) == 1.0
     assert learner.outer_lr_factor(50, 101) == pytest.approx(0.5)
     assert learner.outer_lr_factor(100, 101) == pytest.approx(0.0)
+    longer = Reptile(MLP, anneal_steps=201)  # a run stopped early keeps its schedule
+    assert longer.outer_lr_factor(100, 101) == pytest.approx(0.5)
     with pytest.raises(ValueError, match="anneal"):
         Reptile(MLP, anneal="cosine")
 
 
 def test_meta_sgd_learning_rates_receive_gradients_and_change():
-    learner, _ = recipes.build("metasgd_sine", model=MLP)
+    learner, _ = recipes.build("metasgd_sine", model=MLP, inner_steps=1, alpha_outer_lr=1e-3)
     before = {k: v.detach().clone() for k, v in learner.inner_lrs().items()}
     loss = learner.meta_loss(_episodes())
     loss.backward()
@@ -91,7 +93,7 @@ def test_meta_sgd_learning_rates_receive_gradients_and_change():
 
 def test_meta_sgd_alpha_gradient_matches_closed_form_for_one_step():
     """∂L_Q(θ − α⊙g_S)/∂α = −g_S ⊙ ∇L_Q(θ') (Li et al. 2017, one inner step)."""
-    learner, _ = recipes.build("metasgd_sine", model=MLP)
+    learner, _ = recipes.build("metasgd_sine", model=MLP, inner_steps=1)
     learner.double()
     ep = Episode(*(t[0].double() for t in _episodes(n=1)))
     loss = learner.meta_loss(Episode(*(t.unsqueeze(0) for t in ep)))

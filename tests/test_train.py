@@ -102,3 +102,15 @@ def test_cli_unknown_command_exits_with_usage(capsys):
         main(["trian"])
     assert exc.value.code == 2
     assert "invalid choice: 'trian'" in capsys.readouterr().err
+
+
+def test_every_task_family_resolves_in_a_fresh_interpreter():
+    """A task family registered by a module nobody imported yet is still found by name."""
+    import subprocess
+    import sys
+
+    code = ("from meta_course.recipes import task_sampler, TASKS; import torch; "
+            "ep = task_sampler('linear', k_shot=3)(torch.Generator().manual_seed(0), 2); "
+            "assert ep.x_support.shape[:2] == (2, 3), ep.x_support.shape; "
+            "assert {'sine', 'linear', 'quadratic', 'omniglot'} <= set(TASKS), sorted(TASKS)")
+    subprocess.run([sys.executable, "-c", code], check=True)

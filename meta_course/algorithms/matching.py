@@ -23,6 +23,7 @@ from torch import Tensor, nn
 
 from ..core.checks import check_int, check_positive
 from ..recipes import register_recipe
+from ..tasks.lake_runs import register_learner_method
 from ._metric import CONV4, MetricLearner, omniglot_recipe
 from .base import register_learner
 from .protonet import cosine_similarity
@@ -105,7 +106,10 @@ class MatchingNet(MetricLearner):
         return probs.clamp_min(1e-12).log()
 
 
-register_recipe("matching_omniglot", omniglot_recipe("matching", dict(model=CONV4), steps=1200,
+register_recipe("matching_omniglot", omniglot_recipe("matching", dict(model=CONV4), steps=800,
                                                      note="Conv-4 Matching net, cosine attention"))
-register_recipe("matching_fce_omniglot", omniglot_recipe("matching", dict(model=CONV4, fce=True), steps=800,
+register_recipe("matching_fce_omniglot", omniglot_recipe("matching", dict(model=CONV4, fce=True), steps=600,
                                                          note="+ full-context embeddings (BiLSTM g, attLSTM f)"))
+register_learner_method("matching", recipe="matching_omniglot", help="Matching net, Conv-4 on minimal, TTA 8", tta=8)
+register_learner_method("matching-fce", recipe="matching_fce_omniglot", help="Matching net + FCE on minimal, TTA 8",
+                        tta=8)

@@ -20,6 +20,7 @@ from torch import Tensor, nn
 
 from ..core.checks import check_choice
 from ..recipes import register_recipe
+from ..tasks.lake_runs import register_learner_method
 from ._metric import CONV4, MetricLearner, omniglot_recipe
 from .base import register_learner
 
@@ -91,15 +92,24 @@ class ProtoNet(MetricLearner):
 
 # Snell et al. train 60-way on 1200×4 classes; minimal's 200 train+val characters ×4 rotations allow it,
 # but 30 ways keep a step near 0.5 s here.
-register_recipe("protonet_omniglot", omniglot_recipe("protonet", dict(model=CONV4), steps=1200,
+register_recipe("protonet_omniglot", omniglot_recipe("protonet", dict(model=CONV4), steps=800,
                                                      note="Conv-4 ProtoNet, 30-way 1-shot, rotations"))
+# The same run continued (identical settings and seed, so `train protonet_long_omniglot` retraces
+# protonet_omniglot's first 800 steps exactly), for as long as the CPU budget allowed.
+register_recipe("protonet_long_omniglot", omniglot_recipe("protonet", dict(model=CONV4), steps=3000,
+                                                          note="protonet_omniglot trained longer"))
 register_recipe("protonet_affine_omniglot", omniglot_recipe(
     "protonet", dict(model=CONV4), steps=1200, affine_strength=0.5,
     note="+ small affine distortions (half Koch's ranges)"))
 # Lake et al. (2019)'s one-set settings: train on one five-alphabet minimal set, score on the runs.
-register_recipe("protonet_minimal1_omniglot", omniglot_recipe("protonet", dict(model=CONV4), steps=600,
+register_recipe("protonet_minimal1_omniglot", omniglot_recipe("protonet", dict(model=CONV4), steps=300,
                                                               split="minimal1", part="all",
                                                               note="one set: images_background_small1"))
-register_recipe("protonet_minimal2_omniglot", omniglot_recipe("protonet", dict(model=CONV4), steps=600,
+register_recipe("protonet_minimal2_omniglot", omniglot_recipe("protonet", dict(model=CONV4), steps=300,
                                                               split="minimal2", part="all",
                                                               note="one set: images_background_small2"))
+
+# Lake's runs (`python -m meta_course runs --method protonet`): the committed checkpoint, 8 extra
+# test-time views per image (TTA); "-plain" without them.
+register_learner_method("protonet", recipe="protonet_omniglot", help="ProtoNet, Conv-4 on minimal, TTA 8", tta=8)
+register_learner_method("protonet-plain", recipe="protonet_omniglot", help="ProtoNet, Conv-4 on minimal, no TTA")

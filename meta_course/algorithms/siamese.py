@@ -20,6 +20,7 @@ import torch
 from torch import Tensor, nn
 
 from ..recipes import register_recipe
+from ..tasks.lake_runs import register_learner_method
 from ._metric import CONV4, MetricLearner, omniglot_recipe
 from .base import register_learner
 
@@ -79,5 +80,6 @@ class SiameseNet(MetricLearner):
         return (weight * bce).sum() / 2
 
 
-register_recipe("siamese_omniglot", omniglot_recipe("siamese", dict(model=CONV4), steps=800,
+register_recipe("siamese_omniglot", omniglot_recipe("siamese", dict(model=CONV4), steps=600,
                                                     note="twin Conv-4, weighted L1 + sigmoid, balanced pairs"))
+register_learner_method("siamese", recipe="siamese_omniglot", help="Siamese net, Conv-4 on minimal, TTA 8", tta=8)

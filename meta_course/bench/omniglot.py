@@ -45,6 +45,17 @@ RUNS_REFERENCE = {
     "people": 4.5,
 }
 TEST_SPLIT, TEST_PART = "minimal", "test"
+BASELINES = ("mhd", "pixel-nn")  # runs methods without training, scored beside the learners
+#: where ``bench omniglot --json`` writes the committed results that lesson 06 prints
+RESULTS = Path(__file__).parent / "results" / "omniglot.json"
+
+
+def load_results(path=None) -> dict:
+    """The committed benchmark results (``bench omniglot --json``), as a dict with ``rows`` and ``baselines``."""
+    path = Path(path) if path is not None else RESULTS
+    if not path.exists():
+        raise FileNotFoundError(f"{path} does not exist: run `python -m meta_course bench omniglot --json {path}`.")
+    return json.loads(path.read_text())
 
 
 def add_arguments(p) -> None:
@@ -56,6 +67,10 @@ def add_arguments(p) -> None:
     p.add_argument("--tta", type=int, default=8, help="extra test-time views for the runs column (0 = off)")
     p.add_argument("--runs-dir", help="Lake's runs (folder or zip; default $META_COURSE_DATA/one_shot_runs_01-10.zip)")
     p.add_argument("--skip-runs", action="store_true", help="only the held-out alphabet accuracies")
+    p.add_argument("--no-baselines", action="store_true", help=f"skip the runs baselines {', '.join(BASELINES)}")
+    p.add_argument("--jobs", type=int, default=1, help="recipes scored in parallel processes (one thread each)")
+    p.add_argument("--merge", nargs="+", type=Path, help="combine earlier --json outputs (rows in order, a recipe's "
+                   "last row wins) into one table instead of scoring anything")
 
 
 def omniglot_recipes(methods=None, committed_only: bool = True) -> list[str]:
@@ -96,6 +111,12 @@ def heldout_episodes(n_way: int, k_shot: int, n_episodes: int = 600, q_query: in
     return tasks.sample(torch.Generator().manual_seed(seed + 100 * n_way + k_shot), n_episodes)
 
 
+def fixed_way(learner) -> int | None:
+    """N of a learner whose network ends in an N-way head (MAML-style), else ``None`` (any N)."""
+    model = getattr(learner, "config", {}).get("model")
+    return model.get("out_features") if isinstance(model, dict) else None
+
+
 def supports_tta(learner) -> bool:
     return "tta" in inspect.signature(learner.adapt).parameters
 
@@ -129,11 +150,14 @@ def bench_recipe(name: str, episodes: int = 600, q_query: int = 5, seed: int = 2
     knobs = dict(recipe.eval_knobs)
     row = {"recipe": name, "learner": recipe.learner, "knobs": knobs, "episodes": episodes, "q_query": q_query}
     t0 = time.perf_counter()
+    way = fixed_way(learner)  # a 5-way head cannot answer 20-way episodes or the 20-way runs: left blank
     if not trains_on_test_alphabets(recipe):
         for n_way, k_shot in SETTINGS:
+            if way is not None and way != n_way:
+                continue
             mean, ci = heldout_accuracy(learner, n_way, k_shot, episodes, q_query, seed, **knobs)
             row[f"{n_way}w{k_shot}s"], row[f"{n_way}w{k_shot}s_ci95"] = mean, ci
-    if runs is not None:
+    if runs is not None and way in (None, 20):
         row["runs_error"] = runs_error(learner, runs, **knobs)["mean_error_percent"]
         if tta and supports_tta(learner):
             row["runs_error_tta"] = runs_error(learner, runs, **{**knobs, "tta": tta})["mean_error_percent"]
@@ -146,7 +170,7 @@ def _fmt(row, key):
     return f"{row[key]:5.1f} ± {row[key + '_ci95']:.1f}" if key in row else "      —    "
 
 
-def format_table(rows: list[dict]) -> str:
+def format_table(rows: list[dict], baselines: dict | None = None) -> str:
     """The printed table: one line per recipe, the paper's full-Omniglot figures beside."""
     head = (f"{'recipe':28s} {'5w1s %':>12s} {'5w5s %':>12s} {'20w1s %':>12s} {'runs err %':>10s} "
             f"{'+TTA':>6s}   paper 5w1s/5w5s/20w1s (full Omniglot: larger training data)")
@@ -157,38 +181,108 @@ def format_table(rows: list[dict]) -> str:
         tta = f"{row['runs_error_tta']:6.1f}" if "runs_error_tta" in row else f"{'—':>6s}"
         lines.append(f"{row['recipe']:28s} {_fmt(row, '5w1s'):>12s} {_fmt(row, '5w5s'):>12s} {_fmt(row, '20w1s'):>12s} "
                      f"{runs} {tta}   " + ("/".join(f"{v:.1f}" for v in paper) if paper else ""))
+    for name, err in (baselines or {}).items():
+        lines.append(f"{name + ' (no training)':28s} {'—':>12s} {'—':>12s} {'—':>12s} {err:10.1f}")
     lines.append("")
     lines.append("Lake's runs 01-10 (20-way within-alphabet 1-shot). References, Lake et al. 2019 (all 20 runs): "
-                 + ", ".join(f"{k} {v}%" for k, v in RUNS_REFERENCE.items()) + "; MHD baseline 38.0% on runs 01-10.")
+                 + ", ".join(f"{k} {v}%" for k, v in RUNS_REFERENCE.items()) + ".")
     return "\n".join(lines)
+
+
+def _parallel_rows(names: list[str], args) -> list[dict]:
+    """Score each recipe in its own process (``--jobs`` at a time, one thread each); rows in ``names`` order."""
+    import subprocess
+    import sys
+    import tempfile
+
+    out_dir = Path(tempfile.mkdtemp(prefix="bench-omniglot-"))
+    queue, running, done = list(names), [], {}
+    while queue or running:
+        while queue and len(running) < args.jobs:
+            name = queue.pop(0)
+            cmd = [sys.executable, "-m", "meta_course", "bench", "omniglot", "--methods", name, "--no-baselines",
+                   "--episodes", str(args.episodes), "--q-query", str(args.q_query), "--seed", str(args.seed),
+                   "--tta", str(args.tta), "--json", str(out_dir / f"{name}.json")]
+            cmd += ["--skip-runs"] if args.skip_runs else []
+            cmd += ["--runs-dir", str(args.runs_dir)] if args.runs_dir else []
+            running.append((name, subprocess.Popen(cmd, env={**__import__("os").environ, "OMP_NUM_THREADS": "1"})))
+        time.sleep(1.0)
+        for name, proc in list(running):
+            if proc.poll() is not None:
+                running.remove((name, proc))
+                if proc.returncode != 0:
+                    raise RuntimeError(f"bench omniglot --methods {name} failed (exit {proc.returncode}).")
+                done[name] = json.loads((out_dir / f"{name}.json").read_text())["rows"][0]
+    return [done[n] for n in names]
+
+
+def format_markdown(rows: list[dict], baselines: dict | None = None) -> str:
+    """The table as Markdown (for the README), paper figures beside."""
+    def cell(row, key):
+        return f"{row[key]:.1f} ± {row[key + '_ci95']:.1f}" if key in row else "—"
+
+    out = ["| recipe | 5w1s % | 5w5s % | 20w1s % | runs 01–10 error % | + TTA | paper (full Omniglot) |",
+           "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        paper = "/".join(f"{v:.1f}" for v in PAPER[r["learner"]]) if r["learner"] in PAPER else ""
+        runs = f"{r['runs_error']:.1f}" if "runs_error" in r else "—"
+        tta = f"{r['runs_error_tta']:.1f}" if "runs_error_tta" in r else "—"
+        out.append(f"| `{r['recipe']}` | {cell(r, '5w1s')} | {cell(r, '5w5s')} | {cell(r, '20w1s')} | {runs} | {tta} "
+                   f"| {paper} |")
+    for name, err in (baselines or {}).items():
+        out.append(f"| {name} (no training) | — | — | — | {err:.1f} | — | |")
+    return "\n".join(out)
+
+
+def _merge(args) -> int:
+    rows, baselines, meta = {}, {}, {}
+    for path in args.merge:
+        part = load_results(path)
+        rows.update({r["recipe"]: r for r in part["rows"]})
+        baselines.update(part.get("baselines", {}))
+        meta = {k: part[k] for k in ("episodes", "q_query", "seed") if k in part}
+    print(format_table(list(rows.values()), baselines))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({"rows": list(rows.values()), "baselines": baselines, "paper": PAPER,
+                                         "runs_reference": RUNS_REFERENCE, **meta}, indent=1))
+    return 0
 
 
 def run(args) -> int:
     from ..core.checks import check_int
 
+    if args.merge:
+        return _merge(args)
     check_int("episodes", args.episodes, 1, fix="600 episodes give a CI of about ±1%.")
     check_int("q_query", args.q_query, 1, 15, "Queries per class; at most 15 leave the support drawings free.")
     check_int("tta", args.tta, 0, 64, "Extra test-time views; 0 switches TTA off.")
-    torch.set_num_threads(max(1, torch.get_num_threads()))
     names = omniglot_recipes(args.methods)
     if not names:
         raise ValueError(f"no committed Omniglot checkpoint matches --methods {args.methods}: "
                          f"see `python -m meta_course train --list`.")
-    runs = None
+    runs, baselines = None, {}
     if not args.skip_runs:
-        from ..tasks.lake_runs import default_runs_path, load_runs
+        from ..tasks.lake_runs import default_runs_path, evaluate_runs, get_method, load_runs
         runs = load_runs(args.runs_dir or default_runs_path())
-    rows = []
-    for name in names:
-        row = bench_recipe(name, args.episodes, args.q_query, args.seed, runs, args.tta)
-        rows.append(row)
-        print(f"{name}: {json.dumps({k: (round(v, 2) if isinstance(v, float) else v) for k, v in row.items()})}",
-              flush=True)
+        if not args.no_baselines:
+            for name in BASELINES:
+                baselines[name] = evaluate_runs(get_method(name), runs)["mean_error_percent"]
+                print(f"{name}: runs error {baselines[name]:.1f}%", flush=True)
+    if args.jobs > 1 and len(names) > 1:
+        rows = _parallel_rows(names, args)
+    else:
+        rows = []
+        for name in names:
+            row = bench_recipe(name, args.episodes, args.q_query, args.seed, runs, args.tta)
+            rows.append(row)
+            print(f"{name}: {json.dumps({k: (round(v, 2) if isinstance(v, float) else v) for k, v in row.items()})}",
+                  flush=True)
     print()
-    print(format_table(rows))
+    print(format_table(rows, baselines))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"rows": rows, "paper": PAPER, "runs_reference": RUNS_REFERENCE,
+        args.json.write_text(json.dumps({"rows": rows, "baselines": baselines, "paper": PAPER, "runs_reference": RUNS_REFERENCE,
                                          "episodes": args.episodes, "q_query": args.q_query, "seed": args.seed},
                                         indent=1))
     return 0

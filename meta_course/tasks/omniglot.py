@@ -26,8 +26,8 @@ Held-out parts (:data:`PARTS`, used by :func:`omniglot_split` and :class:`Omnigl
   a second, external test for learners trained on ``minimal``.
 - ``full``: Lake's protocol, by alphabet: train = background minus its last 5 alphabets (sorted),
   val = those 5, test = the 20 evaluation alphabets (use ``split="background"`` to train on all 30).
-- ``vinyals``: by character in sorted (alphabet, character) order over background + evaluation:
-  train = first 1028, val = next 172, test = last 423 characters — the counts of Vinyals et al. /
+- ``vinyals``: by character, background first then evaluation, each in sorted (alphabet, character)
+  order: train = first 1028, val = next 172, test = last 423 characters — the counts of Vinyals et al. /
   Snell et al. (1200 train+val); with ``rotations=True`` each rotation by 90° is a new class
   (×4). Same counts, not necessarily the same character lists as their split files.
 
@@ -468,6 +468,8 @@ class OmniglotTasks:
         images = self.data.images
         self.bank = (torch.stack([torch.rot90(images, r, dims=(-2, -1)) for r in range(4)], dim=1).flatten(0, 1)
                      if self.rotations else images).contiguous()
+        # labels 0..N-1, class-major: 0,0,..,1,1,.. (K times each in the support, Q in the query)
+        self._labels = (torch.arange(n_way).repeat_interleave(k_shot), torch.arange(n_way).repeat_interleave(q_query))
         self.eligible = (sizes >= n_way).nonzero().flatten()  # alphabets that can host a within-alphabet task
         self.class_sizes = sizes
 
@@ -495,11 +497,11 @@ class OmniglotTasks:
         flat = self.bank.view(-1, S * S)
 
         def images(r):
-            return to_float(flat.index_select(0, r.reshape(-1)).view(-1, S, S)).view(T, -1, 1, S, S)
+            return to_float(flat.index_select(0, r.reshape(-1))).view(T, -1, 1, S, S)  # same pixels as the runs
 
-        labels = torch.arange(N)
-        return Episode(images(rows[..., :K]), labels.repeat_interleave(K).expand(T, -1).clone(),
-                       images(rows[..., K:]), labels.repeat_interleave(Q).expand(T, -1).clone())
+        y_support, y_query = self._labels
+        return Episode(images(rows[..., :K]), y_support.expand(T, -1).clone(),
+                       images(rows[..., K:]), y_query.expand(T, -1).clone())
 
     def sample(self, generator: torch.Generator, n_tasks: int) -> Episode:
         """A meta-batch of ``n_tasks`` episodes."""
