@@ -133,9 +133,9 @@ def test_committed_checkpoint_adapts_and_is_far_above_chance_on_the_heldout_alph
     from meta_course.recipes import get_recipe
 
     learner = load_learner(checkpoint_path(recipe)).eval()
-    steps = get_recipe(recipe).eval_knobs["inner_steps"]
-    before = evaluate(learner, heldout, inner_steps=0)
-    after = evaluate(learner, heldout, inner_steps=steps)
+    knobs = get_recipe(recipe).eval_knobs
+    before = evaluate(learner, heldout, **{**knobs, "inner_steps": 0})
+    after = evaluate(learner, heldout, **knobs)
     assert after.mean - after.ci95 > before.mean + before.ci95, (before, after)
     assert after.mean > 0.4, after  # twice chance (0.2); the bench table has the 600-episode figures
 
