@@ -113,5 +113,5 @@ register_recipe("protonet_minimal2_omniglot", omniglot_recipe("protonet", dict(m
 
 # Lake's runs (`python -m meta_course runs --method protonet`): the committed checkpoint, 8 extra
 # test-time views per image (TTA); "-plain" without them.
-register_learner_method("protonet", recipe="protonet_omniglot", help="ProtoNet, Conv-4 on minimal, TTA 8", tta=8)
-register_learner_method("protonet-plain", recipe="protonet_omniglot", help="ProtoNet, Conv-4 on minimal, no TTA")
+register_learner_method("protonet", recipe="protonet_xl_omniglot", help="ProtoNet (2600 steps) on minimal, TTA 8", tta=8)
+register_learner_method("protonet-plain", recipe="protonet_xl_omniglot", help="ProtoNet (2600 steps) on minimal, no TTA")
