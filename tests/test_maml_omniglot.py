@@ -179,3 +179,10 @@ def test_maml_and_transfer_are_runs_methods_that_beat_chance_on_lake_runs():
     for method in ("maml", "transfer"):
         error = evaluate_runs(get_method(method), runs)["mean_error_percent"]
         assert error < 75, (method, error)  # chance: 95% error
+
+
+def test_bench_runs_every_setting_for_learners_that_fit_their_head_to_n_way():
+    from meta_course.bench.omniglot import fixed_way
+
+    maml = MAML({"name": "conv4", "out_features": 5, "hidden": 4, "in_channels": 1}, loss="cross_entropy")
+    assert fixed_way(maml) is None  # its 5-way head serves 20-way tasks (core/heads.py)

@@ -112,7 +112,13 @@ def heldout_episodes(n_way: int, k_shot: int, n_episodes: int = 600, q_query: in
 
 
 def fixed_way(learner) -> int | None:
-    """N of a learner whose network ends in an N-way head (MAML-style), else ``None`` (any N)."""
+    """N of a learner whose network ends in an N-way head (MAML-style), else ``None`` (any N).
+
+    Learners whose ``adapt`` takes ``n_way`` (MAML and its subclasses, transfer) fit their head to each
+    task's N (:mod:`meta_course.core.heads`), so they answer 20-way episodes and runs too."""
+    adapt = getattr(learner, "adapt", None)
+    if adapt is not None and "n_way" in inspect.signature(adapt).parameters:
+        return None
     model = getattr(learner, "config", {}).get("model")
     return model.get("out_features") if isinstance(model, dict) else None
 
