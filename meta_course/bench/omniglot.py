@@ -34,7 +34,7 @@ PAPER = {
     "siamese": (97.3, 98.4, 88.2),    # Koch et al. 2015 as reported by Vinyals et al. 2016, Table 1
     "maml": (98.7, 99.9, 95.8),       # Finn et al. 2017, Table 1
     "reptile": (97.7, 99.5, 89.4),    # Nichol et al. 2018, Table 1 (transductive)
-    "metasgd": (99.5, 99.9, 95.9),    # Li et al. 2017, Table 1
+    "meta-sgd": (99.5, 99.9, 95.9),   # Li et al. 2017, Table 1
 }
 #: Lake et al. (2019), "The Omniglot challenge", Table 1: error (%) on the 20 within-alphabet runs.
 RUNS_REFERENCE = {
