@@ -139,12 +139,10 @@ class MetricFigure:
         return self
 
     def png(self) -> bytes:
-        import io
+        """The figure as PNG bytes (:func:`meta_course.viz.figure_png`)."""
+        from . import figure_png
 
-        self.fig.canvas.draw()
-        buf = io.BytesIO()
-        self.fig.savefig(buf, format="png")
-        return buf.getvalue()
+        return figure_png(self.fig)
 
 
 def plot_episode_view(view: EpisodeView, dpi: int = 72) -> MetricFigure:

@@ -216,9 +216,10 @@ class ParamSpaceFigure:
         return self
 
     def png(self) -> bytes:
-        from .sine import SineFigure
+        """The figure as PNG bytes (:func:`meta_course.viz.figure_png`)."""
+        from . import figure_png
 
-        return SineFigure.png(self)
+        return figure_png(self.fig)
 
 
 def param_space_explorer(episodes: Episode | None = None, train_lr: float = 0.3, train_steps: int = 2,

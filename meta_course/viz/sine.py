@@ -117,16 +117,10 @@ class SineFigure:
         return self
 
     def png(self) -> bytes:
-        """The figure as PNG bytes: Agg draw + fast zlib level (≈2x faster than ``savefig``)."""
-        import io
+        """The figure as PNG bytes (:func:`meta_course.viz.figure_png`)."""
+        from . import figure_png
 
-        from PIL import Image
-
-        canvas = self.fig.canvas
-        canvas.draw()
-        buf = io.BytesIO()
-        Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba()).save(buf, format="png", compress_level=1)
-        return buf.getvalue()
+        return figure_png(self.fig)
 
 
 def plot_sine_adaptation(res: SineAdaptation, dpi: int = 72) -> SineFigure:
