@@ -32,11 +32,21 @@ def decode_png(data: bytes | str, size: int | None = DEFAULT_SIZE) -> torch.Tens
         (torch.Size([28, 28]), 0)
     """
     img = Image.open(io.BytesIO(data) if isinstance(data, (bytes, bytearray)) else data).convert("L")
-    if size is not None:
-        check_int("size", size, 1, 1024, "Use the image side length in pixels, e.g. 28.")
-        if img.size != (size, size):
-            img = img.resize((size, size), Image.LANCZOS)
-    return torch.from_numpy(255 - np.asarray(img, dtype=np.uint8).copy())
+    return resize_u8(torch.from_numpy(255 - np.asarray(img, dtype=np.uint8).copy()), size)
+
+
+def resize_u8(images: torch.Tensor, size: int | None) -> torch.Tensor:
+    """Resize ``uint8 [..., H, W]`` ink-high images (Lanczos, antialiased): the one resize of the course, so
+    a PNG decoded at ``size`` and a tensor resized later give the same pixels. ``None``: unchanged."""
+    if size is None:
+        return images
+    check_int("size", size, 1, 1024, "Use the image side length in pixels, e.g. 28.")
+    if tuple(images.shape[-2:]) == (size, size):
+        return images
+    flat = images.reshape(-1, *images.shape[-2:]).numpy()
+    out = [255 - np.asarray(Image.fromarray(255 - im).resize((size, size), Image.LANCZOS), dtype=np.uint8)
+           for im in flat]
+    return torch.from_numpy(np.stack(out)).reshape(*images.shape[:-2], size, size)
 
 
 def to_float(images: torch.Tensor) -> torch.Tensor:
@@ -44,4 +54,4 @@ def to_float(images: torch.Tensor) -> torch.Tensor:
     return images.float().div_(255).unsqueeze(-3)
 
 
-__all__ = ["DEFAULT_SIZE", "decode_png", "to_float"]
+__all__ = ["DEFAULT_SIZE", "decode_png", "resize_u8", "to_float"]

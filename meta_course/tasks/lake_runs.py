@@ -48,7 +48,7 @@ from PIL import Image
 from torch import Tensor
 
 from ..core.checks import check_choice, check_int
-from .images import decode_png, to_float
+from .images import decode_png, resize_u8, to_float
 from .omniglot import check_members
 
 ScoreFn = Callable[[Tensor, Tensor], Tensor]
@@ -357,18 +357,6 @@ def mhd_scorer(train: Tensor, test: Tensor) -> Tensor:
                               for a in te], dtype=torch.float64)
     finally:
         torch.set_num_threads(threads)
-
-
-def resize_u8(images: Tensor, size: int | None) -> Tensor:
-    """Resize ``uint8 [..., H, W]`` ink-high images exactly as :func:`decode_png` (Lanczos, antialiased)
-    would have from the PNG, so a learner sees the same pixels as in training. ``None``: unchanged."""
-    if size is None or tuple(images.shape[-2:]) == (size, size):
-        return images
-    check_int("size", size, 1, 1024, "Use the image side length in pixels, e.g. 28.")
-    flat = images.reshape(-1, *images.shape[-2:]).numpy()
-    out = [255 - np.asarray(Image.fromarray(255 - im).resize((size, size), Image.LANCZOS), dtype=np.uint8)
-           for im in flat]
-    return torch.from_numpy(np.stack(out)).reshape(*images.shape[:-2], size, size)
 
 
 def pixel_nn_scorer(size: int | None = 28) -> ScoreFn:
