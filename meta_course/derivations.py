@@ -252,15 +252,45 @@ def _peak_bytes(fn) -> int:
     return peak
 
 
-def meta_step_cost(method: str, inner_steps: int, episodes=None, model: nn.Module | None = None,
-                   inner_lr: float = 0.01, repeats: int = 10, memory: bool = True) -> StepCost:
-    """Measure one meta-step (meta-gradient of a meta-batch) of ``method`` on the sine MLP.
+#: what :func:`meta_step_cost` can measure: the sine MLP of lesson 01 and the Omniglot Conv-4 of lesson 07
+COST_SETTINGS = ("sine", "omniglot")
+
+
+def cost_setting(setting: str = "sine"):
+    """``(model, episodes, loss_fn, inner_lr, description)`` of a cost measurement.
+
+    ``"sine"``: the MAML paper's meta-batch of 25 sine tasks (K=10, 10 queries), MLP 1-40-40-1, α=0.01.
+    ``"omniglot"``: the ``maml_omniglot`` recipe's meta-batch — 8 tasks, 5-way 1-shot, 2 queries per
+    class, 28×28 — on its Conv-4 (32 channels, batch-statistics norm), α=0.4; needs the Omniglot data
+    (``META_COURSE_DATA``).
+    """
+    check_choice("setting", setting, COST_SETTINGS, "Pick the network and tasks to time.")
+    from .models import MLP, build_model
+
+    torch.manual_seed(0)
+    if setting == "sine":
+        from .tasks.sine import SineTasks
+
+        episodes = SineTasks().sample(torch.Generator().manual_seed(0), 25, k_shot=10, n_query=10)
+        return (MLP((1, 40, 40, 1)), episodes, nn.functional.mse_loss, 0.01,
+                "25 sine tasks (K=10), MLP 1-40-40-1, α=0.01")
+    from .algorithms.omniglot_recipes import CONV4_5WAY, TRAIN_PART
+    from .tasks.omniglot import OmniglotTasks
+
+    episodes = OmniglotTasks(TRAIN_PART["split"], TRAIN_PART["part"], n_way=5, k_shot=1, q_query=2,
+                             rotations=True).sample(torch.Generator().manual_seed(0), 8)
+    return (build_model(CONV4_5WAY), episodes, nn.functional.cross_entropy, 0.4,
+            "8 Omniglot tasks (5-way 1-shot, 2 queries/class), Conv-4 32 channels, α=0.4")
+
+
+def meta_step_cost(method: str, inner_steps: int, setting: str = "sine", repeats: int = 10,
+                   memory: bool = True) -> StepCost:
+    """Measure one meta-step (meta-gradient of a meta-batch) of ``method`` in a :func:`cost_setting`.
 
     Args:
         method: ``"maml"`` (second order), ``"fomaml"`` or ``"reptile"``.
         inner_steps: inner gradient steps per task.
-        episodes: the meta-batch; default 25 sine tasks, K=10 (the paper's setting).
-        model: default the paper's 1-40-40-1 ReLU MLP.
+        setting: ``"sine"`` (the MLP) or ``"omniglot"`` (Conv-4), see :func:`cost_setting`.
         repeats: timed repetitions after one warm-up; the median is reported.
         memory: also measure the peak memory (one extra profiled run).
 
@@ -270,21 +300,14 @@ def meta_step_cost(method: str, inner_steps: int, episodes=None, model: nn.Modul
     check_choice("method", method, ("maml", "fomaml", "reptile"))
     check_int("inner_steps", inner_steps, 1, 1000)
     check_int("repeats", repeats, 1, 10_000)
-    from .models import MLP
-    from .tasks.sine import SineTasks
-
-    if model is None:
-        torch.manual_seed(0)
-        model = MLP((1, 40, 40, 1))
-    if episodes is None:
-        episodes = SineTasks().sample(torch.Generator().manual_seed(0), 25, k_shot=10, n_query=10)
+    model, episodes, loss_fn, inner_lr, _ = cost_setting(setting)
     params = {k: t.detach().requires_grad_() for k, t in model.named_parameters()}
-    mse = nn.functional.mse_loss
 
     def step():
         if method == "reptile":
-            return reptile_meta_gradient(model, params, episodes, mse, inner_lr, inner_steps)
-        loss = meta_batch_loss(model, params, episodes, mse, inner_lr, inner_steps, first_order=method == "fomaml")
+            return reptile_meta_gradient(model, params, episodes, loss_fn, inner_lr, inner_steps)
+        loss = meta_batch_loss(model, params, episodes, loss_fn, inner_lr, inner_steps,
+                               first_order=method == "fomaml")
         return torch.autograd.grad(loss, list(params.values()))
 
     step()  # warm-up
@@ -298,12 +321,13 @@ def meta_step_cost(method: str, inner_steps: int, episodes=None, model: nn.Modul
 
 
 def cost_table(steps: Sequence[int] = (1, 2, 4, 8), methods=("maml", "fomaml", "reptile"), repeats: int = 10,
-               progress: bool = False) -> list[StepCost]:
+               progress: bool = False, setting: str = "sine") -> list[StepCost]:
     """:func:`meta_step_cost` for every method and number of inner steps (what ``bench metagrad`` prints)."""
     from tqdm.auto import tqdm
 
     jobs = [(m, k) for k in steps for m in methods]
-    return [meta_step_cost(m, k, repeats=repeats) for m, k in tqdm(jobs, disable=not progress, desc="meta-step cost")]
+    return [meta_step_cost(m, k, setting=setting, repeats=repeats)
+            for m, k in tqdm(jobs, disable=not progress, desc=f"meta-step cost ({setting})")]
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -157,3 +157,14 @@ def test_metric_exercises_accept_right_and_reject_wrong_answers():
     assert check("metric.attention_ratio", 54.6)
     with pytest.raises(AssertionError):
         check("metric.attention_ratio", 4.0)
+
+
+def test_protonet_step_size_schedule_halves_and_is_rejected_when_negative():
+    from meta_course.algorithms.protonet import ProtoNet
+
+    spec = {"name": "conv4", "out_features": None, "hidden": 8}
+    assert "halve_lr_every" not in ProtoNet(spec).config  # constant-step checkpoints keep their config
+    net = ProtoNet(spec, halve_lr_every=100)
+    assert [net.outer_lr_factor(s, 1000) for s in (0, 99, 100, 250, 999)] == [1.0, 1.0, 0.5, 0.25, 0.5 ** 9]
+    with pytest.raises(ValueError, match="halve_lr_every"):
+        ProtoNet(spec, halve_lr_every=-1)

@@ -1,8 +1,10 @@
 """``bench metagrad``: the cost of second-order MAML, measured beside first-order MAML and Reptile.
 
-One meta-step = the meta-gradient of a meta-batch of 25 sine tasks (K=10, 10 query points) on the
-paper's 1-40-40-1 ReLU MLP, vectorised with ``vmap``: forward through ``inner_steps`` inner steps and
-back (MAML, FOMAML), or ``inner_steps`` SGD steps per task without a graph (Reptile). Time: median
+One meta-step = the meta-gradient of a meta-batch, vectorised with ``vmap``: forward through
+``inner_steps`` inner steps and back (MAML, FOMAML), or ``inner_steps`` SGD steps per task without a
+graph (Reptile). ``--setting sine``: 25 sine tasks (K=10, 10 query points) on the paper's 1-40-40-1
+ReLU MLP; ``--setting omniglot``: the ``maml_omniglot`` recipe's 8 five-way one-shot tasks on its
+Conv-4 (needs the Omniglot data). Time: median
 of ``--repeats`` runs after a warm-up. Peak memory: the running sum of the CPU allocator's
 allocations and frees recorded by ``torch.profiler`` (``profile_memory=True``) during one step, above
 the level at its start (``tracemalloc`` would only see Python objects, not tensor storage).
@@ -31,6 +33,8 @@ def add_arguments(p) -> None:
     p.add_argument("--repeats", type=int, default=20, help="timed meta-steps per cell (median reported)")
     p.add_argument("--threads", type=int, default=1, help="torch threads (default 1: comparable numbers)")
     p.add_argument("--skip-accuracy", action="store_true", help="only the cost table")
+    p.add_argument("--setting", nargs="+", default=["sine"], choices=["sine", "omniglot"],
+                   help="network and tasks to time: the sine MLP and/or Omniglot's Conv-4 (default sine)")
 
 
 def accuracy_figures() -> dict:
@@ -88,18 +92,20 @@ def format_cost(rows) -> str:
 
 def run(args) -> int:
     from ..core.checks import check_int
-    from ..derivations import cost_table
+    from ..derivations import cost_setting, cost_table
 
     for s in args.steps:
         check_int("--steps", s, 1, 64, "Inner steps to measure, e.g. 1 2 4 8.")
     check_int("--repeats", args.repeats, 1, 10_000)
     check_int("--threads", args.threads, 1, os.cpu_count() or 1)
     torch.set_num_threads(args.threads)
-    rows = cost_table(args.steps, repeats=args.repeats, progress=True)
-    print(f"\nOne meta-step, 25 sine tasks (K=10), MLP 1-40-40-1, vmap, {args.threads} thread(s); "
-          "median time, peak memory above the start (torch.profiler allocation events):")
-    print(format_cost(rows))
-    report = {"cost": [r._asdict() for r in rows], "threads": args.threads, "torch": torch.__version__}
+    report = {"cost": [], "threads": args.threads, "torch": torch.__version__}
+    for setting in args.setting:
+        rows = cost_table(args.steps, repeats=args.repeats, progress=True, setting=setting)
+        print(f"\nOne meta-step, {cost_setting(setting)[-1]}, vmap, {args.threads} thread(s); "
+              "median time, peak memory above the start (torch.profiler allocation events):")
+        print(format_cost(rows))
+        report["cost"] += [{**r._asdict(), "setting": setting} for r in rows]
     if not args.skip_accuracy:
         acc = accuracy_figures()
         report["accuracy"] = acc
