@@ -60,6 +60,7 @@ def train(
     eval_every: int = 1000,
     eval_knobs: dict | None = None,
     log_every: int = 100,
+    clip_grad_norm: float = 0.0,
     device: torch.device | str | None = None,
     progress: bool = True,
     callback: Callable[[int, float], None] | None = None,
@@ -77,6 +78,8 @@ def train(
             from when it exists.
         eval_tasks: held-out tasks scored every ``eval_every`` steps with ``eval_knobs``.
         log_every: steps between points of the loss history (the mean over those steps).
+        clip_grad_norm: rescale the meta-gradient to at most this global norm before each step (0: off)
+            — the usual guard for learners whose updates can blow up (the meta-LSTM's gates).
         device: default cuda → mps → cpu.
         callback: called as ``callback(step, loss)`` after each step (e.g. to stop early).
 
@@ -97,6 +100,8 @@ def train(
     check_int("steps", steps, 0, fix="Number of outer (meta) steps; the paper uses 70000 for sine.")
     check_int("meta_batch_size", meta_batch_size, 1, fix="Tasks per meta-step; the paper uses 25.")
     check_positive("outer_lr", outer_lr, "Adam's step size; 1e-3 is the usual choice.")
+    if clip_grad_norm < 0:
+        raise ValueError(f"clip_grad_norm={clip_grad_norm}: must be >= 0 (0 switches clipping off).")
     for name, value in (("checkpoint_every", checkpoint_every), ("eval_every", eval_every), ("log_every", log_every)):
         check_int(name, value, 1)
     device = torch.device(device) if device is not None else default_device()
@@ -134,6 +139,8 @@ def train(
                     "Lower inner_lr or outer_lr (or inner_steps) and resume.")
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
+            if clip_grad_norm:
+                torch.nn.utils.clip_grad_norm_(learner.parameters(), clip_grad_norm)
             factor = learner.outer_lr_factor(step, steps)
             for group in optimizer.param_groups:
                 group["lr"] = group["base_lr"] * factor

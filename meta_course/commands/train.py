@@ -45,6 +45,7 @@ def run(args) -> int:
     history = train(learner, sample, args.steps if args.steps is not None else recipe.steps,
                     meta_batch_size=recipe.meta_batch_size, outer_lr=recipe.outer_lr, seed=args.seed,
                     checkpoint=state, checkpoint_every=args.checkpoint_every, device=args.device,
+                    clip_grad_norm=recipe.clip_grad_norm,
                     progress=not args.no_progress)
     save_learner(learner.cpu(), out, history=history.as_dict(), recipe=args.recipe, seed=args.seed)
     print(json.dumps({"recipe": args.recipe, "out": str(out), "final_loss": history.loss[-1] if history.loss else None,
