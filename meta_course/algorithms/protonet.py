@@ -110,9 +110,6 @@ register_recipe("protonet_long_omniglot", omniglot_recipe("protonet", dict(model
                                                           note="protonet_omniglot trained longer"))
 register_recipe("protonet_xl_omniglot", omniglot_recipe("protonet", dict(model=CONV4), steps=2600,
                                                         note="protonet_long_omniglot trained longer still"))
-register_recipe("protonet_affine_omniglot", omniglot_recipe(
-    "protonet", dict(model=CONV4), steps=1200, affine_strength=0.5,
-    note="+ small affine distortions (half Koch's ranges)"))
 # For Lake's runs only (they use the evaluation alphabets, none of which is in `minimal`): every `minimal`
 # alphabet, Sanskrit included (so no held-out alphabet columns), small affine distortions, and Snell et
 # al.'s halving of the step size — 8 000 episodes, about 50 min on one CPU thread.
