@@ -34,8 +34,6 @@ class Recipe:
     note: str = ""
     #: meta-gradient norm clip (0: off), see :func:`meta_course.train.train`
     clip_grad_norm: float = 0.0
-    #: warm start: copy the network parameters of this recipe's committed checkpoint before training
-    init_from: str = ""
 
 
 # MAML paper, Section 5.1 / Appendix C: K=10 during training, one inner step, meta-batch 25,
@@ -115,26 +113,7 @@ def build(name: str, seed: int = 0, **config_overrides):
     from .algorithms import LEARNERS
 
     learner = LEARNERS[recipe.learner](**{**recipe.config, **config_overrides})
-    if recipe.init_from:
-        warm_start(learner, recipe.init_from)
     return learner, task_sampler(recipe.task, **recipe.task_args)
 
-
-def warm_start(learner, source: str) -> None:
-    """Copy the network parameters (``net.*``) of recipe ``source``'s committed checkpoint into ``learner``.
-
-    Raises:
-        ValueError: the two networks differ (names or shapes), naming the first mismatch.
-    """
-    from .checkpoints import checkpoint_path
-
-    state = torch.load(checkpoint_path(source), map_location="cpu", weights_only=True)["state_dict"]
-    net = {k: v for k, v in state.items() if k.startswith("net.")}
-    own = {k: v for k, v in learner.state_dict().items() if k.startswith("net.")}
-    for k in own.keys() | net.keys():
-        if k not in net or k not in own or net[k].shape != own[k].shape:
-            raise ValueError(f"cannot warm-start {learner.name} from {source}: parameter {k!r} is missing or has "
-                             f"another shape; init_from needs the same network spec.")
-    learner.load_state_dict(net, strict=False)
 
 from .tasks import omniglot as _omniglot  # noqa: E402,F401  (registers the "omniglot" task family)

@@ -127,18 +127,3 @@ def test_clip_grad_norm_bounds_the_outer_step():
     assert moved(1e-3) <= 1e-3 * (1 + 1e-4) < 0.1 * moved(0.0)
     with pytest.raises(ValueError, match="clip_grad_norm=-1"):
         moved(-1)
-
-
-def test_warm_start_copies_the_network_and_refuses_another_shape():
-    from meta_course.algorithms.maml import MAML
-    from meta_course.algorithms.meta_lstm import MetaLSTM
-    from meta_course.checkpoints import checkpoint_path
-
-    learner = MetaLSTM(recipes.SINE_MLP)
-    recipes.warm_start(learner, "maml_sine")
-    source = torch.load(checkpoint_path("maml_sine"), weights_only=True)["state_dict"]
-    for k, v in learner.net.state_dict().items():
-        torch.testing.assert_close(v, source[f"net.{k}"])
-    assert learner.b_i.item() == pytest.approx(-4.6)  # the meta-learner's own weights are untouched
-    with pytest.raises(ValueError, match="cannot warm-start maml from maml_sine"):
-        recipes.warm_start(MAML({"name": "mlp", "sizes": [1, 10, 1]}), "maml_sine")

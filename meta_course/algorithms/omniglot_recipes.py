@@ -56,7 +56,7 @@ TRAIN_PART = {"split": "minimal", "part": "train", "rotations": True}
 N_TRAIN_CLASSES = 176 * 4
 
 _EPISODES = dict(task="omniglot", task_args={**TRAIN_PART, "n_way": 5, "k_shot": 1, "q_query": 2},
-                 steps=1000, meta_batch_size=8, outer_lr=1e-3, eval_knobs={"inner_steps": 10})
+                 steps=6000, meta_batch_size=8, outer_lr=1e-3, eval_knobs={"inner_steps": 10})
 
 OMNIGLOT_RECIPES = {
     "maml_omniglot": Recipe("maml", dict(model=CONV4_5WAY, loss="cross_entropy", inner_lr=0.4, inner_steps=1),
@@ -65,11 +65,11 @@ OMNIGLOT_RECIPES = {
                               **_EPISODES, note="first order, α=0.4, 1 step (10 at test)"),
     "metasgd_omniglot": Recipe("meta-sgd", dict(model=CONV4_5WAY, loss="cross_entropy", inner_steps=1,
                                                 alpha_init=[0.3, 0.5]),
-                               **{**_EPISODES, "steps": 500}, note="learned α per weight, 1 step (10 at test)"),
+                               **{**_EPISODES, "steps": 3000}, note="learned α per weight, 1 step (10 at test)"),
     "reptile_omniglot": Recipe("reptile", dict(model=CONV4_5WAY, loss="cross_entropy", inner_lr=0.1, inner_steps=5,
                                                anneal="linear", final_fraction=0.0),
                                task="omniglot", task_args={**TRAIN_PART, "n_way": 5, "k_shot": 1, "q_query": 1},
-                               steps=300, meta_batch_size=5, outer_lr=1.0, eval_knobs={"inner_steps": 10},
+                               steps=3000, meta_batch_size=5, outer_lr=1.0, eval_knobs={"inner_steps": 10},
                                note="batched Reptile, ε=1 → 0, 5 SGD steps on 2 shots/class"),
     "transfer_omniglot": Recipe("transfer", dict(model=CONV4_BODY, n_classes=N_TRAIN_CLASSES, image_size=28,
                                                  inner_lr=0.1, inner_steps=20, finetune="head"),
