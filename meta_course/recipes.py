@@ -115,5 +115,4 @@ def build(name: str, seed: int = 0, **config_overrides):
     learner = LEARNERS[recipe.learner](**{**recipe.config, **config_overrides})
     return learner, task_sampler(recipe.task, **recipe.task_args)
 
-
 from .tasks import omniglot as _omniglot  # noqa: E402,F401  (registers the "omniglot" task family)
