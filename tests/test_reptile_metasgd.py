@@ -113,3 +113,28 @@ def test_meta_sgd_float_inner_lr_knob_is_plain_sgd():
     fast = learner.adapt(ep.x_support[0], ep.y_support[0], inner_steps=2, inner_lr=0.01).params
     want = adapt(learner.net, learner.params(), ep.x_support[0], ep.y_support[0], mse, 0.01, 2)
     assert all(torch.allclose(fast[k], want[k]) for k in want)
+
+
+def test_reptile_minibatch_inner_loop_takes_one_step_per_interleaved_minibatch():
+    """inner_data="minibatches": step j uses examples j, j+k, j+2k, … of the task's support+query data —
+    checked against a hand loop; it differs from full-batch steps, and too few examples is a clear error."""
+    torch.manual_seed(0)
+    learner = Reptile(MLP, inner_lr=0.05, inner_steps=3, inner_data="minibatches")
+    full = Reptile(MLP, inner_lr=0.05, inner_steps=3)
+    full.load_state_dict(learner.state_dict())
+    eps = _episodes(1, n=2, k=4)
+    phi = adapted_params(learner.net, learner.params(), eps, mse, 0.05, 3, inner_data="minibatches")
+    for i in range(2):
+        xs = torch.cat([eps.x_support[i], eps.x_query[i]])
+        ys = torch.cat([eps.y_support[i], eps.y_query[i]])
+        p = {k: v.detach().clone().requires_grad_() for k, v in learner.params().items()}
+        for j in range(3):
+            loss = mse(torch.func.functional_call(learner.net, p, (xs[j::3],)), ys[j::3])
+            grads = torch.autograd.grad(loss, list(p.values()))
+            p = {k: (v - 0.05 * g).detach().requires_grad_() for (k, v), g in zip(p.items(), grads)}
+        for k in p:
+            torch.testing.assert_close(phi[k][i], p[k].detach())
+    other = adapted_params(full.net, full.params(), eps, mse, 0.05, 3)
+    assert not torch.allclose(phi["0.weight"], other["0.weight"])
+    with pytest.raises(ValueError, match="inner_steps=20 minibatches"):
+        adapted_params(learner.net, learner.params(), eps, mse, 0.05, 20, inner_data="minibatches")

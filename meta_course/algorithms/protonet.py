@@ -116,6 +116,9 @@ register_recipe("protonet_xl_omniglot", omniglot_recipe("protonet", dict(model=C
 register_recipe("protonet_runs_omniglot", omniglot_recipe(
     "protonet", dict(model=CONV4, halve_lr_every=2500), steps=8000, part="all", affine_strength=0.5,
     note="all of minimal (runs only), affine 0.5, step size halved every 2 500"))
+register_recipe("protonet_runs_xl_omniglot", omniglot_recipe(
+    "protonet", dict(model=CONV4, halve_lr_every=2500), steps=12000, part="all", affine_strength=0.5,
+    note="protonet_runs_omniglot continued to 12 000 episodes (the same run)"))
 # Lake et al. (2019)'s one-set settings: train on one five-alphabet minimal set, score on the runs.
 register_recipe("protonet_minimal1_omniglot", omniglot_recipe("protonet", dict(model=CONV4), steps=300,
                                                               split="minimal1", part="all",
@@ -124,7 +127,12 @@ register_recipe("protonet_minimal2_omniglot", omniglot_recipe("protonet", dict(m
                                                               split="minimal2", part="all",
                                                               note="one set: images_background_small2"))
 
-# Lake's runs (`python -m meta_course runs --method protonet`): the committed checkpoint, 8 extra
-# test-time views per image (TTA); "-plain" without them.
-register_learner_method("protonet", recipe="protonet_xl_omniglot", help="ProtoNet (2600 steps) on minimal, TTA 8", tta=8)
-register_learner_method("protonet-plain", recipe="protonet_xl_omniglot", help="ProtoNet (2600 steps) on minimal, no TTA")
+# Lake's runs (`python -m meta_course runs --method protonet`): the longest-trained runs checkpoint
+# (chosen by that rule before it was scored), 8 extra test-time views per image (TTA); "-plain" without
+# them; "-heldout" is the best checkpoint that never saw Sanskrit (the one lesson 06 evaluates).
+register_learner_method("protonet", recipe="protonet_runs_xl_omniglot",
+                        help="ProtoNet (12 000 episodes) on all of minimal, TTA 8", tta=8)
+register_learner_method("protonet-plain", recipe="protonet_runs_xl_omniglot",
+                        help="ProtoNet (12 000 episodes) on all of minimal, no TTA")
+register_learner_method("protonet-heldout", recipe="protonet_xl_omniglot",
+                        help="ProtoNet (2 600 episodes) on minimal without Sanskrit, TTA 8", tta=8)

@@ -22,14 +22,18 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor
-from torch.func import vmap
+from torch.func import grad, vmap
 
 from ..core.checks import check_choice, check_positive, check_range
-from ..core.functional import Params, adapt
+from ..core.functional import Params, adapt, task_loss
 from ..recipes import SINE_MLP, Recipe, register_recipe
 from ..tasks import Episode
 from .base import register_learner
 from .maml import MAML
+
+
+#: where Reptile's inner loop takes its data from (see :func:`adapted_params`)
+INNER_DATA = ("all", "minibatches", "support")
 
 
 def adapted_params(model, params: Params, episodes, loss_fn, inner_lr: float, inner_steps: int,
@@ -38,10 +42,15 @@ def adapted_params(model, params: Params, episodes, loss_fn, inner_lr: float, in
 
     ``inner_data="all"``: the inner loop uses the support and query examples of each task together —
     Reptile has no support/query split, it trains on all the task's data (Nichol et al. 2018,
-    Algorithm 1). ``"support"``: only the support set, exactly what :meth:`Reptile.adapt` sees.
+    Algorithm 1) — every step on the whole batch. ``"minibatches"``: the same data dealt into
+    ``inner_steps`` interleaved minibatches ``x[j::k]``, one SGD step on each (the paper's Omniglot
+    set-up: 10 shots per class, 5 steps on minibatches of 10). Different minibatches are what makes
+    Reptile's update contain the term that raises the inner product between their gradients
+    (Section 5); repeated steps on one batch only shrink the gradient's norm. ``"support"``: only the
+    support set, exactly what :meth:`Reptile.adapt` sees.
     """
-    check_choice("inner_data", inner_data, ("all", "support"))
-    if inner_data == "all":
+    check_choice("inner_data", inner_data, INNER_DATA)
+    if inner_data in ("all", "minibatches"):
         x = torch.cat([episodes.x_support, episodes.x_query], dim=1)
         y = torch.cat([episodes.y_support, episodes.y_query], dim=1)
     else:
@@ -49,12 +58,30 @@ def adapted_params(model, params: Params, episodes, loss_fn, inner_lr: float, in
     theta = {k: v.detach() for k, v in params.items()}
 
     def one(xs, ys):
+        if inner_data == "minibatches":
+            return minibatch_sgd(model, theta, xs, ys, loss_fn, inner_lr, inner_steps)
         return adapt(model, theta, xs, ys, loss_fn, inner_lr, inner_steps, first_order=True)
 
     if use_vmap:
         return vmap(one, randomness="different")(x, y)
     per_task = [one(x[i], y[i]) for i in range(x.shape[0])]
     return {k: torch.stack([p[k] for p in per_task]) for k in theta}
+
+
+def minibatch_sgd(model, params: Params, x: Tensor, y: Tensor, loss_fn, inner_lr: float, inner_steps: int) -> Params:
+    """φ = U^k(θ) with step j on the minibatch ``x[j::k]`` (k = ``inner_steps``): one pass over the data.
+
+    Raises:
+        ValueError: fewer examples than steps (a minibatch would be empty).
+    """
+    if x.shape[0] < inner_steps:
+        raise ValueError(f"inner_data='minibatches' deals {x.shape[0]} examples into inner_steps={inner_steps} "
+                         "minibatches: use at least as many examples per task as inner steps.")
+    phi = params
+    for j in range(inner_steps):
+        g = grad(lambda p: task_loss(model, p, x[j::inner_steps], y[j::inner_steps], loss_fn))(phi)
+        phi = {k: phi[k] - inner_lr * g[k] for k in phi}
+    return phi
 
 
 def reptile_step(model, params: Params, episodes, loss_fn, inner_lr: float, inner_steps: int,
@@ -85,7 +112,9 @@ class Reptile(MAML):
         inner_steps: k, inner SGD steps per task during meta-training (and adaptation default).
         anneal: ``"linear"`` (ε decays linearly to ``final_fraction``·ε over training) or ``"none"``.
         final_fraction: ε at the last step as a fraction of the initial ε (the outer lr of the recipe).
-        inner_data: ``"all"`` (the paper: each task's support+query examples) or ``"support"``.
+        inner_data: ``"all"`` (each task's support+query examples, every step on all of them),
+            ``"minibatches"`` (the same examples dealt into one minibatch per step, the paper's
+            Omniglot set-up) or ``"support"``.
         anneal_steps: length of the ε schedule (default: the run's ``steps``); a run stopped early
             keeps the schedule it was trained with.
 
@@ -113,7 +142,7 @@ class Reptile(MAML):
         check_choice("anneal", anneal, ("linear", "none"), "Reptile anneals ε linearly in the paper.")
         check_range("final_fraction", final_fraction, 0.0, 1.0, "ε_final = final_fraction · ε; the paper uses 0.")
         check_positive("inner_lr", inner_lr, "The paper's sine demo uses 0.02.")
-        check_choice("inner_data", inner_data, ("all", "support"))
+        check_choice("inner_data", inner_data, INNER_DATA)
         if anneal_steps is not None:
             check_range("anneal_steps", anneal_steps, 2, 10**9, "The length of the ε schedule; None = the run's steps.")
         self.config = dict(model=model, loss=loss, inner_lr=inner_lr, inner_steps=inner_steps, anneal=anneal,
