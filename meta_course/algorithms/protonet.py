@@ -112,7 +112,7 @@ register_recipe("protonet_xl_omniglot", omniglot_recipe("protonet", dict(model=C
                                                         note="protonet_long_omniglot trained longer still"))
 # For Lake's runs only (they use the evaluation alphabets, none of which is in `minimal`): every `minimal`
 # alphabet, Sanskrit included (so no held-out alphabet columns), small affine distortions, and Snell et
-# al.'s halving of the step size — 8 000 episodes, about 50 min on one CPU thread.
+# al.'s halving of the step size — 8 000 episodes, 46 min on one CPU thread.
 register_recipe("protonet_runs_omniglot", omniglot_recipe(
     "protonet", dict(model=CONV4, halve_lr_every=2500), steps=8000, part="all", affine_strength=0.5,
     note="all of minimal (runs only), affine 0.5, step size halved every 2 500"))
