@@ -127,7 +127,8 @@ class MetaLSTM(MAML):
 # training so that the 10-step column of `bench sine` is the trained setting. 3 500 steps (≈ 0.15 s each
 # on one thread: the T=10 unroll over 1 681 coordinates is the cost). Measured: continuing to 4 000 steps
 # hit a NaN meta-loss at step 3 867 (the training loop stopped and kept step 3 500) — the input gate can
-# open to ≈ 1 on a steep task; a gradient-norm clip would be the next thing to add.
+# open to ≈ 1 on a steep task. `Recipe(clip_grad_norm=...)` / `train(clip_grad_norm=...)` now clip the
+# meta-gradient for longer runs; the committed checkpoint is the unclipped 3 500-step run.
 register_recipe("metalstm_sine", Recipe(
     "meta-lstm", dict(model=SINE_MLP, inner_steps=10, input_bias=-4.6, forget_bias=5.0),
     task="sine", task_args={"k_shot": 10, "n_query": 10}, steps=3_500, meta_batch_size=25, outer_lr=1e-3,
