@@ -186,3 +186,24 @@ def test_bench_runs_every_setting_for_learners_that_fit_their_head_to_n_way():
 
     maml = MAML({"name": "conv4", "out_features": 5, "hidden": 4, "in_channels": 1}, loss="cross_entropy")
     assert fixed_way(maml) is None  # its 5-way head serves 20-way tasks (core/heads.py)
+
+
+@needs_data
+@pytest.mark.parametrize("recipe,steps", [("maml_omniglot", 40), ("fomaml_omniglot", 40), ("metasgd_omniglot", 40),
+                                          ("reptile_omniglot", 40), ("transfer_omniglot", 200)])
+def test_short_seeded_training_run_is_far_above_chance_on_the_heldout_alphabet(recipe, steps):
+    """A short CI run of each recipe from scratch (seed 0; 40 meta-steps, or 200 pretraining batches for the
+    transfer baseline): 5-way 1-shot on Sanskrit, never trained on, lower CI bound at least 1.75× chance.
+    Measured when written: 45 / 43 / 43 / 58 / 56 % (maml, fomaml, meta-sgd, reptile, transfer), ± 3–4."""
+    from meta_course import recipes
+    from meta_course.evaluate import evaluate
+    from meta_course.tasks.omniglot import OmniglotTasks
+    from meta_course.train import train
+
+    r = recipes.get_recipe(recipe)
+    learner, sample = recipes.build(recipe, seed=0)
+    train(learner, sample, steps, meta_batch_size=r.meta_batch_size, outer_lr=r.outer_lr, seed=0, progress=False,
+          device="cpu")
+    held = OmniglotTasks("minimal", "test", n_way=5, k_shot=1, q_query=5).sample(torch.Generator().manual_seed(7), 40)
+    result = evaluate(learner.eval(), held, **r.eval_knobs)
+    assert result.mean - result.ci95 > 0.35, result
