@@ -265,7 +265,7 @@ def cost_setting(setting: str = "sine"):
     (``META_COURSE_DATA``).
     """
     check_choice("setting", setting, COST_SETTINGS, "Pick the network and tasks to time.")
-    from .models import MLP, build_model
+    from .models import MLP
 
     torch.manual_seed(0)
     if setting == "sine":
@@ -274,13 +274,15 @@ def cost_setting(setting: str = "sine"):
         episodes = SineTasks().sample(torch.Generator().manual_seed(0), 25, k_shot=10, n_query=10)
         return (MLP((1, 40, 40, 1)), episodes, nn.functional.mse_loss, 0.01,
                 "25 sine tasks (K=10), MLP 1-40-40-1, α=0.01")
-    from .algorithms.omniglot_recipes import CONV4_5WAY, TRAIN_PART
-    from .tasks.omniglot import OmniglotTasks
+    from . import recipes
 
-    episodes = OmniglotTasks(TRAIN_PART["split"], TRAIN_PART["part"], n_way=5, k_shot=1, q_query=2,
-                             rotations=True).sample(torch.Generator().manual_seed(0), 8)
-    return (build_model(CONV4_5WAY), episodes, nn.functional.cross_entropy, 0.4,
-            "8 Omniglot tasks (5-way 1-shot, 2 queries/class), Conv-4 32 channels, α=0.4")
+    recipe = recipes.get_recipe("maml_omniglot")  # the setting *is* the recipe: its network, tasks and α
+    learner, sample = recipes.build("maml_omniglot", seed=0)
+    episodes = sample(torch.Generator().manual_seed(0), recipe.meta_batch_size)
+    a = recipe.task_args
+    return (learner.net, episodes, learner.loss_fn, learner.inner_lr,
+            f"{recipe.meta_batch_size} Omniglot tasks ({a['n_way']}-way {a['k_shot']}-shot, {a['q_query']} "
+            f"queries/class), Conv-4 {recipe.config['model']['hidden']} channels, α={learner.inner_lr:g}")
 
 
 def meta_step_cost(method: str, inner_steps: int, setting: str = "sine", repeats: int = 10,
