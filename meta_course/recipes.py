@@ -34,6 +34,8 @@ class Recipe:
     note: str = ""
     #: meta-gradient norm clip (0: off), see :func:`meta_course.train.train`
     clip_grad_norm: float = 0.0
+    #: seeds the initial weights and the task generator (``train --seed`` overrides it)
+    seed: int = 0
 
 
 # MAML paper, Section 5.1 / Appendix C: K=10 during training, one inner step, meta-batch 25,

@@ -1,5 +1,8 @@
 """Metric-based learners: the equations' identities, the learners' interface, augmentation."""
 
+import tempfile
+from pathlib import Path
+
 import pytest
 import torch
 from torch import nn
@@ -168,3 +171,32 @@ def test_protonet_step_size_schedule_halves_and_is_rejected_when_negative():
     assert [net.outer_lr_factor(s, 1000) for s in (0, 99, 100, 250, 999)] == [1.0, 1.0, 0.5, 0.25, 0.5 ** 9]
     with pytest.raises(ValueError, match="halve_lr_every"):
         ProtoNet(spec, halve_lr_every=-1)
+
+
+def test_an_ensemble_of_protonets_sums_their_logits_and_round_trips():
+    """Concatenated embeddings under the squared Euclidean distance: the ensemble's logits are the sum
+    of its members' logits (also with test-time augmentation), and a saved ensemble reloads exactly."""
+    from meta_course.algorithms import load_learner, save_learner
+    from meta_course.algorithms.ensemble import Ensemble
+
+    members = []
+    for seed in (0, 1):
+        torch.manual_seed(seed)
+        members.append(ProtoNet(TINY).eval())
+    ens = Ensemble([dict(name=m.name, config=m.config) for m in members]).eval()
+    for mine, theirs in zip(ens.members, members):
+        mine.load_state_dict(theirs.state_dict())
+    ep = synthetic_episodes(n_tasks=1, seed=5).task(0)
+    with torch.no_grad():
+        for tta in (0, 2):
+            total = sum(m.adapt(ep.x_support, ep.y_support, tta=tta)(ep.x_query) for m in members)
+            assert torch.allclose(ens.adapt(ep.x_support, ep.y_support, tta=tta)(ep.x_query), total, atol=1e-4)
+        path = save_learner(ens, Path(tempfile.mkdtemp()) / "ens.pt")
+        again = load_learner(path).eval()
+        assert torch.equal(again.adapt(ep.x_support, ep.y_support)(ep.x_query),
+                           ens.adapt(ep.x_support, ep.y_support)(ep.x_query))
+    with pytest.raises(ValueError, match="one kind"):
+        Ensemble([dict(name="protonet", config=dict(model=TINY)),
+                  dict(name="protonet", config=dict(model=TINY, distance="cosine"))])
+    with pytest.raises(ValueError, match="member"):
+        Ensemble([42])

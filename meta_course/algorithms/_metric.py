@@ -33,7 +33,7 @@ CONV4 = {"name": "conv4", "out_features": None}
 
 
 def omniglot_recipe(learner: str, config: dict, steps: int, n_way: int = 30, q_query: int = 4, split: str = "minimal",
-                    part: str = "train+val", affine_strength: float = 0.0, note: str = ""):
+                    part: str = "train+val", affine_strength: float = 0.0, note: str = "", seed: int = 0):
     """A metric recipe on Omniglot: 1-shot episodes with rotations as new classes, one episode per step.
 
     ``part="train+val"`` trains on every alphabet of ``split`` except its test alphabets (for
@@ -46,7 +46,7 @@ def omniglot_recipe(learner: str, config: dict, steps: int, n_way: int = 30, q_q
     return Recipe(learner, config, task="omniglot_affine",
                   task_args=dict(split=split, part=part, n_way=n_way, k_shot=1, q_query=q_query, rotations=True,
                                  affine_strength=affine_strength),
-                  steps=steps, meta_batch_size=1, outer_lr=1e-3, note=note)
+                  steps=steps, meta_batch_size=1, outer_lr=1e-3, note=note, seed=seed)
 
 
 def n_way_of(y_support: Tensor) -> int:

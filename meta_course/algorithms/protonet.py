@@ -119,6 +119,21 @@ register_recipe("protonet_runs_omniglot", omniglot_recipe(
 register_recipe("protonet_runs_xl_omniglot", omniglot_recipe(
     "protonet", dict(model=CONV4, halve_lr_every=2500), steps=12000, part="all", affine_strength=0.5,
     note="protonet_runs_omniglot continued to 12 000 episodes (the same run)"))
+# Two more runs-only models with their own seeds, for the ensemble below: Snell et al.'s 60-way
+# training (2 queries per class keep a step at 180 images), and Koch et al.'s full distortion strength.
+register_recipe("protonet_runs60_omniglot", omniglot_recipe(
+    "protonet", dict(model=CONV4, halve_lr_every=2500), steps=8000, n_way=60, q_query=2, part="all",
+    affine_strength=0.5, seed=1, note="all of minimal (runs only), 60-way 1-shot, affine 0.5, seed 1"))
+register_recipe("protonet_runs_affine1_omniglot", omniglot_recipe(
+    "protonet", dict(model=CONV4, halve_lr_every=2500), steps=8000, part="all", affine_strength=1.0, seed=2,
+    note="all of minimal (runs only), 30-way 1-shot, affine 1.0 (Koch's ranges), seed 2"))
+# Their ensemble (`algorithms/ensemble.py`: embeddings concatenated, logits summed), each member at its
+# final step. Fixed before any member was scored; `train` with 0 steps writes it from the members'
+# committed checkpoints.
+RUNS_ENSEMBLE = ("protonet_runs_xl_omniglot", "protonet_runs60_omniglot", "protonet_runs_affine1_omniglot")
+register_recipe("protonet_runs_ensemble_omniglot", omniglot_recipe(
+    "ensemble", dict(members=list(RUNS_ENSEMBLE)), steps=0, part="all", affine_strength=0.5,
+    note="the three runs-only ProtoNets as one (concatenated embeddings); 0 steps: writes the ensemble"))
 # Lake et al. (2019)'s one-set settings: train on one five-alphabet minimal set, score on the runs.
 register_recipe("protonet_minimal1_omniglot", omniglot_recipe("protonet", dict(model=CONV4), steps=300,
                                                               split="minimal1", part="all",
@@ -127,12 +142,15 @@ register_recipe("protonet_minimal2_omniglot", omniglot_recipe("protonet", dict(m
                                                               split="minimal2", part="all",
                                                               note="one set: images_background_small2"))
 
-# Lake's runs (`python -m meta_course runs --method protonet`): the longest-trained runs checkpoint
-# (chosen by that rule before it was scored), 8 extra test-time views per image (TTA); "-plain" without
-# them; "-heldout" is the best checkpoint that never saw Sanskrit (the one lesson 06 evaluates).
-register_learner_method("protonet", recipe="protonet_runs_xl_omniglot",
+# Lake's runs (`python -m meta_course runs --method protonet`): the ensemble of the three runs-only
+# ProtoNets (this rule was fixed before its members were scored), 8 extra test-time views per image (TTA);
+# "-plain" without them; "-single" the longest-trained single network; "-heldout" the best checkpoint that
+# never saw Sanskrit (the one lesson 06 evaluates).
+register_learner_method("protonet", recipe="protonet_runs_ensemble_omniglot",
+                        help="ensemble of 3 ProtoNets on all of minimal, TTA 8", tta=8)
+register_learner_method("protonet-plain", recipe="protonet_runs_ensemble_omniglot",
+                        help="ensemble of 3 ProtoNets on all of minimal, no TTA")
+register_learner_method("protonet-single", recipe="protonet_runs_xl_omniglot",
                         help="ProtoNet (12 000 episodes) on all of minimal, TTA 8", tta=8)
-register_learner_method("protonet-plain", recipe="protonet_runs_xl_omniglot",
-                        help="ProtoNet (12 000 episodes) on all of minimal, no TTA")
 register_learner_method("protonet-heldout", recipe="protonet_xl_omniglot",
                         help="ProtoNet (2 600 episodes) on minimal without Sanskrit, TTA 8", tta=8)

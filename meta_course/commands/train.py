@@ -15,7 +15,7 @@ def add_arguments(p) -> None:
     p.add_argument("recipe", nargs="?", help="recipe name; see --list")
     p.add_argument("--list", action="store_true", help="list the recipes and exit")
     p.add_argument("--steps", type=int, help="outer steps (default: the recipe's)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, help="default: the recipe's seed (0 unless it sets one)")
     p.add_argument("--out", type=Path, help="final learner file (default: runs/RECIPE.pt)")
     p.add_argument("--checkpoint", type=Path, help="resumable training state (default: OUT with .state.pt)")
     p.add_argument("--checkpoint-every", type=int, default=1000)
@@ -39,6 +39,8 @@ def run(args) -> int:
     overrides = {k: v for k, v in (("inner_lr", args.inner_lr), ("inner_steps", args.inner_steps)) if v is not None}
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.seed is None:
+        args.seed = recipe.seed
     learner, sample = recipes.build(args.recipe, seed=args.seed, **overrides)
     out = args.out or Path("runs") / f"{args.recipe}.pt"
     state = args.checkpoint or out.with_suffix(".state.pt")
