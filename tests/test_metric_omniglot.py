@@ -34,7 +34,8 @@ def _committed_rows():
     if not RESULTS.exists():
         return []
     return [r for r in load_results()["rows"]
-            if r["learner"] in ("protonet", "matching", "siamese") and (HERE / f"{r['recipe']}.pt").exists()]
+            if r["learner"] in ("protonet", "matching", "siamese", "ensemble")
+            and (HERE / f"{r['recipe']}.pt").exists()]
 
 
 @pytest.mark.parametrize("row", _committed_rows(), ids=lambda r: r["recipe"])

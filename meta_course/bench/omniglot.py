@@ -178,17 +178,17 @@ def _fmt(row, key):
 
 def format_table(rows: list[dict], baselines: dict | None = None) -> str:
     """The printed table: one line per recipe, the paper's full-Omniglot figures beside."""
-    head = (f"{'recipe':28s} {'5w1s %':>12s} {'5w5s %':>12s} {'20w1s %':>12s} {'runs err %':>10s} "
+    head = (f"{'recipe':32s} {'5w1s %':>12s} {'5w5s %':>12s} {'20w1s %':>12s} {'runs err %':>10s} "
             f"{'+TTA':>6s}   paper 5w1s/5w5s/20w1s (full Omniglot: larger training data)")
     lines = [head, "-" * len(head)]
     for row in rows:
         paper = PAPER.get(row["learner"])
         runs = f"{row['runs_error']:10.1f}" if "runs_error" in row else f"{'—':>10s}"
         tta = f"{row['runs_error_tta']:6.1f}" if "runs_error_tta" in row else f"{'—':>6s}"
-        lines.append(f"{row['recipe']:28s} {_fmt(row, '5w1s'):>12s} {_fmt(row, '5w5s'):>12s} {_fmt(row, '20w1s'):>12s} "
+        lines.append(f"{row['recipe']:32s} {_fmt(row, '5w1s'):>12s} {_fmt(row, '5w5s'):>12s} {_fmt(row, '20w1s'):>12s} "
                      f"{runs} {tta}   " + ("/".join(f"{v:.1f}" for v in paper) if paper else ""))
     for name, err in (baselines or {}).items():
-        lines.append(f"{name + ' (no training)':28s} {'—':>12s} {'—':>12s} {'—':>12s} {err:10.1f}")
+        lines.append(f"{name + ' (no training)':32s} {'—':>12s} {'—':>12s} {'—':>12s} {err:10.1f}")
     lines.append("")
     lines.append("Lake's runs 01-10 (20-way within-alphabet 1-shot). References, Lake et al. 2019 (all 20 runs): "
                  + ", ".join(f"{k} {v}%" for k, v in RUNS_REFERENCE.items()) + ".")
