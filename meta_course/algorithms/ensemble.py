@@ -21,7 +21,6 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from ..core.checks import check_int
 from ._metric import MetricLearner
 from .base import Learner, get_learner_class, load_learner, register_learner
 
@@ -52,8 +51,9 @@ class Ensemble(MetricLearner):
     """
 
     def __init__(self, members: list):
-        check_int("len(members)", len(members) if isinstance(members, (list, tuple)) else -1, 1,
-                  fix="Give a list of at least one member (recipe names with committed checkpoints).")
+        if not isinstance(members, (list, tuple)) or not members:
+            raise ValueError(f"members={members!r}: give a list of at least one member (recipe names with "
+                             "committed checkpoints).")
         Learner.__init__(self)
         self.members = nn.ModuleList(_member(m) for m in members)
         kinds = {(type(m), getattr(m, "distance", None)) for m in self.members}

@@ -132,7 +132,7 @@ register_recipe("protonet_runs_affine1_omniglot", omniglot_recipe(
 # committed checkpoints.
 RUNS_ENSEMBLE = ("protonet_runs_xl_omniglot", "protonet_runs60_omniglot", "protonet_runs_affine1_omniglot")
 register_recipe("protonet_runs_ensemble_omniglot", omniglot_recipe(
-    "ensemble", dict(members=list(RUNS_ENSEMBLE)), steps=0, part="all", affine_strength=0.5,
+    "ensemble", dict(members=list(RUNS_ENSEMBLE)), steps=0, part="all",
     note="the three runs-only ProtoNets as one (concatenated embeddings); 0 steps: writes the ensemble"))
 # Lake et al. (2019)'s one-set settings: train on one five-alphabet minimal set, score on the runs.
 register_recipe("protonet_minimal1_omniglot", omniglot_recipe("protonet", dict(model=CONV4), steps=300,

@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor
-from torch.func import grad, vmap
+from torch.func import vmap
 
 from ..core.checks import check_choice, check_positive, check_range
-from ..core.functional import Params, adapt, task_loss
+from ..core.functional import Params, adapt
 from ..recipes import SINE_MLP, Recipe, register_recipe
 from ..tasks import Episode
 from .base import register_learner
@@ -78,9 +78,8 @@ def minibatch_sgd(model, params: Params, x: Tensor, y: Tensor, loss_fn, inner_lr
         raise ValueError(f"inner_data='minibatches' deals {x.shape[0]} examples into inner_steps={inner_steps} "
                          "minibatches: use at least as many examples per task as inner steps.")
     phi = params
-    for j in range(inner_steps):
-        g = grad(lambda p: task_loss(model, p, x[j::inner_steps], y[j::inner_steps], loss_fn))(phi)
-        phi = {k: phi[k] - inner_lr * g[k] for k in phi}
+    for j in range(inner_steps):  # the shared inner step, once per minibatch
+        phi = adapt(model, phi, x[j::inner_steps], y[j::inner_steps], loss_fn, inner_lr, 1, first_order=True)
     return phi
 
 
