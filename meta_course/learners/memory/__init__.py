@@ -1,0 +1,1 @@
+"""Memory- and model-based learners: they adapt by reading the support data into a memory or context."""
