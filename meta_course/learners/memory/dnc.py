@@ -188,9 +188,9 @@ class DNCNetwork(nn.Module):
         return DNCState(p.new_zeros(B, N, self.W), self.controller.initial_state(B), p.new_zeros(B, self.R, self.W),
                         p.new_zeros(B, self.R, N), z, z.clone(), z.clone(), p.new_zeros(B, N, N))
 
-    def step(self, x: Tensor, s: DNCState):
-        B, R, W = x.shape[0], self.R, self.W
-        h, ctrl = self.controller(x, s.reads.flatten(1), s.controller)
+    def step(self, gx: Tensor, s: DNCState):
+        B, R, W = gx.shape[0], self.R, self.W
+        h, ctrl = self.controller(gx, s.reads.flatten(1), s.controller)
         (k_r, b_r, k_w, b_w, erase, value, free, g_a, g_w, modes) = torch.split(self.interface(h), self.sizes, dim=-1)
         k_r, b_r = k_r.view(B, R, W), oneplus(b_r)
         erase, free = torch.sigmoid(erase), torch.sigmoid(free)
@@ -214,8 +214,9 @@ class DNCNetwork(nn.Module):
     def forward(self, inputs: Tensor, trace: bool = False):
         state = self.initial_state(inputs.shape[0])
         outs, info = [], {"w_read": [], "w_write": [], "usage": [], "modes": []}
+        gx = self.controller.project(inputs)
         for t in range(inputs.shape[1]):
-            logits, state, step_info = self.step(inputs[:, t], state)
+            logits, state, step_info = self.step(gx[:, t], state)
             outs.append(logits)
             if trace:
                 for k in info:

@@ -169,10 +169,10 @@ class MANNNetwork(nn.Module):
                          w_read=p.new_zeros(batch_size, self.H, self.N),
                          usage=p.new_zeros(batch_size, self.N))
 
-    def step(self, x: Tensor, state: MANNState):
+    def step(self, gx: Tensor, state: MANNState):
         """One time step: ``x [B, D]`` → ``(logits [B, out], new state, {"w_read", "w_write"})``."""
-        B, H, W = x.shape[0], self.H, self.W
-        h, ctrl = self.controller(x, state.reads.flatten(1), state.controller)
+        B, H, W = gx.shape[0], self.H, self.W
+        h, ctrl = self.controller(gx, state.reads.flatten(1), state.controller)
         params = self.heads(h).view(B, H, 2 * W + 1)
         key, add, alpha = torch.tanh(params[..., :W]), torch.tanh(params[..., W:2 * W]), params[..., -1]
         w_lu_prev = least_used_weights(state.usage, H)                     # Eq. 6 at t−1
@@ -189,8 +189,9 @@ class MANNNetwork(nn.Module):
         ``[B, S, H, N]`` and usage ``[B, S, N]``."""
         state = self.initial_state(inputs.shape[0])
         outs, info = [], {"w_read": [], "w_write": [], "usage": []}
+        gx = self.controller.project(inputs)
         for t in range(inputs.shape[1]):
-            logits, state, step_info = self.step(inputs[:, t], state)
+            logits, state, step_info = self.step(gx[:, t], state)
             outs.append(logits)
             if trace:
                 info["w_read"].append(step_info["w_read"])

@@ -148,8 +148,8 @@ class NTMNetwork(nn.Module):
         shift = torch.softmax(params[:, None, W + 3:], dim=-1)
         return ntm_addressing(memory, w_prev, key, strength, gate, shift, gamma)
 
-    def step(self, x: Tensor, state: NTMState):
-        h, ctrl = self.controller(x, state.reads.flatten(1), state.controller)
+    def step(self, gx: Tensor, state: NTMState):
+        h, ctrl = self.controller(gx, state.reads.flatten(1), state.controller)
         p = self.heads(h)
         na, W = self.n_address, self.W
         w_write = self._address(p[:, na:2 * na], state.memory, state.w_write)
@@ -163,8 +163,9 @@ class NTMNetwork(nn.Module):
     def forward(self, inputs: Tensor, trace: bool = False):
         state = self.initial_state(inputs.shape[0])
         outs, info = [], {"w_read": [], "w_write": []}
+        gx = self.controller.project(inputs)
         for t in range(inputs.shape[1]):
-            logits, state, step_info = self.step(inputs[:, t], state)
+            logits, state, step_info = self.step(gx[:, t], state)
             outs.append(logits)
             if trace:
                 for k in info:
