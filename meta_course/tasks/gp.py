@@ -61,14 +61,15 @@ def se_kernel(x1: Tensor, x2: Tensor, lengthscale: float = 0.4, variance: float 
 
 
 class GPPosterior(NamedTuple):
-    """Predictive distribution of noisy observations y* at target inputs: ``mean``, ``var`` ``[..., m, 1]``."""
+    """Predictive distribution of noisy observations y* at target inputs: ``mean``, ``std`` ``[..., m, 1]``
+    (the same fields, in the same order, as a CNP's prediction)."""
 
     mean: Tensor
-    var: Tensor
+    std: Tensor
 
     @property
-    def std(self) -> Tensor:
-        return self.var.sqrt()
+    def var(self) -> Tensor:
+        return self.std ** 2
 
 
 def gp_posterior(x_context: Tensor, y_context: Tensor, x_target: Tensor, lengthscale: float = 0.4,
@@ -86,7 +87,7 @@ def gp_posterior(x_context: Tensor, y_context: Tensor, x_target: Tensor, lengths
         noise: σ_n, the standard deviation of the observation noise (> 0).
 
     Returns:
-        :class:`GPPosterior` with mean μ* and variance σ*² (including σ_n²), each ``[..., m, 1]``.
+        :class:`GPPosterior` with mean μ* and standard deviation σ* (σ*² includes σ_n²), each ``[..., m, 1]``.
 
     References:
         Rasmussen & Williams (2006), Eq. (2.25)-(2.26) and Algorithm 2.1.
@@ -112,7 +113,7 @@ def gp_posterior(x_context: Tensor, y_context: Tensor, x_target: Tensor, lengths
     mean = k_ct.transpose(-1, -2) @ alpha
     v = torch.linalg.solve_triangular(chol, k_ct, upper=False)               # L⁻¹ k*
     var = variance - v.pow(2).sum(-2).unsqueeze(-1) + noise ** 2
-    return GPPosterior(mean.to(dtype), var.clamp_min(noise ** 2).to(dtype))
+    return GPPosterior(mean.to(dtype), var.clamp_min(noise ** 2).sqrt().to(dtype))
 
 
 @dataclass(frozen=True)
@@ -157,12 +158,20 @@ class GPTasks:
         low, high = self.x_range
         return low + (high - low) * torch.rand((n_tasks, n, 1), generator=g)
 
-    def sample_y(self, g: torch.Generator, x: Tensor) -> Tensor:
-        """Noisy observations of one GP draw per task at ``x`` ``[T, n, 1]``: y = L z, L Lᵀ = K + σ_n² I."""
+    def sample_f(self, g: torch.Generator, x: Tensor, jitter: float = 1e-8) -> Tensor:
+        """One function per task at ``x`` ``[T, n, 1]``: f = L z with L Lᵀ = K (+ a tiny jitter for Cholesky)."""
         k = se_kernel(x.double(), x.double(), self.lengthscale, self.variance)
-        k = k + self.noise ** 2 * torch.eye(x.shape[-2], dtype=k.dtype)
+        k = k + jitter * torch.eye(x.shape[-2], dtype=k.dtype)
         z = torch.randn(x.shape, generator=g, dtype=torch.float64)
         return (torch.linalg.cholesky(k) @ z).to(x.dtype)
+
+    def observe(self, g: torch.Generator, f: Tensor) -> Tensor:
+        """Noisy observations y = f + ε, ε ~ N(0, σ_n²)."""
+        return f + self.noise * torch.randn(f.shape, generator=g, dtype=f.dtype)
+
+    def sample_y(self, g: torch.Generator, x: Tensor) -> Tensor:
+        """Noisy observations of one GP draw per task at ``x``: covariance K + σ_n² I."""
+        return self.observe(g, self.sample_f(g, x))
 
     def sample(self, g: torch.Generator, n_tasks: int, k_shot: int, n_query: int = 50) -> Episode:
         """``n_tasks`` tasks, each with ``k_shot`` context (support) and ``n_query`` target points."""
