@@ -51,6 +51,40 @@ class GoalTasks(TaskBatch):
     goal: Tensor
 
 
+@dataclasses.dataclass
+class IndexedGoalTasks(GoalTasks):
+    """Goals drawn from a fixed pool, with their ``index [n_tasks]`` in it (off-policy learners such
+    as PEARL keep one replay buffer per pool task)."""
+
+    index: Tensor
+
+
+class GoalPool:
+    """A fixed, seeded pool of ``n`` goals; ``sample(generator, n_tasks)`` draws tasks from it.
+
+    PEARL meta-trains on such a pool (80 goals in the paper); held-out goals come from a different
+    seed, so they are new tasks.
+
+    Example:
+        >>> pool = GoalPool("half_circle", 80, seed=0, size=1.0)
+        >>> batch = pool.sample(torch.Generator().manual_seed(1), 4)
+        >>> bool(torch.equal(batch.goal, pool.goals[batch.index]))
+        True
+    """
+
+    def __init__(self, layout: str, n: int, seed: int = 0, size: float = 0.5):
+        check_int("n", n, 1, fix="The pool needs at least one goal.")
+        self.goals = sample_goals(layout, n, torch.Generator().manual_seed(seed), size=size, radius=size)
+
+    def __len__(self) -> int:
+        return len(self.goals)
+
+    def sample(self, generator: torch.Generator, n_tasks: int) -> IndexedGoalTasks:
+        check_int("n_tasks", n_tasks, 1, len(self), "Draw at most the pool's size (tasks are distinct).")
+        index = torch.randperm(len(self), generator=generator)[:n_tasks]
+        return IndexedGoalTasks(goal=self.goals[index], index=index)
+
+
 def sample_goals(layout: str, n: int, generator: torch.Generator, size: float = 0.5, radius: float = 1.0) -> Tensor:
     """``n`` goals ``[n, 2]`` of a layout: uniform in ``[-size, size]²`` or on the upper half circle.
 
@@ -179,4 +213,4 @@ class PointNavigation(BatchedEnv):
         return self.position.clone(), reward, terminated, info
 
 
-__all__ = ["GoalTasks", "PointNavigation", "sample_goals"]
+__all__ = ["GoalPool", "GoalTasks", "IndexedGoalTasks", "PointNavigation", "sample_goals"]
