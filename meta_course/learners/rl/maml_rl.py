@@ -145,4 +145,160 @@ def inner_update(policy: GaussianMLPPolicy, params: Params, data: Rollout, inner
     return sgd_step(params, grads, inner_lr)
 
 
-__all__ = ["Rollout", "inner_update", "log_prob", "pg_loss", "policy_forward", "rollout"]
+
+
+
+# ---- the learner --------------------------------------------------------------------------------
+def _detached(params: Params) -> Params:
+    return {k: v.detach() for k, v in params.items()}
+
+
+class MAMLRL(nn.Module):
+    """MAML-RL on a navigation task family: meta-learns the initial policy parameters θ.
+
+    Args:
+        env: :class:`PointNavigation` arguments, e.g. ``{"reward": "dense", "goals": "square", ...}``.
+        hidden: hidden widths of the Gaussian MLP policy (the paper: 100, 100).
+        inner_lr: α of the policy-gradient inner step(s).
+        inner_steps: inner steps during meta-training (0: no adaptation — the jointly trained
+            "pretrained" policy, which is fine-tuned at test time with the same inner step).
+        n_traj: trajectories per task for each inner step and for the outer objective (the paper: 20).
+        gamma: discount of the reward-to-go.
+        first_order: drop the second-order term of the meta-gradient.
+        init_std: the policy's initial σ in normalised action units.
+
+    The batch of :meth:`meta_loss` is a :class:`GoalTasks`; the rollouts happen inside, drawing the
+    action noise from torch's global RNG (which the training loop saves for bit-identical resume).
+
+    Example:
+        >>> learner = MAMLRL(hidden=(8,), n_traj=2)
+        >>> tasks = learner.make_env(1).sample_tasks(3, torch.Generator().manual_seed(0))
+        >>> learner.meta_loss(tasks).shape
+        torch.Size([])
+    """
+
+    name = "maml_rl"
+    metric = "return"
+    higher_is_better = True
+
+    def __init__(self, env: dict | None = None, hidden=(100, 100), inner_lr: float = 0.1, inner_steps: int = 1,
+                 n_traj: int = 20, gamma: float = 0.99, first_order: bool = False, init_std: float = 1.0):
+        super().__init__()
+        env = dict(env or PointNavigation.dense().config)
+        check_positive("inner_lr", inner_lr, "MAML-RL's step size is 0.1 in the paper; try 0.05-1.")
+        check_int("inner_steps", inner_steps, 0, 10, "MAML-RL meta-trains with 1 inner step; 0 trains the joint policy.")
+        check_int("n_traj", n_traj, 1, fix="Trajectories per task per step; the paper uses 20.")
+        self.config = dict(env=env, hidden=list(hidden), inner_lr=inner_lr, inner_steps=inner_steps, n_traj=n_traj,
+                           gamma=gamma, first_order=first_order, init_std=init_std)
+        self.env_config = env
+        self.policy = GaussianMLPPolicy(2, 2, tuple(hidden), init_std, action_scale=PointNavigation(**env).max_action)
+        self.last_stats: dict[str, float] = {}
+
+    def make_env(self, num_envs: int, device=None) -> PointNavigation:
+        return PointNavigation(**self.env_config, num_envs=num_envs, device=device or self.policy.log_std.device)
+
+    def params(self) -> Params:
+        return dict(self.policy.named_parameters())
+
+    def adapt_tasks(self, tasks: GoalTasks, inner_steps: int, n_traj: int | None = None, create_graph: bool = False,
+                    generator: torch.Generator | None = None) -> tuple[list[Params], list[Rollout]]:
+        """Run the inner loop on a batch of tasks: ``([θ, θ'_1, ...], [D_0, D_1, ...])``.
+
+        ``D_j`` are ``n_traj`` fresh trajectories per task sampled with the parameters after j steps;
+        ``θ'_{j+1}`` is one policy-gradient step from ``θ'_j`` on ``D_j`` (per task). With
+        ``create_graph`` the fast parameters stay differentiable functions of θ (meta-training);
+        otherwise everything is detached (evaluation).
+        """
+        n_traj = n_traj or self.config["n_traj"]
+        env = self.make_env(len(tasks) * n_traj)
+        path, data = [self.params() if create_graph else _detached(self.params())], []
+        for j in range(inner_steps + 1):
+            data.append(rollout(self.policy, _detached(path[-1]), env, tasks, n_traj, per_task=j > 0, generator=generator))
+            if j == inner_steps:
+                break
+            fast = inner_update(self.policy, path[-1], data[-1], self.config["inner_lr"],
+                                self.config["first_order"], self.config["gamma"])
+            path.append(fast if create_graph else _detached(fast))
+        return path, data
+
+    def meta_loss(self, tasks: GoalTasks) -> Tensor:
+        """The outer surrogate: −Ĵ(θ'_i(θ)) on trajectories of the adapted policies, mean over tasks."""
+        k = self.config["inner_steps"]
+        path, data = self.adapt_tasks(tasks, k, create_graph=True)
+        last = data[-1]
+        adv = advantages(last.rewards, last.obs, last.mask, self.config["gamma"])
+        if k == 0:
+            loss = vmap(lambda d, a: pg_loss(self.policy, path[0], d, a))(last, adv).mean()
+        else:
+            loss = vmap(lambda p, d, a: pg_loss(self.policy, p, d, a))(path[-1], last, adv).mean()
+        self.last_stats = {"return_before": data[0].returns.mean().item(), "return_after": last.returns.mean().item()}
+        return loss
+
+    def meta_step(self, tasks: GoalTasks, optimizers: dict) -> dict[str, float]:
+        """One outer step: Adam on the outer surrogate (the paper uses a TRPO step here)."""
+        loss = self.meta_loss(tasks)
+        for opt in optimizers.values():
+            opt.zero_grad(set_to_none=True)
+        loss.backward()
+        for opt in optimizers.values():
+            opt.step()
+        return {"loss": loss.item(), **self.last_stats}
+
+    def optimizers(self, outer_lr: float) -> dict[str, torch.optim.Optimizer]:
+        return {"outer": torch.optim.Adam(self.parameters(), lr=outer_lr)}
+
+    @torch.no_grad()
+    def adaptation_curve(self, tasks: GoalTasks, inner_steps: int = 3, n_traj: int | None = None,
+                         generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
+        """Mean return and success rate per task after 0..inner_steps steps: two ``[inner_steps + 1, T]``."""
+        with torch.enable_grad():  # the inner steps need gradients even in evaluation
+            _, data = self.adapt_tasks(tasks, inner_steps, n_traj, generator=generator)
+        returns = torch.stack([d.returns.mean(1) for d in data])
+        success = torch.stack([d.success.float().mean(1) for d in data])
+        return returns, success
+
+    def score(self, tasks: GoalTasks, inner_steps: int = 1, n_traj: int | None = None,
+              generator: torch.Generator | None = None) -> Tensor:
+        """Per-task mean return after ``inner_steps`` policy-gradient steps, ``[T]``."""
+        return self.adaptation_curve(tasks, inner_steps, n_traj, generator)[0][-1]
+
+    def checkpoint(self) -> dict:
+        return {"name": self.name, "config": self.config, "state_dict": self.state_dict()}
+
+
+class PretrainedRL(MAMLRL):
+    """The baseline of the MAML paper's §5.3: one policy trained on all tasks at once (the same
+    REINFORCE objective, no inner step: ``inner_steps=0``), fine-tuned on a new task with the same
+    inner policy-gradient step(s) as MAML-RL."""
+
+    name = "pretrained_rl"
+
+    def __init__(self, **kw):
+        kw.setdefault("inner_steps", 0)
+        super().__init__(**kw)
+
+
+@torch.no_grad()
+def random_policy_returns(env_config: dict, tasks: GoalTasks, n_traj: int = 20,
+                          generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
+    """Mean return and success rate per task of uniformly random actions, ``[T]`` each."""
+    env = PointNavigation(**env_config, num_envs=len(tasks) * n_traj, device=tasks.goal.device)
+    env.reset(options={"task": tasks.repeat(n_traj)})
+    total = torch.zeros(env.num_envs, device=tasks.goal.device)
+    alive = torch.ones(env.num_envs, dtype=torch.bool, device=tasks.goal.device)
+    success = torch.zeros_like(alive)
+    for _ in range(env.horizon):
+        a = (2 * torch.rand(env.num_envs, 2, generator=generator, device=tasks.goal.device) - 1) * env.max_action
+        _, r, term, trunc, info = env.step(a)
+        total += r * alive
+        success = torch.where(alive, info["success"], success)
+        alive &= ~term
+        done = term | trunc
+        if bool(done.all()):
+            break
+        if bool(done.any()):
+            env.reset(options={"mask": done})
+    return total.view(len(tasks), n_traj).mean(1), success.view(len(tasks), n_traj).float().mean(1)
+
+__all__ = ["MAMLRL", "PretrainedRL", "Rollout", "inner_update", "log_prob", "pg_loss", "policy_forward",
+           "random_policy_returns", "rollout"]

@@ -152,8 +152,12 @@ class PointNavigation(BatchedEnv):
 
     @classmethod
     def dense(cls, num_envs: int = 1, device="cpu", **overrides) -> "PointNavigation":
-        """MAML's 2-D navigation: goals in ``[-0.5, 0.5]²``, reward −distance, horizon 100."""
-        kw = dict(reward="dense", goals="square", goal_size=0.5, horizon=100, terminate_within=0.01)
+        """MAML's 2-D navigation: goals in ``[-0.5, 0.5]²``, reward −distance, horizon 100.
+
+        The paper defines no success radius; ``goal_radius=0.1`` (PEARL's 0.2 scaled to the
+        half-size square) is used only for ``info["success"]``.
+        """
+        kw = dict(reward="dense", goals="square", goal_size=0.5, goal_radius=0.1, horizon=100, terminate_within=0.01)
         return cls(**{**kw, **overrides}, num_envs=num_envs, device=device)
 
     @classmethod
