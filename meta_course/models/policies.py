@@ -34,7 +34,6 @@ import torch
 from torch import Tensor, nn
 
 from ..core.checks import check_int
-from . import register_model
 from .mlp import MLP
 
 LOG_2PI = math.log(2 * math.pi)
@@ -55,7 +54,6 @@ def space_spec(space: gymnasium.spaces.Space) -> dict:
     raise ValueError(f"action space {space} is not supported: use Discrete(n) or a 1-D Box.")
 
 
-@register_model("recurrent_policy")
 class RecurrentPolicy(nn.Module):
     """GRU actor-critic that sees (observation, previous action, previous reward, previous done).
 
