@@ -35,7 +35,7 @@ import torch
 from torch import Tensor, nn
 
 from ...core.checks import check_int, check_range
-from ...models.memory import Controller, content_weights, read
+from ...models.memory import Controller, content_weights, oneplus, read
 
 #: the initial value of every memory cell (a zero row has an undefined direction for the cosine)
 MEMORY_INIT = 1e-6
@@ -139,6 +139,9 @@ class MANNNetwork(nn.Module):
         read_heads: n, the number of read (and write) heads (paper: 4).
         hidden_size: LSTM units (paper: 200).
         gamma: usage decay γ of Eq. 5.
+        key_strength: let each head also emit a key strength β ≥ 1 (``softmax(β K)``, as in the NTM) instead
+            of Eq. 3's plain ``softmax(K)``; cosines lie in [−1, 1], so without β a read can never focus
+            on one of N slots (the largest weight is at most e²/(e² + N − 1)).
 
     Example:
         >>> net = MANNNetwork(7, 2, memory_slots=8, memory_width=4, read_heads=2, hidden_size=16)
@@ -148,7 +151,7 @@ class MANNNetwork(nn.Module):
     """
 
     def __init__(self, input_size: int, out_size: int, memory_slots: int = 128, memory_width: int = 40,
-                 read_heads: int = 4, hidden_size: int = 200, gamma: float = 0.95):
+                 read_heads: int = 4, hidden_size: int = 200, gamma: float = 0.95, key_strength: bool = False):
         super().__init__()
         check_int("memory_slots", memory_slots, 2, 100_000, "The paper uses 128 slots.")
         check_int("memory_width", memory_width, 1, 100_000, "The paper uses width 40.")
@@ -156,9 +159,11 @@ class MANNNetwork(nn.Module):
                   "Each head needs its own least-used slot and one slot is cleared per step: use fewer heads.")
         check_range("gamma", gamma, 0.0, 1.0, "γ is the usage decay of Eq. 5 (0.95 in the reference code).")
         self.N, self.W, self.H, self.gamma = memory_slots, memory_width, read_heads, float(gamma)
+        self.key_strength = bool(key_strength)
         self.controller = Controller(input_size, read_heads * memory_width, hidden_size)
-        # per head: key (W), add vector (W), write gate logit α (1)
-        self.heads = nn.Linear(hidden_size, read_heads * (2 * memory_width + 1))
+        # per head: key (W), add vector (W), write gate logit α (1) [, key strength (1)]
+        self.n_params = 2 * memory_width + 1 + int(self.key_strength)
+        self.heads = nn.Linear(hidden_size, read_heads * self.n_params)
         self.out = nn.Linear(hidden_size + read_heads * memory_width, out_size)
 
     def initial_state(self, batch_size: int) -> MANNState:
@@ -173,12 +178,13 @@ class MANNNetwork(nn.Module):
         """One time step: ``x [B, D]`` → ``(logits [B, out], new state, {"w_read", "w_write"})``."""
         B, H, W = gx.shape[0], self.H, self.W
         h, ctrl = self.controller(gx, state.reads.flatten(1), state.controller)
-        params = self.heads(h).view(B, H, 2 * W + 1)
-        key, add, alpha = torch.tanh(params[..., :W]), torch.tanh(params[..., W:2 * W]), params[..., -1]
+        params = self.heads(h).view(B, H, self.n_params)
+        key, add, alpha = torch.tanh(params[..., :W]), torch.tanh(params[..., W:2 * W]), params[..., 2 * W]
+        strength = oneplus(params[..., -1]) if self.key_strength else 1.0
         w_lu_prev = least_used_weights(state.usage, H)                     # Eq. 6 at t−1
         w_write = lru_write_weights(alpha, state.w_read, w_lu_prev)        # Eq. 7
         memory = lru_write(clear_least_used(state.memory, state.usage), w_write, add)  # Eq. 8
-        w_read = content_weights(key, memory)                              # Eqs. 2–3
+        w_read = content_weights(key, memory, strength)                    # Eqs. 2–3
         reads = read(memory, w_read)                                       # Eq. 4
         usage = lru_usage(state.usage, w_read, w_write, self.gamma)        # Eq. 5
         logits = self.out(torch.cat([h, reads.flatten(1)], dim=-1))
