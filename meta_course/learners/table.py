@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from ..core.checks import check_choice
 from .base import Learner
+from .memory.dnc import DNC
+from .memory.lstm import LSTMBits, LSTMLabels
+from .memory.mann import MANN
+from .memory.ntm import NTM
 from .metric.ensemble import Ensemble
 from .metric.matching import MatchingNet
 from .metric.protonet import ProtoNet
@@ -36,6 +40,12 @@ LEARNERS: dict[str, type[Learner]] = {
     "matching": MatchingNet,
     "siamese": SiameseNet,
     "ensemble": Ensemble,
+    # memory-based
+    "mann": MANN,
+    "lstm-labels": LSTMLabels,
+    "ntm": NTM,
+    "dnc": DNC,
+    "lstm-bits": LSTMBits,
 }
 
 

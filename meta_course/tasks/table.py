@@ -17,6 +17,7 @@ from .linear import linear_tasks, quadratic_tasks
 from .omniglot.augment import omniglot_affine
 from .omniglot.classes import omniglot_classes
 from .omniglot.episodes import omniglot_tasks
+from .sequences import associative_recall, copy_task, omniglot_sequences
 from .sine import sine_tasks
 
 TASKS: dict[str, Callable] = {
@@ -26,6 +27,10 @@ TASKS: dict[str, Callable] = {
     "omniglot": omniglot_tasks,
     "omniglot_affine": omniglot_affine,
     "omniglot_classes": omniglot_classes,
+    # memory family
+    "omniglot_sequences": omniglot_sequences,
+    "copy": copy_task,
+    "associative_recall": associative_recall,
 }
 
 
