@@ -104,6 +104,35 @@ def gaussian_nll(y: Tensor, mean: Tensor, std: Tensor) -> Tensor:
     return 0.5 * math.log(2 * math.pi) + torch.log(std) + 0.5 * ((y - mean) / std) ** 2
 
 
+class FourierFeatures(nn.Module):
+    """γ(x) = [sin 2π xB, cos 2π xB, x] on the first ``x_dim`` columns of its input; the rest passes through.
+
+    A fixed random frequency matrix B ~ N(0, scale²) (a buffer, saved with the weights) gives an MLP
+    the local, wiggly functions of x a short-lengthscale task family needs; it is part of h_θ and g_θ,
+    so Eq. 1-3 are unchanged.
+
+    References:
+        Rahimi & Recht (2007), "Random Features for Large-Scale Kernel Machines"; Tancik et al. (2020),
+        "Fourier Features Let Networks Learn High Frequency Functions in Low Dimensional Domains".
+
+    Example:
+        >>> ff = FourierFeatures(1, 2, scale=1.0)
+        >>> ff.B = torch.tensor([[0.25, 0.5]])
+        >>> ff(torch.tensor([[1.0, 7.0]])).round().abs().tolist()  # x = 1: sin π/2, sin π, cos π/2, |cos π|, x; y = 7
+        [[1.0, 0.0, 0.0, 1.0, 1.0, 7.0]]
+    """
+
+    def __init__(self, x_dim: int, n_features: int, scale: float = 1.0, seed: int = 0):
+        super().__init__()
+        self.x_dim = x_dim
+        self.register_buffer("B", scale * torch.randn(x_dim, n_features, generator=torch.Generator().manual_seed(seed)))
+
+    def forward(self, z: Tensor) -> Tensor:
+        x, rest = z[..., :self.x_dim], z[..., self.x_dim:]
+        proj = 2 * math.pi * x @ self.B
+        return torch.cat([torch.sin(proj), torch.cos(proj), x, rest], dim=-1)
+
+
 class ConditionalNeuralProcess(nn.Module):
     """Encoder h_θ (an MLP on (x, y) pairs) → mean → decoder g_θ (an MLP on (x, r)) → (μ, σ).
 
@@ -113,6 +142,8 @@ class ConditionalNeuralProcess(nn.Module):
         hidden: width of every hidden layer.
         encoder_layers, decoder_layers: hidden layers of h_θ and g_θ.
         min_std: σ_min, the floor of the predicted standard deviation.
+        x_features: if > 0, h_θ and g_θ first map x to ``x_features`` random Fourier features
+            (:class:`FourierFeatures`, frequencies ~ N(0, ``x_feature_scale``²)); 0 feeds x raw.
 
     References:
         Garnelo et al. (2018), Section 2.3, Eq. (1)-(3).
@@ -125,16 +156,23 @@ class ConditionalNeuralProcess(nn.Module):
     """
 
     def __init__(self, x_dim: int = 1, y_dim: int = 1, r_dim: int = 128, hidden: int = 128,
-                 encoder_layers: int = 3, decoder_layers: int = 3, min_std: float = 0.01):
+                 encoder_layers: int = 3, decoder_layers: int = 3, min_std: float = 0.01, x_features: int = 0,
+                 x_feature_scale: float = 1.0):
         super().__init__()
         for name, value in (("x_dim", x_dim), ("y_dim", y_dim), ("r_dim", r_dim), ("hidden", hidden)):
             check_int(name, value, 1, 4096, "A layer needs at least one unit.")
         check_int("encoder_layers", encoder_layers, 1, 16, "Hidden layers of the encoder; the paper uses 3.")
         check_int("decoder_layers", decoder_layers, 1, 16, "Hidden layers of the decoder; the paper uses 3.")
         check_range("min_std", min_std, 0.0, 10.0, "The floor of σ; 0.01 suits noiseless tasks, 0.1 noisy ones.")
+        check_int("x_features", x_features, 0, 4096, "Random Fourier features of x; 0 switches them off.")
+        check_range("x_feature_scale", x_feature_scale, 1e-6, 1e6, "The std of the random frequencies, e.g. 1.0.")
         self.min_std = min_std
-        self.encoder = _mlp([x_dim + y_dim] + [hidden] * encoder_layers + [r_dim])
-        self.decoder = _mlp([x_dim + r_dim] + [hidden] * decoder_layers + [2 * y_dim])
+        x_in = x_dim + 2 * x_features
+        self.encoder = _mlp([x_in + y_dim] + [hidden] * encoder_layers + [r_dim])
+        self.decoder = _mlp([x_in + r_dim] + [hidden] * decoder_layers + [2 * y_dim])
+        if x_features:  # the same γ(x) in h_θ and g_θ (one frequency matrix, seeded: a checkpoint rebuilds it)
+            self.encoder = nn.Sequential(FourierFeatures(x_dim, x_features, x_feature_scale), *self.encoder)
+            self.decoder = nn.Sequential(FourierFeatures(x_dim, x_features, x_feature_scale), *self.decoder)
 
     def represent(self, x_context: Tensor, y_context: Tensor, mask: Tensor | None = None) -> Tensor:
         """r for a context (Eq. 1 then Eq. 2): ``[..., n, ·]`` → ``[..., r_dim]``."""
