@@ -25,7 +25,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
-from ...core.checks import check_int, check_range
+from ...core.checks import check_choice, check_int, check_range
 
 Context = tuple[Tensor, Tensor]
 
@@ -213,3 +213,97 @@ def cnp_nll(cnp: ConditionalNeuralProcess, x: Tensor, y: Tensor, n_context: Tens
     mask = context_mask(x.shape[0], n_max, n_context)
     pred = cnp(x[:, :n_max], y[:, :n_max], x, mask)
     return gaussian_nll(y, pred.mean, pred.std).mean()
+
+
+class CNPPredictor:
+    """The CNP conditioned on one context: ``predictor(x)`` is the predictive mean, ``distribution(x)``
+    the mean and σ; ``info`` holds the representation r and K (what widgets show)."""
+
+    def __init__(self, cnp: ConditionalNeuralProcess, x_context: Tensor, y_context: Tensor):
+        self.cnp = cnp
+        self.r = cnp.represent(x_context, y_context)
+        self.info = {"r": self.r, "k_shot": x_context.shape[-2]}
+
+    def distribution(self, x: Tensor) -> Gaussian:
+        return decode(self.cnp.decoder, self.r, x, self.cnp.min_std)
+
+    def __call__(self, x: Tensor) -> Tensor:
+        return self.distribution(x).mean
+
+
+class CNP(nn.Module):  # becomes a Learner subclass when learners/base.py lands
+    """The conditional neural process as a course learner: ``adapt`` is one forward pass.
+
+    Args:
+        x_dim, y_dim, r_dim, hidden, encoder_layers, decoder_layers, min_std, x_features, x_feature_scale:
+            the network, see :class:`ConditionalNeuralProcess`.
+        context_range: ``[low, high]``: during training each task reads a random number of its points
+            N ~ U{low..high} (clipped to its support size) and is scored on all its points (Eq. 4).
+
+    References:
+        Garnelo et al. (2018), Section 2.3-2.4, Eq. (1)-(4).
+
+    Example:
+        >>> import torch
+        >>> from meta_course.tasks.sine import SineTasks
+        >>> cnp = CNP(hidden=16, r_dim=8, context_range=[1, 5])
+        >>> episodes = SineTasks().sample(torch.Generator().manual_seed(0), 4, k_shot=5)
+        >>> cnp.meta_loss(episodes).shape, cnp.adapt(episodes.x_support[0], episodes.y_support[0])(episodes.x_query[0]).shape
+        (torch.Size([]), torch.Size([10, 1]))
+    """
+
+    name = "cnp"
+    metric = "mse"
+    higher_is_better = False
+
+    def __init__(self, x_dim: int = 1, y_dim: int = 1, r_dim: int = 128, hidden: int = 128, encoder_layers: int = 3,
+                 decoder_layers: int = 3, min_std: float = 0.01, x_features: int = 0, x_feature_scale: float = 1.0,
+                 context_range=(1, 20)):
+        super().__init__()
+        low, high = (int(v) for v in context_range)
+        check_int("context_range[0]", low, 1, fix="Tasks must read at least one context point.")
+        check_int("context_range[1]", high, low, fix="context_range is [low, high] with low <= high.")
+        self.config = dict(x_dim=x_dim, y_dim=y_dim, r_dim=r_dim, hidden=hidden, encoder_layers=encoder_layers,
+                           decoder_layers=decoder_layers, min_std=min_std, x_features=x_features,
+                           x_feature_scale=x_feature_scale, context_range=[low, high])
+        self.context_range = (low, high)
+        self.net = ConditionalNeuralProcess(x_dim, y_dim, r_dim, hidden, encoder_layers, decoder_layers, min_std,
+                                            x_features, x_feature_scale)
+
+    def meta_loss(self, episodes) -> Tensor:
+        """Eq. 4 on a meta-batch: random context sizes per task (torch's global RNG, which the loop seeds)."""
+        x = torch.cat([episodes.x_support, episodes.x_query], dim=1)
+        y = torch.cat([episodes.y_support, episodes.y_query], dim=1)
+        low, high = self.context_range
+        high = min(high, episodes.x_support.shape[1])
+        if low > high:
+            raise ValueError(f"context_range={list(self.context_range)} but the tasks have {high} support points: "
+                             f"sample tasks with k_shot >= {low}.")
+        n_context = torch.randint(low, high + 1, (x.shape[0],), device=x.device)
+        return cnp_nll(self.net, x, y, n_context)
+
+    def adapt(self, x_support: Tensor, y_support: Tensor, inner_steps: int = 0, **_) -> CNPPredictor:
+        """Read the support set (Eq. 1-2): no gradient step, so ``inner_steps`` must be 0."""
+        if inner_steps:
+            raise ValueError(f"inner_steps={inner_steps}: a CNP adapts in one forward pass; allowed 0.")
+        return CNPPredictor(self.net, x_support, y_support)
+
+    def distribution(self, episodes) -> Gaussian:
+        """Predictive mean and σ at every query point of a batch of tasks ``[T, Q, y_dim]``."""
+        return self.net(episodes.x_support, episodes.y_support, episodes.x_query)
+
+    def predict(self, episodes, inner_steps: int = 0, **_) -> Tensor:
+        if inner_steps:
+            raise ValueError(f"inner_steps={inner_steps}: a CNP adapts in one forward pass; allowed 0.")
+        return self.distribution(episodes).mean
+
+    def score(self, episodes, metric: str = "mse", **knobs) -> Tensor:
+        """Per-task MSE of the predictive mean or NLL per query point (nats), ``[T]``."""
+        check_choice("metric", metric, ("mse", "nll"), "A CNP is scored by its mean (mse) or its density (nll).")
+        pred = self.distribution(episodes)
+        if metric == "mse":
+            return ((pred.mean - episodes.y_query) ** 2).flatten(1).mean(1)
+        return gaussian_nll(episodes.y_query, pred.mean, pred.std).flatten(1).mean(1)
+
+    def checkpoint(self) -> dict:
+        return {"name": self.name, "config": self.config, "state_dict": self.state_dict()}
