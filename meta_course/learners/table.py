@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ..core.checks import check_choice
 from .base import Learner
+from .memory.cnp import CNP
 from .metric.ensemble import Ensemble
 from .metric.matching import MatchingNet
 from .metric.protonet import ProtoNet
@@ -36,6 +37,8 @@ LEARNERS: dict[str, type[Learner]] = {
     "matching": MatchingNet,
     "siamese": SiameseNet,
     "ensemble": Ensemble,
+    # memory- and model-based
+    "cnp": CNP,
 }
 
 

@@ -26,6 +26,7 @@ import torch
 from torch import Tensor, nn
 
 from ...core.checks import check_choice, check_int, check_range
+from ..base import Learner
 
 Context = tuple[Tensor, Tensor]
 
@@ -231,7 +232,7 @@ class CNPPredictor:
         return self.distribution(x).mean
 
 
-class CNP(nn.Module):  # becomes a Learner subclass when learners/base.py lands
+class CNP(Learner):
     """The conditional neural process as a course learner: ``adapt`` is one forward pass.
 
     Args:
@@ -239,6 +240,8 @@ class CNP(nn.Module):  # becomes a Learner subclass when learners/base.py lands
             the network, see :class:`ConditionalNeuralProcess`.
         context_range: ``[low, high]``: during training each task reads a random number of its points
             N ~ U{low..high} (clipped to its support size) and is scored on all its points (Eq. 4).
+        lr_schedule: ``"constant"`` or ``"cosine"`` (the outer step size decays as ½(1 + cos πt/T) over
+            the run, so the last steps average out the gradient noise of random tasks).
 
     References:
         Garnelo et al. (2018), Section 2.3-2.4, Eq. (1)-(4).
@@ -258,15 +261,16 @@ class CNP(nn.Module):  # becomes a Learner subclass when learners/base.py lands
 
     def __init__(self, x_dim: int = 1, y_dim: int = 1, r_dim: int = 128, hidden: int = 128, encoder_layers: int = 3,
                  decoder_layers: int = 3, min_std: float = 0.01, x_features: int = 0, x_feature_scale: float = 1.0,
-                 context_range=(1, 20)):
+                 context_range=(1, 20), lr_schedule: str = "constant"):
         super().__init__()
         low, high = (int(v) for v in context_range)
         check_int("context_range[0]", low, 1, fix="Tasks must read at least one context point.")
         check_int("context_range[1]", high, low, fix="context_range is [low, high] with low <= high.")
+        check_choice("lr_schedule", lr_schedule, ("constant", "cosine"), "How the outer step size changes over training.")
         self.config = dict(x_dim=x_dim, y_dim=y_dim, r_dim=r_dim, hidden=hidden, encoder_layers=encoder_layers,
                            decoder_layers=decoder_layers, min_std=min_std, x_features=x_features,
-                           x_feature_scale=x_feature_scale, context_range=[low, high])
-        self.context_range = (low, high)
+                           x_feature_scale=x_feature_scale, context_range=[low, high], lr_schedule=lr_schedule)
+        self.context_range, self.lr_schedule = (low, high), lr_schedule
         self.net = ConditionalNeuralProcess(x_dim, y_dim, r_dim, hidden, encoder_layers, decoder_layers, min_std,
                                             x_features, x_feature_scale)
 
@@ -281,6 +285,10 @@ class CNP(nn.Module):  # becomes a Learner subclass when learners/base.py lands
                              f"sample tasks with k_shot >= {low}.")
         n_context = torch.randint(low, high + 1, (x.shape[0],), device=x.device)
         return cnp_nll(self.net, x, y, n_context)
+
+    def outer_lr_factor(self, step: int, steps: int) -> float:
+        """1, or ½(1 + cos(π·step/steps)) with the cosine schedule (a pure function of the step: resumable)."""
+        return 0.5 * (1 + math.cos(math.pi * step / steps)) if self.lr_schedule == "cosine" else 1.0
 
     def adapt(self, x_support: Tensor, y_support: Tensor, inner_steps: int = 0, **_) -> CNPPredictor:
         """Read the support set (Eq. 1-2): no gradient step, so ``inner_steps`` must be 0."""
@@ -304,6 +312,3 @@ class CNP(nn.Module):  # becomes a Learner subclass when learners/base.py lands
         if metric == "mse":
             return ((pred.mean - episodes.y_query) ** 2).flatten(1).mean(1)
         return gaussian_nll(episodes.y_query, pred.mean, pred.std).flatten(1).mean(1)
-
-    def checkpoint(self) -> dict:
-        return {"name": self.name, "config": self.config, "state_dict": self.state_dict()}
