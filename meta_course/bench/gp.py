@@ -8,9 +8,6 @@ share of targets inside the CNP's ±2σ band (0.954 for a calibrated Gaussian).
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import torch
 
 HELP = "CNP vs the exact GP posterior: NLL per target point at 3/5/10 context points"
@@ -20,7 +17,6 @@ RECIPE = "cnp_gp"
 
 
 def add_arguments(p) -> None:
-    p.add_argument("--json", type=Path, help="also write the rows as JSON to this path")
     p.add_argument("--tasks", type=int, default=1000, help="held-out tasks per K (default 1000)")
     p.add_argument("--n-query", type=int, default=100, help="target points per task")
     p.add_argument("--seed", type=int, default=2026, help="seed of the held-out tasks (never used in training)")
@@ -72,19 +68,25 @@ def format_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def run(args) -> dict:
-    from ..recipes import load_or_train
-    from ..tasks.table import task_family
+def trained_family(recipe: str = RECIPE):
+    """The GP family a recipe trains on (its ``task_args`` minus the episode sizes)."""
+    from ..recipes import get_recipe
+    from ..tasks.gp import GPTasks
 
-    cnp = load_or_train(RECIPE)
-    family = task_family(RECIPE)
-    print(f"held-out GP tasks ({family}): {args.tasks} per K (seed {args.seed}), {args.n_query} target points each")
+    args = {k: v for k, v in get_recipe(recipe).task_args.items() if k not in ("k_shot", "n_query")}
+    return GPTasks(**args)
+
+
+def run(args) -> dict:
+    from ..checkpoints import checkpoint_path
+    from ..learners import load_learner
+
+    cnp = load_learner(checkpoint_path(RECIPE)).eval()
+    family = trained_family()
+    print(f"held-out GP tasks ({family}): {args.tasks} per K (seed {args.seed}), {args.n_query} target points each; "
+          f"checkpoint {checkpoint_path(RECIPE)}")
     rows = gp_rows(cnp, family, args.tasks, args.n_query, args.seed, tuple(args.k_shots))
     print("\nNegative log-likelihood per target point (nats, mean ± 95% CI over tasks):")
     print(format_table(rows))
-    report = {"rows": rows}
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(report, indent=1))
-        print(f"wrote {args.json}")
-    return report
+    return {"rows": rows, "settings": {"tasks": args.tasks, "n_query": args.n_query, "seed": args.seed,
+                                       "family": family.__dict__, "recipe": RECIPE}}
