@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ..core.checks import check_choice
 from .base import Learner
+from .memory.cnp import CNP
 from .memory.dnc import DNC
 from .memory.lstm import LSTMBits, LSTMLabels
 from .memory.mann import MANN
@@ -46,6 +47,7 @@ LEARNERS: dict[str, type[Learner]] = {
     "ntm": NTM,
     "dnc": DNC,
     "lstm-bits": LSTMBits,
+    "cnp": CNP,
 }
 
 

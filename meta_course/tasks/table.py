@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Callable
 
 from ..core.checks import check_choice
+from .gp import gp_tasks
 from .linear import linear_tasks, quadratic_tasks
 from .omniglot.augment import omniglot_affine
 from .omniglot.classes import omniglot_classes
@@ -22,6 +23,7 @@ from .sine import sine_tasks
 
 TASKS: dict[str, Callable] = {
     "sine": sine_tasks,
+    "gp": gp_tasks,
     "linear": linear_tasks,
     "quadratic": quadratic_tasks,
     "omniglot": omniglot_tasks,
