@@ -18,7 +18,8 @@ We optimise J with advantage actor-critic (A2C: synchronous, on-policy; Mnih et 
            − c_H (1/BT) Σ_{b,t} H[π_θ(· | h_{b,t})]                              (entropy bonus)
 
 with Â from :func:`~meta_course.learners.rl.returns.gae` over the whole trial (no cut between its
-episodes). Why A2C rather than PPO (Duan et al. used TRPO): the environments here are batched
+episodes), computed on rewards divided by the trial length T (the critic's unit) and normalised over
+the batch. Why A2C rather than PPO (Duan et al. used TRPO): the environments here are batched
 tensors, so fresh on-policy trials cost about as much as the extra epochs PPO would spend re-using
 old ones; one rollout + one gradient step is exactly one ``meta_step`` of the course's loop, with
 no importance ratios, clipping or epochs to tune. A2C is also what Wang et al. (2016) used for the
@@ -135,8 +136,13 @@ def a2c_loss(policy: RecurrentPolicy, trial: Trial, gamma: float = 1.0, lam: flo
     """
     dist, values, _ = policy(trial.inputs)
     log_probs = dist.log_prob(trial.actions)
+    # The critic predicts returns in units of the trial length T (targets stay in [0, 1] for
+    # bandits whatever n): unscaled, the squared error of a 100-step return would dwarf the
+    # policy term in the GRU both heads share. Advantages are normalised, so the policy
+    # gradient's direction does not change.
+    rewards = trial.rewards / trial.rewards.shape[1]
     with torch.no_grad():
-        adv = gae(trial.rewards, values.detach(), gamma, lam)   # one trial = one return: no cuts
+        adv = gae(rewards, values.detach(), gamma, lam)   # one trial = one return: no cuts
         target = adv + values.detach()
         if normalize_advantages and adv.numel() > 1:
             adv = (adv - adv.mean()) / (adv.std() + 1e-8)
