@@ -126,13 +126,20 @@ def _mode(dist: torch.distributions.Distribution) -> Tensor:
 
 
 def a2c_loss(policy: RecurrentPolicy, trial: Trial, gamma: float = 1.0, lam: float = 0.3,
-             value_coef: float = 0.5, entropy_coef: float = 0.01,
-             normalize_advantages: bool = True) -> tuple[Tensor, dict[str, float]]:
+             value_coef: float = 0.5, entropy_coef: float = 0.01, normalize_advantages: bool = True,
+             reward_signal: str = "sampled") -> tuple[Tensor, dict[str, float]]:
     """The A2C loss L(θ) of the module docstring on one batch of trials (re-run with gradients).
 
     The recorded inputs are replayed through the GRU in one call; the policy that acted is the
     policy being differentiated (on-policy), so the replayed log-probabilities equal the recorded
     ones (checked by the tests).
+
+    ``reward_signal="expected"`` scores each step with the environment's expected reward
+    E[r_t | a_t, task] (``info["expected_reward"]``, p_{a_t} for a bandit) instead of the sampled
+    r_t. The agent still *sees* the sampled rewards; only the learning signal changes. Because
+    E[Σ_t r_t] = E[Σ_t E[r_t | a_t, task]] for every θ, this is an unbiased estimate of the same
+    gradient with the reward noise removed (a Rao–Blackwellisation the simulator allows during
+    meta-training; it is not available when acting in the real task).
     """
     dist, values, _ = policy(trial.inputs)
     log_probs = dist.log_prob(trial.actions)
@@ -140,7 +147,11 @@ def a2c_loss(policy: RecurrentPolicy, trial: Trial, gamma: float = 1.0, lam: flo
     # bandits whatever n): unscaled, the squared error of a 100-step return would dwarf the
     # policy term in the GRU both heads share. Advantages are normalised, so the policy
     # gradient's direction does not change.
-    rewards = trial.rewards / trial.rewards.shape[1]
+    check_choice("reward_signal", reward_signal, ("sampled", "expected"))
+    if reward_signal == "expected" and "expected_reward" not in trial.info:
+        raise ValueError("reward_signal='expected' needs info['expected_reward'] from the environment; use 'sampled'.")
+    rewards = trial.rewards if reward_signal == "sampled" else trial.info["expected_reward"]
+    rewards = rewards / rewards.shape[1]
     with torch.no_grad():
         adv = gae(rewards, values.detach(), gamma, lam)   # one trial = one return: no cuts
         target = adv + values.detach()
@@ -167,6 +178,7 @@ class RL2(nn.Module):
         entropy_coef: c_H at the first step; it moves linearly to ``entropy_final`` over
             ``entropy_anneal_steps`` outer steps (0: constant). A high c_H early keeps the policy from
             committing before it has learned to explore; a low one late lets it exploit sharply.
+        reward_signal: ``"sampled"`` (Duan et al.) or ``"expected"`` (see :func:`a2c_loss`).
 
     Example:
         >>> agent = RL2("bandits", {"k": 2, "n": 3}, hidden_size=8)
@@ -181,7 +193,8 @@ class RL2(nn.Module):
 
     def __init__(self, env: str = "bandits", env_args: dict | None = None, episodes: int = 1,
                  hidden_size: int = 64, gamma: float = 1.0, lam: float = 0.3, value_coef: float = 0.5,
-                 entropy_coef: float = 0.01, entropy_final: float | None = None, entropy_anneal_steps: int = 0):
+                 entropy_coef: float = 0.01, entropy_final: float | None = None, entropy_anneal_steps: int = 0,
+                 reward_signal: str = "sampled"):
         super().__init__()
         check_choice("env", env, list(ENVS))
         env_args = dict(env_args or {})
@@ -190,7 +203,8 @@ class RL2(nn.Module):
                        "lam": check_range("lam", lam, 0.0, 1.0), "value_coef": value_coef,
                        "entropy_coef": entropy_coef,
                        "entropy_final": entropy_coef if entropy_final is None else entropy_final,
-                       "entropy_anneal_steps": check_int("entropy_anneal_steps", entropy_anneal_steps, 0)}
+                       "entropy_anneal_steps": check_int("entropy_anneal_steps", entropy_anneal_steps, 0),
+                       "reward_signal": check_choice("reward_signal", reward_signal, ("sampled", "expected"))}
         probe = self.make_env(1)
         self.policy = RecurrentPolicy(obs_dim(probe.single_observation_space),
                                       space_spec(probe.single_action_space), hidden_size)
@@ -226,7 +240,8 @@ class RL2(nn.Module):
         A2C gradient step on those trials."""
         trial = self.play(batch)
         c = self.config
-        loss, stats = a2c_loss(self.policy, trial, c["gamma"], c["lam"], c["value_coef"], self.entropy_coef())
+        loss, stats = a2c_loss(self.policy, trial, c["gamma"], c["lam"], c["value_coef"], self.entropy_coef(),
+                               reward_signal=c["reward_signal"])
         for opt in optimizers.values():
             opt.zero_grad(set_to_none=True)
         loss.backward()
