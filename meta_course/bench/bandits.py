@@ -15,14 +15,11 @@ Paper column: Duan et al. (2016), Table 1, as far as quoted in this course (k = 
 
 from __future__ import annotations
 
-import json
 import os
 import time
-from pathlib import Path
 
 import torch
 
-NAME = "bandits"
 HELP = "RL² vs random/greedy/ε-greedy/UCB1/Thompson/Gittins/Bayes-optimal on held-out Bernoulli bandits"
 
 SETTINGS = [(5, 10), (10, 10), (5, 100), (10, 100)]
@@ -42,7 +39,6 @@ def rl2_recipe_name(k: int, n: int) -> str:
 
 
 def add_arguments(p) -> None:
-    p.add_argument("--json", type=Path, help="also write the results as JSON to this path")
     p.add_argument("--trials", type=int, default=2000, help="held-out trials per setting (>= 1000 for the table)")
     p.add_argument("--seed", type=int, default=2026, help="seed of the held-out tasks and reward draws")
     p.add_argument("--settings", nargs="+", default=[f"{k}x{n}" for k, n in SETTINGS],
@@ -138,9 +134,4 @@ def run(args) -> dict:
         k, n = _parse_setting(text)
         rows += evaluate_setting(k, n, args.trials, args.seed, args.methods)
     print(format_table(rows))
-    report = {"rows": rows, "seed": args.seed, "trials": args.trials}
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(report, indent=1))
-        print(f"wrote {args.json}")
-    return report
+    return {"rows": rows, "seed": args.seed, "trials": args.trials}

@@ -17,7 +17,7 @@ __all__ = ["check"]
           "an arm never pulled gets +inf.")
 def _ucb1_scores(fn) -> bool:
     """``fn(s, f, t, c) -> [B, k]`` classic UCB1 bounds (Auer et al. 2002)."""
-    from .learners.rl.bandit_baselines import ucb1_scores
+    from ..learners.rl.bandit_baselines import ucb1_scores
 
     g = torch.Generator().manual_seed(3)
     s = torch.randint(0, 5, (6, 4), generator=g).float()
@@ -38,7 +38,7 @@ def _ucb1_scores(fn) -> bool:
           "if not switch (p = 1/2); write the 3-pull tree, or call bayes_optimal_value(2, 3).")
 def _bayes_value(answer) -> bool:
     """The Bayes-optimal expected total reward of 3 pulls of a 2-armed Beta(1, 1) bandit."""
-    from .learners.rl.bandit_baselines import bayes_optimal_value
+    from ..learners.rl.bandit_baselines import bayes_optimal_value
 
     return abs(float(answer) - bayes_optimal_value(2, 3)) < 1e-3
 
@@ -46,7 +46,7 @@ def _bayes_value(answer) -> bool:
 @exercise("bandits.gae", "Go backwards: δ_t = r_t + γV_{t+1} − V_t (V_T = 0), Â_t = δ_t + γλÂ_{t+1}.")
 def _gae(fn) -> bool:
     """``fn(rewards [B, T], values [B, T], gamma, lam) -> advantages [B, T]`` (no dones, V_T = 0)."""
-    from .learners.rl.returns import gae
+    from ..learners.rl.returns import gae
 
     g = torch.Generator().manual_seed(4)
     r, v = torch.randn(3, 6, generator=g), torch.randn(3, 6, generator=g)
