@@ -20,6 +20,7 @@ from .optimisation.meta_sgd import MetaSGD
 from .optimisation.pretrained import Pretrained
 from .optimisation.reptile import Reptile
 from .optimisation.transfer import Transfer
+from .rl.rl2 import RL2
 
 LEARNERS: dict[str, type[Learner]] = {
     # optimisation-based
@@ -36,6 +37,8 @@ LEARNERS: dict[str, type[Learner]] = {
     "matching": MatchingNet,
     "siamese": SiameseNet,
     "ensemble": Ensemble,
+    # reinforcement-learning based
+    "rl2": RL2,
 }
 
 
