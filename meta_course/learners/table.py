@@ -25,6 +25,7 @@ from .optimisation.meta_sgd import MetaSGD
 from .optimisation.pretrained import Pretrained
 from .optimisation.reptile import Reptile
 from .optimisation.transfer import Transfer
+from .rl.rl2 import RL2
 
 LEARNERS: dict[str, type[Learner]] = {
     # optimisation-based
@@ -48,6 +49,8 @@ LEARNERS: dict[str, type[Learner]] = {
     "dnc": DNC,
     "lstm-bits": LSTMBits,
     "cnp": CNP,
+    # reinforcement-learning based
+    "rl2": RL2,
 }
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Callable
 
 from ..core.checks import check_choice
+from .envs.bandits import bandit_tasks
 from .gp import gp_tasks
 from .linear import linear_tasks, quadratic_tasks
 from .omniglot.augment import omniglot_affine
@@ -33,6 +34,8 @@ TASKS: dict[str, Callable] = {
     "omniglot_sequences": omniglot_sequences,
     "copy": copy_task,
     "associative_recall": associative_recall,
+    # reinforcement-learning family
+    "bandits": bandit_tasks,
 }
 
 
