@@ -17,7 +17,6 @@ from pathlib import Path
 
 import torch
 
-NAME = "sine"
 HELP = "sine-wave regression: MSE after 1/5/10 steps for K=5/10/20, speed, widget latency"
 
 K_SHOTS, STEPS = (5, 10, 20), (1, 5, 10)
@@ -26,7 +25,6 @@ PAPER = {"maml": (0.67, 0.38, 0.35), "pretrained": (2.41, 2.23, 2.19)}
 
 
 def add_arguments(p) -> None:
-    p.add_argument("--json", type=Path, help="also write the rows as JSON to this path")
     p.add_argument("--retrain", action="store_true", help="retrain every sine recipe first (paper settings)")
     p.add_argument("--retrain-dir", type=Path, default=Path("runs/bench-sine"), help="where --retrain writes")
     p.add_argument("--tasks", type=int, default=1000, help="held-out tasks per K (default 1000)")
@@ -39,8 +37,8 @@ def add_arguments(p) -> None:
 
 def sine_recipes(methods=None) -> list[str]:
     """Recipe names of every sine learner (optionally only those whose learner is in ``methods``)."""
-    from ..recipes import all_recipes
-    return sorted(name for name, r in all_recipes().items()
+    from ..recipes import RECIPES
+    return sorted(name for name, r in RECIPES.items()
                   if r.task == "sine" and (methods is None or r.learner in methods))
 
 
@@ -150,8 +148,8 @@ def widget_latency(learners: dict, repeats: int = 15) -> float:
     return statistics.median(times[2:])
 
 
-def run(args) -> int:
-    from ..algorithms import load_learner
+def run(args) -> dict:
+    from ..learners import load_learner
     from ..checkpoints import HERE
 
     names = sine_recipes(args.methods)
@@ -184,9 +182,5 @@ def run(args) -> int:
         report["widget_update_ms"] = 1000 * widget_latency(shown)
         print(f"\nWidget update (adapt {', '.join(shown)} 10 steps + render PNG): median "
               f"{report['widget_update_ms']:.0f} ms")
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(report, indent=1))
-        print(f"wrote {args.json}")
-    return 0
+    return report
 
