@@ -111,7 +111,7 @@ def test_a2c_loss_gradient_is_the_policy_gradient():
                        normalize_advantages=False)
     g1 = torch.autograd.grad(loss, agent.policy.pi.weight)[0]
     dist, values, _ = agent.policy(trial.inputs)
-    reward_to_go = trial.rewards.flip(1).cumsum(1).flip(1)
+    reward_to_go = trial.rewards.flip(1).cumsum(1).flip(1) / trial.rewards.shape[1]   # critic units: return / T
     surrogate = -((reward_to_go - values.detach()) * dist.log_prob(trial.actions)).mean()
     g2 = torch.autograd.grad(surrogate, agent.policy.pi.weight)[0]
     assert torch.allclose(g1, g2, atol=1e-6)

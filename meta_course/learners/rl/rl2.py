@@ -18,7 +18,8 @@ We optimise J with advantage actor-critic (A2C: synchronous, on-policy; Mnih et 
            − c_H (1/BT) Σ_{b,t} H[π_θ(· | h_{b,t})]                              (entropy bonus)
 
 with Â from :func:`~meta_course.learners.rl.returns.gae` over the whole trial (no cut between its
-episodes). Why A2C rather than PPO (Duan et al. used TRPO): the environments here are batched
+episodes), computed on rewards divided by the trial length T (the critic's unit) and normalised over
+the batch. Why A2C rather than PPO (Duan et al. used TRPO): the environments here are batched
 tensors, so fresh on-policy trials cost about as much as the extra epochs PPO would spend re-using
 old ones; one rollout + one gradient step is exactly one ``meta_step`` of the course's loop, with
 no importance ratios, clipping or epochs to tune. A2C is also what Wang et al. (2016) used for the
@@ -125,18 +126,34 @@ def _mode(dist: torch.distributions.Distribution) -> Tensor:
 
 
 def a2c_loss(policy: RecurrentPolicy, trial: Trial, gamma: float = 1.0, lam: float = 0.3,
-             value_coef: float = 0.5, entropy_coef: float = 0.01,
-             normalize_advantages: bool = True) -> tuple[Tensor, dict[str, float]]:
+             value_coef: float = 0.5, entropy_coef: float = 0.01, normalize_advantages: bool = True,
+             reward_signal: str = "sampled") -> tuple[Tensor, dict[str, float]]:
     """The A2C loss L(θ) of the module docstring on one batch of trials (re-run with gradients).
 
     The recorded inputs are replayed through the GRU in one call; the policy that acted is the
     policy being differentiated (on-policy), so the replayed log-probabilities equal the recorded
     ones (checked by the tests).
+
+    ``reward_signal="expected"`` scores each step with the environment's expected reward
+    E[r_t | a_t, task] (``info["expected_reward"]``, p_{a_t} for a bandit) instead of the sampled
+    r_t. The agent still *sees* the sampled rewards; only the learning signal changes. Because
+    E[Σ_t r_t] = E[Σ_t E[r_t | a_t, task]] for every θ, this is an unbiased estimate of the same
+    gradient with the reward noise removed (a Rao–Blackwellisation the simulator allows during
+    meta-training; it is not available when acting in the real task).
     """
     dist, values, _ = policy(trial.inputs)
     log_probs = dist.log_prob(trial.actions)
+    # The critic predicts returns in units of the trial length T (targets stay in [0, 1] for
+    # bandits whatever n): unscaled, the squared error of a 100-step return would dwarf the
+    # policy term in the GRU both heads share. Advantages are normalised, so the policy
+    # gradient's direction does not change.
+    check_choice("reward_signal", reward_signal, ("sampled", "expected"))
+    if reward_signal == "expected" and "expected_reward" not in trial.info:
+        raise ValueError("reward_signal='expected' needs info['expected_reward'] from the environment; use 'sampled'.")
+    rewards = trial.rewards if reward_signal == "sampled" else trial.info["expected_reward"]
+    rewards = rewards / rewards.shape[1]
     with torch.no_grad():
-        adv = gae(trial.rewards, values.detach(), gamma, lam)   # one trial = one return: no cuts
+        adv = gae(rewards, values.detach(), gamma, lam)   # one trial = one return: no cuts
         target = adv + values.detach()
         if normalize_advantages and adv.numel() > 1:
             adv = (adv - adv.mean()) / (adv.std() + 1e-8)
@@ -161,6 +178,7 @@ class RL2(nn.Module):
         entropy_coef: c_H at the first step; it moves linearly to ``entropy_final`` over
             ``entropy_anneal_steps`` outer steps (0: constant). A high c_H early keeps the policy from
             committing before it has learned to explore; a low one late lets it exploit sharply.
+        reward_signal: ``"sampled"`` (Duan et al.) or ``"expected"`` (see :func:`a2c_loss`).
 
     Example:
         >>> agent = RL2("bandits", {"k": 2, "n": 3}, hidden_size=8)
@@ -175,7 +193,8 @@ class RL2(nn.Module):
 
     def __init__(self, env: str = "bandits", env_args: dict | None = None, episodes: int = 1,
                  hidden_size: int = 64, gamma: float = 1.0, lam: float = 0.3, value_coef: float = 0.5,
-                 entropy_coef: float = 0.01, entropy_final: float | None = None, entropy_anneal_steps: int = 0):
+                 entropy_coef: float = 0.01, entropy_final: float | None = None, entropy_anneal_steps: int = 0,
+                 reward_signal: str = "sampled"):
         super().__init__()
         check_choice("env", env, list(ENVS))
         env_args = dict(env_args or {})
@@ -184,7 +203,8 @@ class RL2(nn.Module):
                        "lam": check_range("lam", lam, 0.0, 1.0), "value_coef": value_coef,
                        "entropy_coef": entropy_coef,
                        "entropy_final": entropy_coef if entropy_final is None else entropy_final,
-                       "entropy_anneal_steps": check_int("entropy_anneal_steps", entropy_anneal_steps, 0)}
+                       "entropy_anneal_steps": check_int("entropy_anneal_steps", entropy_anneal_steps, 0),
+                       "reward_signal": check_choice("reward_signal", reward_signal, ("sampled", "expected"))}
         probe = self.make_env(1)
         self.policy = RecurrentPolicy(obs_dim(probe.single_observation_space),
                                       space_spec(probe.single_action_space), hidden_size)
@@ -220,7 +240,8 @@ class RL2(nn.Module):
         A2C gradient step on those trials."""
         trial = self.play(batch)
         c = self.config
-        loss, stats = a2c_loss(self.policy, trial, c["gamma"], c["lam"], c["value_coef"], self.entropy_coef())
+        loss, stats = a2c_loss(self.policy, trial, c["gamma"], c["lam"], c["value_coef"], self.entropy_coef(),
+                               reward_signal=c["reward_signal"])
         for opt in optimizers.values():
             opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -245,4 +266,13 @@ class RL2(nn.Module):
         return {"name": self.name, "config": self.config, "state_dict": self.state_dict()}
 
 
-__all__ = ["ENVS", "RL2", "Trial", "a2c_loss", "rollout"]
+def load_rl2(path, device=None) -> RL2:
+    """Rebuild an :class:`RL2` agent saved with ``torch.save(agent.checkpoint(), path)``."""
+    ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    ckpt = ckpt.get("learner", ckpt)
+    agent = RL2(**ckpt["config"])
+    agent.load_state_dict(ckpt["state_dict"])
+    return agent.to(device) if device is not None else agent
+
+
+__all__ = ["ENVS", "RL2", "Trial", "a2c_loss", "load_rl2", "rollout"]
