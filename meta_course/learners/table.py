@@ -20,6 +20,8 @@ from .optimisation.meta_sgd import MetaSGD
 from .optimisation.pretrained import Pretrained
 from .optimisation.reptile import Reptile
 from .optimisation.transfer import Transfer
+from .rl.maml_rl import MAMLRL, PretrainedRL
+from .rl.pearl import PEARL
 
 LEARNERS: dict[str, type[Learner]] = {
     # optimisation-based
@@ -36,6 +38,10 @@ LEARNERS: dict[str, type[Learner]] = {
     "matching": MatchingNet,
     "siamese": SiameseNet,
     "ensemble": Ensemble,
+    # reinforcement learning: navigation
+    "maml-rl": MAMLRL,
+    "pretrained-rl": PretrainedRL,
+    "pearl": PEARL,
 }
 
 

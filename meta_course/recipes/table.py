@@ -8,10 +8,10 @@ a family: write ``recipes/<family>.py`` and add it to :data:`FAMILIES`. A name d
 
 from __future__ import annotations
 
-from . import metric, optimisation, sine
+from . import metric, optimisation, rl, sine
 from .base import Recipe, RunsMethod
 
-FAMILIES = (sine, optimisation, metric)
+FAMILIES = (sine, optimisation, metric, rl)
 
 
 def _merge(attr: str) -> dict:

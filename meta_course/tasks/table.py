@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Callable
 
 from ..core.checks import check_choice
+from .envs.navigation import navigation_tasks
 from .linear import linear_tasks, quadratic_tasks
 from .omniglot.augment import omniglot_affine
 from .omniglot.classes import omniglot_classes
@@ -26,6 +27,7 @@ TASKS: dict[str, Callable] = {
     "omniglot": omniglot_tasks,
     "omniglot_affine": omniglot_affine,
     "omniglot_classes": omniglot_classes,
+    "navigation": navigation_tasks,
 }
 
 
