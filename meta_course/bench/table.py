@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from . import bandits, metagrad, omniglot, omniglot_data, optimisers, runs, sine
+from . import bandits, metagrad, navigation, omniglot, omniglot_data, optimisers, runs, sine
 
 BENCHES: dict[str, ModuleType] = {
     "sine": sine,
@@ -18,4 +18,5 @@ BENCHES: dict[str, ModuleType] = {
     "optimisers": optimisers,
     "runs": runs,
     "bandits": bandits,
+    "navigation": navigation,
 }

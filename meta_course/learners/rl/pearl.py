@@ -331,6 +331,14 @@ class PEARL(nn.Module):
             reached["posterior"].append(ep.reached.float().mean())
         self.last_collect = {f"reached_{k}": float(torch.stack(v).mean()) for k, v in reached.items() if v}
 
+    # ---- resumable training state (not part of the checkpoint) ------------------------------------
+    def train_state(self) -> dict:
+        """The replay buffers, for a resumable training state (kept out of ``state_dict``)."""
+        return {"replay": self.replay.state()}
+
+    def load_train_state(self, state: dict) -> None:
+        self.replay.load_state(state["replay"])
+
     # ---- one meta-training step ---------------------------------------------------------------
     def losses(self, task_index: Tensor) -> dict[str, Tensor]:
         """SAC + information-bottleneck losses on a meta-batch of training tasks."""
