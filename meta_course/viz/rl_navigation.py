@@ -109,11 +109,8 @@ def maml_view(learner, goal, inner_steps: int = 1, n_traj: int = 10, seed: int =
     goal = torch.as_tensor(goal, dtype=torch.float32).view(1, 2)
     predictor = learner.adapt(GoalTasks(goal=goal), inner_steps=inner_steps, n_traj=n_traj,
                               generator=torch.Generator().manual_seed(int(seed)))
-    scale = learner.policy.action_scale
-    paths = []
-    for pos in predictor.info["positions"]:  # [n_traj, H, 2] positions before each action
-        paths.append(pos)
-    return {"goal": goal[0], "paths": paths, "returns": predictor.info["returns"], "scale": scale}
+    # positions [n_traj, H, 2] at which each action was taken, for the parameters before each step
+    return {"goal": goal[0], "paths": predictor.info["positions"], "returns": predictor.info["returns"]}
 
 
 class NavigationFigure:
