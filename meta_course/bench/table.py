@@ -17,6 +17,7 @@ from . import optimisers
 from . import runs
 from . import gp
 from . import bandits
+from . import navigation
 
 BENCHES: dict[str, ModuleType] = {
     "sine": sine,
@@ -27,4 +28,5 @@ BENCHES: dict[str, ModuleType] = {
     "runs": runs,
     "gp": gp,
     "bandits": bandits,
+    "navigation": navigation,
 }

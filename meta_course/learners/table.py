@@ -25,6 +25,8 @@ from .optimisation.meta_sgd import MetaSGD
 from .optimisation.pretrained import Pretrained
 from .optimisation.reptile import Reptile
 from .optimisation.transfer import Transfer
+from .rl.maml_rl import MAMLRL, PretrainedRL
+from .rl.pearl import PEARL
 from .rl.rl2 import RL2
 
 LEARNERS: dict[str, type[Learner]] = {
@@ -51,6 +53,9 @@ LEARNERS: dict[str, type[Learner]] = {
     "cnp": CNP,
     # reinforcement-learning based
     "rl2": RL2,
+    "maml-rl": MAMLRL,
+    "pretrained-rl": PretrainedRL,
+    "pearl": PEARL,
 }
 
 

@@ -14,6 +14,7 @@ from typing import Callable
 
 from ..core.checks import check_choice
 from .envs.bandits import bandit_tasks
+from .envs.navigation import navigation_tasks
 from .gp import gp_tasks
 from .linear import linear_tasks, quadratic_tasks
 from .omniglot.augment import omniglot_affine
@@ -36,6 +37,7 @@ TASKS: dict[str, Callable] = {
     "associative_recall": associative_recall,
     # reinforcement-learning family
     "bandits": bandit_tasks,
+    "navigation": navigation_tasks,
 }
 
 
