@@ -29,3 +29,4 @@ def build_model(spec: dict) -> nn.Module:
 __all__ = ["MLP", "build_model", "register_model"]
 
 from . import conv4  # noqa: E402,F401  (registers "conv4")
+from . import gan  # noqa: E402,F401  (registers the GAN generators and critics)
