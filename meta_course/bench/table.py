@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from . import metagrad, omniglot, omniglot_data, optimisers, runs, sine
+from . import memory, metagrad, omniglot, omniglot_data, optimisers, runs, sine
 
 BENCHES: dict[str, ModuleType] = {
     "sine": sine,
@@ -17,4 +17,6 @@ BENCHES: dict[str, ModuleType] = {
     "metagrad": metagrad,
     "optimisers": optimisers,
     "runs": runs,
+    "mann": memory.mann,
+    "copy": memory.copy,
 }
