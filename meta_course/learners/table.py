@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ..core.checks import check_choice
 from .base import Learner
+from .memory.cnp import CNP
 from .memory.dnc import DNC
 from .memory.lstm import LSTMBits, LSTMLabels
 from .memory.mann import MANN
@@ -24,6 +25,9 @@ from .optimisation.meta_sgd import MetaSGD
 from .optimisation.pretrained import Pretrained
 from .optimisation.reptile import Reptile
 from .optimisation.transfer import Transfer
+from .rl.maml_rl import MAMLRL, PretrainedRL
+from .rl.pearl import PEARL
+from .rl.rl2 import RL2
 
 LEARNERS: dict[str, type[Learner]] = {
     # optimisation-based
@@ -46,6 +50,12 @@ LEARNERS: dict[str, type[Learner]] = {
     "ntm": NTM,
     "dnc": DNC,
     "lstm-bits": LSTMBits,
+    "cnp": CNP,
+    # reinforcement-learning based
+    "rl2": RL2,
+    "maml-rl": MAMLRL,
+    "pretrained-rl": PretrainedRL,
+    "pearl": PEARL,
 }
 
 

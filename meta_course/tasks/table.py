@@ -13,6 +13,9 @@ from __future__ import annotations
 from typing import Callable
 
 from ..core.checks import check_choice
+from .envs.bandits import bandit_tasks
+from .envs.navigation import navigation_tasks
+from .gp import gp_tasks
 from .linear import linear_tasks, quadratic_tasks
 from .omniglot.augment import omniglot_affine
 from .omniglot.classes import omniglot_classes
@@ -22,6 +25,7 @@ from .sine import sine_tasks
 
 TASKS: dict[str, Callable] = {
     "sine": sine_tasks,
+    "gp": gp_tasks,
     "linear": linear_tasks,
     "quadratic": quadratic_tasks,
     "omniglot": omniglot_tasks,
@@ -31,6 +35,9 @@ TASKS: dict[str, Callable] = {
     "omniglot_sequences": omniglot_sequences,
     "copy": copy_task,
     "associative_recall": associative_recall,
+    # reinforcement-learning family
+    "bandits": bandit_tasks,
+    "navigation": navigation_tasks,
 }
 
 
