@@ -28,4 +28,4 @@ RECIPES["cnp_gp"] = Recipe(
                 lr_schedule="cosine"),
     task="gp", task_args={"k_shot": 10, "n_query": 40, "lengthscale": 0.4, "variance": 1.0, "noise": 0.1,
                           "x_range": [-2.0, 2.0]},
-    steps=100_000, meta_batch_size=32, outer_lr=1e-3, note="CNP on GP samples (SE kernel), context 3-10 points")
+    steps=60_000, meta_batch_size=32, outer_lr=1e-3, note="CNP on GP samples (SE kernel), context 3-10 points")
