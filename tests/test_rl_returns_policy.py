@@ -157,3 +157,23 @@ def test_training_through_the_loop_resumes_bit_identically(tmp_path):
     assert resumed.steps_done.item() == straight.steps_done.item() == 4
     for (name, p), q in zip(straight.state_dict().items(), resumed.state_dict().values()):
         assert torch.equal(p, q), name
+
+
+def test_task_critic_trains_and_never_acts():
+    torch.manual_seed(0)
+    agent = RL2("bandits", {"k": 3, "n": 6}, hidden_size=8, critic="task", lam=1.0, reward_signal="expected")
+    tasks = agent.make_env(1).sample_tasks(16, torch.Generator().manual_seed(0))
+    with torch.random.fork_rng():
+        a1 = agent.play(tasks, seed=1).actions
+    with torch.no_grad():
+        for p in agent.critic.parameters():
+            p.add_(1.0)                                   # acting must not depend on the critic
+    with torch.random.fork_rng():
+        a2 = agent.play(tasks, seed=1).actions
+    assert torch.equal(a1, a2)
+    before = [p.clone() for p in agent.critic.parameters()]
+    stats = agent.meta_step(tasks, agent.optimizers(1e-2))
+    assert all(not torch.equal(b, p) for b, p in zip(before, agent.critic.parameters()))
+    assert set(stats) >= {"loss", "return", "entropy", "value_loss"}
+    with pytest.raises(ValueError, match="unknown critic 'oracle'"):
+        RL2("bandits", {"k": 3, "n": 6}, critic="oracle")
