@@ -177,3 +177,19 @@ def test_task_critic_trains_and_never_acts():
     assert set(stats) >= {"loss", "return", "entropy", "value_loss"}
     with pytest.raises(ValueError, match="unknown critic 'oracle'"):
         RL2("bandits", {"k": 3, "n": 6}, critic="oracle")
+
+
+def test_curriculum_switches_the_trial_length_after_its_steps():
+    agent = RL2("bandits", {"k": 3, "n": 12}, hidden_size=8, curriculum={"steps": 2, "env_args": {"k": 3, "n": 4}},
+                lr_schedule="linear")
+    tasks = agent.make_env(1).sample_tasks(4, torch.Generator().manual_seed(0))
+    opts = agent.optimizers(1e-3)
+    lengths = []
+    for _ in range(3):
+        agent.meta_step(tasks, opts)
+        lengths.append(agent.last_trial_length)
+    assert lengths == [4, 4, 12]
+    assert agent.score(tasks).shape == (4,) and agent.make_env(1).n == 12      # evaluation: the target setting
+    assert agent.outer_lr_factor(50, 100) == 0.5
+    with pytest.raises(ValueError, match="curriculum="):
+        RL2("bandits", {"k": 3, "n": 12}, curriculum={"n": 4})
