@@ -189,9 +189,10 @@ class PEARL(nn.Module):
         context_window: draw training contexts from the task's most recent transitions only (0: all);
             PEARL's reference code empties a task's encoder buffer before each collection, so its
             contexts come from the current policy's latest episodes of the task.
-        dense_context_steps: for the first meta-steps, the context holds the dense reward instead
-            of the sparse one (a curriculum: the critic is always meta-trained on the dense reward;
-            0 switches it off). Meta-testing always sees the sparse reward only.
+        dense_context_steps: a curriculum: at first the meta-training context holds the dense
+            reward instead of the sparse one, for a share of tasks decreasing linearly to 0 over these
+            meta-steps (0: off). The critic is always meta-trained on the dense reward, and
+            meta-testing only ever sees the sparse reward.
     """
 
     name = "pearl"
@@ -261,16 +262,21 @@ class PEARL(nn.Module):
             parts.append(next_obs)
         return torch.cat(parts, dim=-1)
 
-    @property
-    def dense_context(self) -> bool:
-        """Whether the meta-training context currently holds the dense reward (the curriculum)."""
-        return int(self.steps_done) < self.config["dense_context_steps"]
+    def dense_context_share(self) -> float:
+        """Share of meta-training contexts that hold the dense reward: 1 → 0 linearly over the first
+        ``dense_context_steps`` meta-steps (a curriculum; 0 afterwards and at meta-test time)."""
+        n = self.config["dense_context_steps"]
+        return max(0.0, 1.0 - int(self.steps_done) / n) if n > 0 else 0.0
 
     def sample_context(self, task_index: Tensor) -> Tensor:
         """A meta-training context for each task: ``context_size`` transitions from its buffer."""
         rows = self.replay.sample(task_index, self.config["context_size"], window=self.config["context_window"])
-        o, a, r, o2 = rows[..., 0:2], rows[..., 2:4], rows[..., 7 if self.dense_context else 4], rows[..., 5:7]
-        return self.context_rows(o, a, r, o2)
+        r = rows[..., 4]
+        share = self.dense_context_share()
+        if share > 0:
+            dense = torch.rand(len(task_index), 1, device=rows.device) < share  # per task
+            r = torch.where(dense, rows[..., 7], r)
+        return self.context_rows(rows[..., 0:2], rows[..., 2:4], r, rows[..., 5:7])
 
     def posterior(self, context: Tensor | None, mask: Tensor | None = None, n_tasks: int | None = None) -> Posterior:
         """q(z | context) for ``context [T, N, context_dim]``; the prior N(0, I) when it is None/empty."""
