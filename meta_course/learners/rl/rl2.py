@@ -44,6 +44,7 @@ from ...core.checks import check_choice, check_int, check_range
 from ...models.policies import RecurrentPolicy, space_spec
 from ...tasks.envs import BatchedEnv, TaskBatch, obs_dim
 from ...tasks.envs.bandits import BernoulliBandits
+from ..base import Learner
 from .returns import gae
 
 #: Environment families RL² can be trained on (name → class taking ``num_envs`` and its args).
@@ -165,7 +166,7 @@ def a2c_loss(policy: RecurrentPolicy, trial: Trial, gamma: float = 1.0, lam: flo
     return loss, stats
 
 
-class RL2(nn.Module):
+class RL2(Learner):
     """RL² on a family of environments, trained with A2C.
 
     Args:
@@ -235,13 +236,21 @@ class RL2(nn.Module):
         env.reset(seed=seed, options={"task": tasks})
         return rollout(self.policy, env, self.config["episodes"], greedy=greedy, record_hidden=record_hidden)
 
-    def meta_step(self, batch: TaskBatch, optimizers: dict) -> dict[str, float]:
-        """One outer step: play a trial on every task of ``batch`` with the current policy, then one
-        A2C gradient step on those trials."""
-        trial = self.play(batch)
+    def meta_loss(self, batch: TaskBatch) -> Tensor:
+        """Play one trial on every task of ``batch`` with the current policy (actions and the
+        environment's seed drawn from torch's global RNG, which the training loop saves and restores)
+        and return the A2C loss on those trials. Statistics of the trials go to ``self.last_stats``."""
+        trial = self.play(batch.to(self.policy.pi.weight.device))
         c = self.config
         loss, stats = a2c_loss(self.policy, trial, c["gamma"], c["lam"], c["value_coef"], self.entropy_coef(),
                                reward_signal=c["reward_signal"])
+        self.last_stats = {"return": trial.total_reward.mean().item(), **stats}
+        self.steps_done += 1
+        return loss
+
+    def meta_step(self, batch: TaskBatch, optimizers: dict) -> dict[str, float]:
+        """One outer step: trials with the current policy, then one A2C gradient step on them."""
+        loss = self.meta_loss(batch)
         for opt in optimizers.values():
             opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -249,11 +258,39 @@ class RL2(nn.Module):
             nn.utils.clip_grad_norm_(self.parameters(), self.clip_grad_norm)
         for opt in optimizers.values():
             opt.step()
-        self.steps_done += 1
-        return {"loss": loss.item(), "return": trial.total_reward.mean().item(), **stats}
+        return {"loss": loss.item(), **self.last_stats}
 
     def optimizers(self, outer_lr: float) -> dict[str, torch.optim.Optimizer]:
-        return {"outer": torch.optim.Adam(self.parameters(), lr=outer_lr)}
+        return {"outer": self.outer_optimizer(outer_lr)}
+
+    @torch.no_grad()
+    def adapt(self, actions: Tensor, rewards: Tensor, obs: Tensor | None = None) -> "RL2Predictor":
+        """Feed one trial's history so far (``actions``, ``rewards`` ``[t]``; observations default to the
+        bandit's t/n) through the GRU: the returned predictor holds h_t, π(·|h_t) and V(h_t).
+
+        This is all RL²'s "adaptation" is — no weight changes, only the hidden state moves.
+
+        Example:
+            >>> agent = RL2("bandits", {"k": 3, "n": 5}, hidden_size=8)
+            >>> pred = agent.adapt(torch.tensor([0, 2]), torch.tensor([1.0, 0.0]))
+            >>> pred.info["probs"].shape, pred.info["hidden"].shape
+            (torch.Size([3]), torch.Size([3, 8]))
+        """
+        t = int(actions.shape[0])
+        device = self.policy.pi.weight.device
+        if obs is None:
+            n = self.config["env_args"].get("n", max(t, 1))
+            obs = (torch.arange(t + 1, dtype=torch.float32, device=device) / n).unsqueeze(-1)
+        x = [self.policy.first_input(obs[:1])]
+        for i in range(t):
+            done = torch.zeros(1, device=device)
+            x.append(self.policy.rl2_input(obs[i + 1:i + 2], actions[i:i + 1].to(device),
+                                           rewards[i:i + 1].to(device), done))
+        hidden, _ = self.policy.gru(torch.cat(x).unsqueeze(0))            # h_1 … h_{t+1}: [1, t + 1, H]
+        h = hidden[0, -1]
+        dist = self.policy.distribution(h)
+        return RL2Predictor(self, h, {"probs": dist.probs if self.policy.discrete else None,
+                                      "value": self.policy.v(h).item(), "hidden": hidden[0]})
 
     @torch.no_grad()
     def score(self, tasks: TaskBatch, seed: int = 0, greedy: bool = False) -> Tensor:
@@ -266,6 +303,16 @@ class RL2(nn.Module):
         return {"name": self.name, "config": self.config, "state_dict": self.state_dict()}
 
 
+class RL2Predictor:
+    """What :meth:`RL2.adapt` returns: ``predictor()`` → π(·|h_t); ``info`` = probs, value, hidden states."""
+
+    def __init__(self, agent: RL2, h: Tensor, info: dict):
+        self.agent, self.h, self.info = agent, h, info
+
+    def __call__(self, *_):
+        return self.agent.policy.distribution(self.h)
+
+
 def load_rl2(path, device=None) -> RL2:
     """Rebuild an :class:`RL2` agent saved with ``torch.save(agent.checkpoint(), path)``."""
     ckpt = torch.load(path, map_location="cpu", weights_only=True)
@@ -275,4 +322,4 @@ def load_rl2(path, device=None) -> RL2:
     return agent.to(device) if device is not None else agent
 
 
-__all__ = ["ENVS", "RL2", "Trial", "a2c_loss", "load_rl2", "rollout"]
+__all__ = ["ENVS", "RL2", "RL2Predictor", "Trial", "a2c_loss", "load_rl2", "rollout"]
