@@ -65,7 +65,9 @@ RECIPES.update({
     "maml_rl_nav": Recipe(
         "maml-rl", dict(_MAML_NAV, inner_steps=1), **_DENSE_TASKS, steps=500, meta_batch_size=20, outer_lr=1e-3,
         eval_knobs={"inner_steps": 1},
-        note="MAML-RL on 2-D navigation (dense)."),
+        note="MAML-RL on 2-D navigation (dense). 500 outer steps: 24 min wall on the shared 2-core machine "
+             "(4.5 min CPU, one thread). bench navigation (200 held-out goals): return −38.2 ± 2.1 before, "
+             "−11.9 ± 0.8 after one inner step (paired gain +26.3 ± 1.9); 2-3 steps add nothing (trained for 1)."),
     "pretrained_rl_nav": Recipe(
         "pretrained-rl", dict(_MAML_NAV, inner_steps=0), **_DENSE_TASKS, steps=500, meta_batch_size=20,
         outer_lr=1e-3, eval_knobs={"inner_steps": 1},
