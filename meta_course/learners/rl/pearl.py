@@ -32,11 +32,13 @@ from typing import NamedTuple
 
 import torch
 from torch import Tensor, nn
+from torch.func import functional_call
 
 from ...core.checks import check_int, check_positive, check_range
 from ...models.mlp import MLP
 from ...models.policies import QNetwork, TanhGaussianPolicy
 from ...tasks.envs.navigation import GoalTasks, PointNavigation
+from ..base import Learner
 
 
 # ---- the posterior ------------------------------------------------------------------------------
@@ -164,7 +166,7 @@ class Episodes(NamedTuple):
 
 
 # ---- the learner --------------------------------------------------------------------------------
-class PEARL(nn.Module):
+class PEARL(Learner):
     """PEARL with SAC on a navigation task family (see the module docstring for the equations).
 
     Args:
@@ -246,6 +248,7 @@ class PEARL(nn.Module):
         self.replay = TaskReplay(n_train_tasks, capacity, 2 * self.obs_dim + self.act_dim + 2)
         self.register_buffer("steps_done", torch.zeros((), dtype=torch.long))
         self.last_collect: dict[str, float] = {}
+        self.last_stats: dict[str, float] = {}
 
     # ---- pieces ---------------------------------------------------------------------------------
     def optimizers(self, outer_lr: float) -> dict[str, torch.optim.Optimizer]:
@@ -363,18 +366,33 @@ class PEARL(nn.Module):
             target = cfg["reward_scale"] * r + cfg["gamma"] * (q_next - self.alpha * logp2)  # time limits are not terminal
         critic = ((self.q1(s, a, zb) - target) ** 2).mean() + ((self.q2(s, a, zb) - target) ** 2).mean()
         a_new, logp = self.actor.sample(torch.cat([s, zd], -1))
-        q_new = torch.min(self.q1(s, a_new, zd), self.q2(s, a_new, zd))
+        # the actor's loss reaches only the actor: the critics enter with detached weights (and z detached)
+        q_new = torch.min(*(functional_call(q, {k: v.detach() for k, v in q.named_parameters()}, (s, a_new, zd))
+                            for q in (self.q1, self.q2)))
         actor = (self.alpha.detach() * logp - q_new).mean()
         alpha = -(self.log_alpha * (logp.detach() + self.target_entropy)).mean() if self.config["learn_alpha"] \
             else torch.zeros(())
         return {"critic": critic, "kl": kl, "actor": actor, "alpha": alpha}
 
-    def meta_step(self, batch: GoalTasks, optimizers: dict) -> dict[str, float]:
-        """Collect data when due, then one gradient step of every optimiser on ``batch``'s tasks.
+    def _polyak(self) -> None:
+        """θ_target ← (1 − τ) θ_target + τ θ for both critics."""
+        with torch.no_grad():
+            for net, tgt in ((self.q1, self.q1_target), (self.q2, self.q2_target)):
+                for p, pt in zip(net.parameters(), tgt.parameters()):
+                    pt.lerp_(p, self.config["tau"])
 
-        ``batch`` is a :class:`GoalTasks` with an ``index`` into the training pool (``task_index``).
+    def meta_loss(self, batch: GoalTasks) -> Tensor:
+        """Collect data when due, then the sum of every SAC and bottleneck loss on ``batch``'s tasks.
+
+        ``batch`` is a :class:`IndexedGoalTasks` (its ``index`` picks the tasks' replay buffers). Each
+        loss reaches only its own parameters (critics + encoder: Bellman error + β·KL; actor: its SAC
+        loss; α: the temperature loss), so one backward pass of the sum and one optimiser step per
+        parameter group is SAC's update. The target critics follow the critics by one Polyak step
+        taken at the start of the next meta-step.
         """
         cfg = self.config
+        if int(self.steps_done) > 0:
+            self._polyak()
         index = batch.index
         fresh = self.replay.size[index] == 0
         if bool(fresh.any()):
@@ -383,22 +401,19 @@ class PEARL(nn.Module):
             k = min(cfg["collect_tasks"], len(batch))
             self.collect(batch[:k], index[:k], cfg["prior_episodes"], cfg["posterior_episodes"])
         losses = self.losses(index)
+        self.steps_done += 1
+        self.last_stats = {**{k: float(v.detach()) for k, v in losses.items()}, **self.last_collect}
+        return losses["critic"] + cfg["kl_weight"] * losses["kl"] + losses["actor"] + losses["alpha"]
+
+    def meta_step(self, batch: GoalTasks, optimizers: dict) -> dict[str, float]:
+        """One meta-training step: :meth:`meta_loss`, backward, a step of every optimiser."""
+        loss = self.meta_loss(batch)
         for opt in optimizers.values():
             opt.zero_grad(set_to_none=True)
-        # the critic's Bellman error trains the encoder too (z is not detached in Q(s, a, z))
-        (losses["critic"] + cfg["kl_weight"] * losses["kl"]).backward(inputs=[
-            *self.q1.parameters(), *self.q2.parameters(), *self.encoder.parameters()])
-        losses["actor"].backward(inputs=list(self.actor.parameters()))
-        if cfg["learn_alpha"]:
-            losses["alpha"].backward(inputs=[self.log_alpha])
+        loss.backward()
         for opt in optimizers.values():
             opt.step()
-        with torch.no_grad():
-            for net, tgt in ((self.q1, self.q1_target), (self.q2, self.q2_target)):
-                for p, pt in zip(net.parameters(), tgt.parameters()):
-                    pt.lerp_(p, cfg["tau"])
-        self.steps_done += 1
-        return {**{k: float(v.detach()) for k, v in losses.items()}, **self.last_collect}
+        return {"loss": float(loss.detach()), **self.last_stats}
 
     # ---- meta-test: posterior sampling -------------------------------------------------------------
     @torch.no_grad()
