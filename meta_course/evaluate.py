@@ -53,7 +53,7 @@ def evaluate(learner, episodes: Episode, metric: str | None = None, chunk: int =
         **knobs: passed to ``learner.adapt`` (e.g. ``inner_steps=10``).
 
     Example:
-        >>> from meta_course.algorithms import load_learner
+        >>> from meta_course.learners import load_learner
         >>> from meta_course.checkpoints import checkpoint_path
         >>> from meta_course.tasks.sine import SineTasks
         >>> maml = load_learner(checkpoint_path("maml_sine"))

@@ -17,7 +17,7 @@ from typing import Callable
 import torch
 from tqdm.auto import tqdm
 
-from .algorithms.base import Learner
+from .learners.base import Learner
 from .core.checks import check_int, check_positive
 from .core.device import default_device
 from .tasks import Episode
@@ -68,7 +68,7 @@ def train(
     """Meta-train ``learner`` for ``steps`` outer steps; resume from ``checkpoint`` if it exists.
 
     Args:
-        learner: any :class:`~meta_course.algorithms.base.Learner`.
+        learner: any :class:`~meta_course.learners.base.Learner`.
         sample_tasks: ``sample_tasks(generator, n_tasks) -> Episode`` with a leading task dim.
         steps: total outer steps (a resumed run continues up to this number).
         meta_batch_size: tasks per outer step.

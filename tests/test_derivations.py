@@ -145,7 +145,7 @@ def test_linear_task_family_is_registered_and_checks_input():
 # --- derivations.py: the lesson's claims ----------------------------------------------------------------
 
 def test_article_formula_and_first_order_err_like_alpha_the_expansion_like_alpha_squared():
-    from meta_course.derivations import formula_errors, loglog_slope, tanh_mlp
+    from meta_course.lessons.derivations import formula_errors, loglog_slope, tanh_mlp
 
     torch.manual_seed(0)
     net = tanh_mlp((1, 16, 16, 1))
@@ -160,7 +160,7 @@ def test_article_formula_and_first_order_err_like_alpha_the_expansion_like_alpha
 
 
 def test_first_order_error_grows_linearly_in_alpha():
-    from meta_course.derivations import first_order_error, loglog_slope
+    from meta_course.lessons.derivations import first_order_error, loglog_slope
 
     torch.manual_seed(0)
     net = MLP((1, 16, 16, 1)).double()
@@ -173,7 +173,7 @@ def test_first_order_error_grows_linearly_in_alpha():
 
 
 def test_top_hessian_eigenvalue_matches_linear_closed_form():
-    from meta_course.derivations import top_hessian_eigenvalue
+    from meta_course.lessons.derivations import top_hessian_eigenvalue
     from meta_course.tasks.linear import quadratic_form
 
     net, params, ep = _linear_problem(seed=4)
@@ -184,7 +184,7 @@ def test_top_hessian_eigenvalue_matches_linear_closed_form():
 
 def test_reptile_taylor_expansion_residual_is_second_order():
     """Nichol et al. (2018) §5: E[g_Rep] = Σḡ_i − (α/2)Σ_{i<j}∇(ḡ_i·ḡ_j) + O(α²)."""
-    from meta_course.derivations import reptile_taylor_check
+    from meta_course.lessons.derivations import reptile_taylor_check
 
     torch.manual_seed(0)
     net = MLP((1, 8, 8, 1)).double()
@@ -201,7 +201,7 @@ def test_reptile_taylor_expansion_residual_is_second_order():
 
 
 def test_reptile_extra_term_increases_minibatch_gradient_inner_products():
-    from meta_course.derivations import minibatch_inner_products, reptile_taylor_terms
+    from meta_course.lessons.derivations import minibatch_inner_products, reptile_taylor_terms
 
     torch.manual_seed(1)
     net = MLP((1, 8, 8, 1)).double()
@@ -216,7 +216,7 @@ def test_reptile_extra_term_increases_minibatch_gradient_inner_products():
 
 
 def test_meta_sgd_learning_rate_gradient_closed_form():
-    from meta_course.derivations import meta_sgd_lr_gradient, meta_sgd_lr_gradient_autograd
+    from meta_course.lessons.derivations import meta_sgd_lr_gradient, meta_sgd_lr_gradient_autograd
 
     net, params, ep = _sine_problem(seed=5)
     g = torch.Generator().manual_seed(0)
@@ -228,7 +228,7 @@ def test_meta_sgd_learning_rate_gradient_closed_form():
 
 def test_meta_lstm_update_reduces_to_sgd_and_gates_are_learnable():
     from meta_course.core.functional import sgd_step
-    from meta_course.derivations import meta_lstm_gates, meta_lstm_update, preprocess_gradient
+    from meta_course.lessons.derivations import meta_lstm_gates, meta_lstm_update, preprocess_gradient
 
     g = torch.Generator().manual_seed(0)
     theta, grad_ = torch.randn(20, generator=g), torch.randn(20, generator=g) * 1e-3
@@ -257,7 +257,7 @@ def test_meta_lstm_update_reduces_to_sgd_and_gates_are_learnable():
 
 def test_derivations_exercises():
     from meta_course.core.metagrad import maml_meta_gradient
-    from meta_course.exercises import check
+    from meta_course.lessons.exercises import check
     from meta_course.tasks.linear import closed_form_adapt
 
     assert check("derivations.one_step", lambda m, p, xs, ys, xq, yq, lf, a: maml_meta_gradient(m, p, xs, ys, xq, yq, lf, a, 1))
@@ -272,11 +272,11 @@ def test_derivations_exercises():
         check("derivations.reptile_power", 1)
 
 
-# --- the lesson's equations against the learners of meta_course.algorithms -----------------------------
+# --- the lesson's equations against the learners of meta_course.learners -----------------------------
 
 def test_meta_sgd_learner_alpha_gradient_is_the_closed_form():
-    from meta_course.algorithms.meta_sgd import MetaSGD
-    from meta_course.derivations import meta_sgd_lr_gradient
+    from meta_course.learners.optimisation.meta_sgd import MetaSGD
+    from meta_course.lessons.derivations import meta_sgd_lr_gradient
 
     torch.manual_seed(0)
     learner = MetaSGD({"name": "mlp", "sizes": [1, 16, 16, 1]})
@@ -288,9 +288,9 @@ def test_meta_sgd_learner_alpha_gradient_is_the_closed_form():
 
 
 def test_meta_lstm_learner_step_matches_the_lesson_equations():
-    from meta_course.algorithms.meta_lstm import meta_lstm_step
+    from meta_course.learners.optimisation.meta_lstm import meta_lstm_step
     from meta_course.core.coordinatewise import preprocess
-    from meta_course.derivations import meta_lstm_gates, meta_lstm_update, preprocess_gradient
+    from meta_course.lessons.derivations import meta_lstm_gates, meta_lstm_update, preprocess_gradient
 
     g = torch.Generator().manual_seed(0)
     theta, grad_ = torch.randn(30, generator=g), torch.randn(30, generator=g)
@@ -327,7 +327,7 @@ def test_bench_metagrad_cli_writes_its_table_and_json(tmp_path, capsys):
 def test_conv4_meta_step_cost_second_order_holds_the_inner_graph():
     """Omniglot Conv-4 setting: second order keeps the inner step's graph (more memory than FOMAML),
     Reptile keeps none; all three measured on the same 8 five-way tasks."""
-    from meta_course.derivations import cost_setting, cost_table
+    from meta_course.lessons.derivations import cost_setting, cost_table
 
     model, episodes, _, inner_lr, _ = cost_setting("omniglot")
     assert episodes.x_support.shape == (8, 5, 1, 28, 28) and inner_lr == 0.4
@@ -342,8 +342,8 @@ def test_bench_metagrad_rejects_bad_steps(capsys):
     assert "--steps=0 is out of range" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("module", ["meta_course.core.metagrad", "meta_course.tasks.linear", "meta_course.derivations",
-                                    "meta_course.pitfalls"])
+@pytest.mark.parametrize("module", ["meta_course.core.metagrad", "meta_course.tasks.linear", "meta_course.lessons.derivations",
+                                    "meta_course.lessons.pitfalls"])
 def test_docstring_examples_run(module):
     import doctest
     import importlib

@@ -3,7 +3,7 @@
 import pytest
 
 from meta_course.core.functional import sgd_step
-from meta_course.exercises import check
+from meta_course.lessons.exercises import check
 
 
 def test_unanswered_prints_a_hint_and_passes(capsys):

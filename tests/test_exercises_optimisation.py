@@ -3,7 +3,7 @@
 import pytest
 
 from meta_course.core.coordinatewise import preprocess
-from meta_course.exercises_optimisation import check
+from meta_course.lessons.exercises_optimisation import check
 
 
 def test_reptile_update_exercise():

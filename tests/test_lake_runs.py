@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from meta_course.tasks import lake_runs
-from meta_course.tasks.images import decode_png
+from meta_course.tasks.omniglot.images import decode_png
 from meta_course.tasks.lake_runs import (InkTable, evaluate_runs, ink_points, load_runs, mhd_scorer,
                                          modified_hausdorff, pixel_nn_scorer, resize_u8)
 
@@ -191,7 +191,9 @@ def test_resize_matches_decoding_at_that_size():
 
 
 # ------------------------------------------------------------------------------ learners, registry
-from meta_course.algorithms.base import LEARNERS, Learner, save_learner  # noqa: E402
+from meta_course import recipes  # noqa: E402
+from meta_course.learners.base import Learner, save_learner  # noqa: E402
+from meta_course.learners.table import LEARNERS  # noqa: E402
 
 
 class NearestPixel(Learner):
@@ -229,22 +231,21 @@ def test_learner_scorer_feeds_a_20_way_1_shot_task(runs):
     assert res["mean_error_percent"] == ref["mean_error_percent"]
 
 
-def test_register_learner_method_loads_the_checkpoint_lazily(runs, tmp_path, monkeypatch):
+def test_a_runs_method_loads_its_checkpoint_lazily(runs, tmp_path, monkeypatch):
     monkeypatch.setitem(LEARNERS, NearestPixel.name, NearestPixel)
-    monkeypatch.setattr(lake_runs, "METHODS", dict(lake_runs.METHODS))
-    lake_runs.register_learner_method("test-np", recipe="test_nearest_pixel_omniglot", help="nearest pixel")
-    assert "test-np" in lake_runs.all_methods()
+    monkeypatch.setitem(recipes.RUNS_METHODS, "test-np", recipes.RunsMethod("test_nearest_pixel_omniglot", "nearest pixel"))
+    assert "test-np" in recipes.runs_methods()
     with pytest.raises(FileNotFoundError, match="test_nearest_pixel_omniglot"):  # resolved only when used
-        lake_runs.get_method("test-np")
+        recipes.get_runs_method("test-np")
     ckpt = save_learner(NearestPixel(temperature=2.0), tmp_path / "np.pt")
-    score_fn = lake_runs.get_method("test-np", checkpoint=str(ckpt))
+    score_fn = recipes.get_runs_method("test-np", checkpoint=str(ckpt))
     res = evaluate_runs(score_fn, runs[:2])
     assert [r["error_percent"] for r in res["per_run"]] == [65.0, 95.0]  # = pixel-NN at 28x28 on run01, run02
 
 
 def test_bad_method_name_lists_the_methods():
     with pytest.raises(ValueError, match="unknown method 'nope'.*'mhd'.*'pixel-nn'"):
-        lake_runs.get_method("nope")
+        recipes.get_runs_method("nope")
 
 
 # ------------------------------------------------------------------------------------------- CLI
@@ -336,7 +337,7 @@ def test_plot_run_draws_the_run_and_the_verdict(runs):
 def test_learner_scorer_drives_a_real_functional_learner(runs):
     """MAML on Conv-4 (torch.func inner loop, batch-statistics norm): adapting on the 20 training images
     must make the learner recognise those very images, which it cannot do before adapting."""
-    from meta_course.algorithms.maml import MAML
+    from meta_course.learners.optimisation.maml import MAML
 
     torch.manual_seed(0)
     learner = MAML(model={"name": "conv4", "out_features": 20}, loss="cross_entropy", inner_lr=0.4, inner_steps=1)

@@ -6,11 +6,11 @@ import math
 import pytest
 import torch
 
-from meta_course.algorithms.l2l_optimizer import (QUADRATIC_MODEL, L2LOptimizer, QuadraticTasks, hand_designed_path,
-                                                  loss_curves, random_init)
-from meta_course.algorithms.meta_lstm import MetaLSTM, gate
 from meta_course.core.coordinatewise import flatten, preprocess, unflatten
 from meta_course.core.functional import adapt, task_loss
+from meta_course.learners.optimisation.l2l_optimizer import L2LOptimizer, hand_designed_path, loss_curves, random_init
+from meta_course.learners.optimisation.meta_lstm import MetaLSTM, gate
+from meta_course.tasks.linear import QUADRATIC_MODEL, QuadraticTasks
 from meta_course.tasks.sine import SineTasks
 
 MLP = {"name": "mlp", "sizes": [1, 8, 8, 1]}

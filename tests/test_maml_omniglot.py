@@ -5,9 +5,9 @@ held-out alphabets, and the adaptation widget's update function."""
 import pytest
 import torch
 
-from meta_course.algorithms import load_learner
-from meta_course.algorithms.maml import MAML
-from meta_course.algorithms.transfer import Transfer
+from meta_course.learners import load_learner
+from meta_course.learners.optimisation.maml import MAML
+from meta_course.learners.optimisation.transfer import Transfer
 from meta_course.core.functional import adapted_query_loss
 from meta_course.core.heads import fit_head, head_names
 from meta_course.tasks import Episode
@@ -89,7 +89,7 @@ def test_transfer_head_only_keeps_the_body_and_fits_the_support_set():
 
 
 def test_lesson07_exercises_accept_right_and_reject_wrong_answers():
-    from meta_course.exercises import check
+    from meta_course.lessons.exercises import check
 
     assert check("maml_omniglot.zero_head_accuracy", lambda n_way: 1 / n_way)
     with pytest.raises(AssertionError):
@@ -172,12 +172,13 @@ def test_widget_update_adapts_every_learner_on_a_heldout_episode():
 @needs_data
 def test_maml_and_transfer_are_runs_methods_that_beat_chance_on_lake_runs():
     """20-way within-alphabet one-shot runs: adapt on the 20 training images, classify the 20 test items."""
-    from meta_course.tasks.lake_runs import all_methods, default_runs_path, evaluate_runs, get_method, load_runs
+    from meta_course.recipes import get_runs_method, runs_methods
+    from meta_course.tasks.lake_runs import default_runs_path, evaluate_runs, load_runs
 
-    assert {"maml", "fomaml", "meta-sgd", "reptile", "transfer"} <= set(all_methods())
+    assert {"maml", "fomaml", "meta-sgd", "reptile", "transfer"} <= set(runs_methods())
     runs = load_runs(default_runs_path())[:3]
     for method in ("maml", "transfer"):
-        error = evaluate_runs(get_method(method), runs)["mean_error_percent"]
+        error = evaluate_runs(get_runs_method(method), runs)["mean_error_percent"]
         assert error < 75, (method, error)  # chance: 95% error
 
 

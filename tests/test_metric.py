@@ -7,15 +7,14 @@ import pytest
 import torch
 from torch import nn
 
-from meta_course.algorithms.matching import MatchingNet, attend_labels, attention
-from meta_course.algorithms.protonet import ProtoNet, linear_classifier, prototypes, protonet_logits, squared_euclidean
-from meta_course.algorithms.siamese import SiameseNet, weighted_l1_logit
-from meta_course.models import register_model
+from meta_course.learners.metric.matching import MatchingNet, attend_labels, attention
+from meta_course.learners.metric.protonet import ProtoNet, linear_classifier, prototypes, protonet_logits, squared_euclidean
+from meta_course.learners.metric.siamese import SiameseNet, weighted_l1_logit
+from meta_course.models import MODELS
 from meta_course.tasks import Episode
-from meta_course.tasks.augment import random_affine, tta_views
+from meta_course.tasks.omniglot.augment import random_affine, tta_views
 
 
-@register_model("_tiny_embed")
 class TinyEmbed(nn.Module):
     """A small conv embedding for fast tests (the learners accept any model spec)."""
 
@@ -28,6 +27,7 @@ class TinyEmbed(nn.Module):
         return self.body(x).flatten(1)
 
 
+MODELS["_tiny_embed"] = TinyEmbed  # any model spec works: a small net keeps the tests fast
 TINY = {"name": "_tiny_embed", "dim": 16}
 
 
@@ -149,7 +149,7 @@ def test_bad_arguments_give_clear_errors():
 
 
 def test_metric_exercises_accept_right_and_reject_wrong_answers():
-    from meta_course.exercises import check
+    from meta_course.lessons.exercises import check
 
     assert check("metric.prototypes", prototypes)
     with pytest.raises(AssertionError):
@@ -163,7 +163,7 @@ def test_metric_exercises_accept_right_and_reject_wrong_answers():
 
 
 def test_protonet_step_size_schedule_halves_and_is_rejected_when_negative():
-    from meta_course.algorithms.protonet import ProtoNet
+    from meta_course.learners.metric.protonet import ProtoNet
 
     spec = {"name": "conv4", "out_features": None, "hidden": 8}
     assert "halve_lr_every" not in ProtoNet(spec).config  # constant-step checkpoints keep their config
@@ -176,8 +176,8 @@ def test_protonet_step_size_schedule_halves_and_is_rejected_when_negative():
 def test_an_ensemble_of_protonets_sums_their_logits_and_round_trips():
     """Concatenated embeddings under the squared Euclidean distance: the ensemble's logits are the sum
     of its members' logits (also with test-time augmentation), and a saved ensemble reloads exactly."""
-    from meta_course.algorithms import load_learner, save_learner
-    from meta_course.algorithms.ensemble import Ensemble
+    from meta_course.learners import load_learner, save_learner
+    from meta_course.learners.metric.ensemble import Ensemble
 
     members = []
     for seed in (0, 1):

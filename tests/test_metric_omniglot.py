@@ -42,7 +42,7 @@ def _committed_rows():
 def test_committed_checkpoints_reproduce_the_benchmark_the_lesson_prints(row):
     """Fresh held-out episodes land within the CIs of the committed table; the runs error is the same
     (fixed runs, deterministic model: at most one test item may flip on another machine's arithmetic)."""
-    from meta_course.algorithms import load_learner
+    from meta_course.learners import load_learner
     from meta_course.bench.omniglot import heldout_accuracy, runs_error
     from meta_course.checkpoints import checkpoint_path
     from meta_course.tasks.lake_runs import default_runs_path, load_runs

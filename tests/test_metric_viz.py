@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from meta_course.algorithms._metric import CONV4
-from meta_course.algorithms.protonet import ProtoNet, prototypes, protonet_logits
+from meta_course.recipes.metric import CONV4
+from meta_course.learners.metric.protonet import ProtoNet, prototypes, protonet_logits
 from meta_course.viz.metric import episode_view, pca_2d, plot_episode_view
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")

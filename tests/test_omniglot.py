@@ -9,7 +9,7 @@ import torch
 from meta_course.recipes import task_sampler
 from meta_course.tasks.omniglot import OmniglotTasks, load_split, omniglot_split
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "omniglot"
+SHARED = Path(os.environ.get("META_COURSE_DATA") or Path(__file__).resolve().parents[2] / "shared/data/omniglot")
 DATA = os.environ.get("META_COURSE_DATA") or (str(SHARED) if SHARED.exists() else None)
 needs_data = pytest.mark.skipif(not DATA or not Path(DATA, "images_background_small1.zip").exists(),
                                 reason="offline Omniglot copies not found (set META_COURSE_DATA)")

@@ -1,15 +1,16 @@
 """Lesson 02's self-checking exercises accept right answers and reject wrong ones."""
 
+import os
 from pathlib import Path
 
 import pytest
 import torch
 
-from meta_course.exercises import check, nearest_neighbour_accuracy, omniglot_nn_tasks
+from meta_course.lessons.exercises import check, nearest_neighbour_accuracy, omniglot_nn_tasks
 from meta_course.tasks import Episode
-from meta_course.tasks.images import to_float
+from meta_course.tasks.omniglot.images import to_float
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "omniglot"
+SHARED = Path(os.environ.get("META_COURSE_DATA") or Path(__file__).resolve().parents[2] / "shared/data/omniglot")
 pytestmark = pytest.mark.skipif(not (SHARED / "images_background_small1.zip").exists(),
                                 reason="offline Omniglot copies not found")
 

@@ -5,6 +5,7 @@ import functools
 import hashlib
 import http.server
 import io
+import os
 import threading
 import zipfile
 from pathlib import Path
@@ -14,6 +15,7 @@ import torch
 from PIL import Image
 
 from meta_course.tasks import omniglot as om
+from meta_course.tasks.omniglot import files as om_files
 
 
 def _png(seed: int) -> bytes:
@@ -141,16 +143,16 @@ def test_root_resolution(tmp_path, monkeypatch):
 def test_cache_is_keyed_by_md5_and_size_and_skips_decoding(tmp_path, cache, monkeypatch):
     path = tmp_path / "tiny.zip"
     md5 = tiny_omniglot_zip(path)
-    first = om._load_source(path, 28, False)
+    first = om_files._load_source(path, 28, False)
     assert [p.name for p in cache.iterdir()] == [f"tiny-{md5}-s28-v{om.DECODER_VERSION}.pt"]
-    monkeypatch.setattr(om, "decode_zip", lambda *a, **k: pytest.fail("decoded again instead of using the cache"))
-    second = om._load_source(path, 28, False)
+    monkeypatch.setattr(om_files, "decode_zip", lambda *a, **k: pytest.fail("decoded again instead of using the cache"))
+    second = om_files._load_source(path, 28, False)
     assert torch.equal(first[0], second[0]) and first[1:] == second[1:]
     monkeypatch.undo()
     monkeypatch.setenv("META_COURSE_CACHE", str(cache))
-    assert om._load_source(path, 20, False)[0].shape == (3, 20, 20, 20)  # another size: another entry
+    assert om_files._load_source(path, 20, False)[0].shape == (3, 20, 20, 20)  # another size: another entry
     md5b = tiny_omniglot_zip(path, chars=(("Alpha", 1),))  # changed source: another entry
-    assert om._load_source(path, 28, False)[0].shape[0] == 1
+    assert om_files._load_source(path, 28, False)[0].shape[0] == 1
     assert len(list(cache.iterdir())) == 3 and any(md5b in p.name for p in cache.iterdir())
 
 
@@ -163,7 +165,7 @@ def test_zip_with_a_character_missing_drawings_is_refused(tmp_path):
         om.decode_zip(path)
 
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "omniglot"
+SHARED = Path(os.environ.get("META_COURSE_DATA") or Path(__file__).resolve().parents[2] / "shared/data/omniglot")
 
 
 @pytest.mark.skipif(not (SHARED / "images_background_small1.zip").exists(), reason="offline Omniglot copies not found")
@@ -174,7 +176,7 @@ def test_download_cli_fetches_the_official_file_from_a_mirror_and_verifies_it(tm
 
     served, url = server
     shutil.copy(SHARED / "images_background_small1.zip", served)
-    monkeypatch.setattr(om, "BASE_URL", url)  # a local mirror of the official folder
+    monkeypatch.setattr(om_files, "BASE_URL", url)  # a local mirror of the official folder
     root = tmp_path / "root"
     assert main(["download", "--split", "minimal1", "--root", str(root)]) == 0
     out = capsys.readouterr().out
@@ -211,7 +213,7 @@ def test_full_and_vinyals_partitions_on_synthetic_big_zips(tmp_path, cache, monk
                                         tiny_omniglot_zip(root / "images_background.zip", "images_background", bg))
     sources["images_evaluation.zip"] = ("images_evaluation.zip",
                                         tiny_omniglot_zip(root / "images_evaluation.zip", "images_evaluation", ev))
-    monkeypatch.setattr(om, "SOURCES", sources)
+    monkeypatch.setattr(om_files, "SOURCES", sources)
     monkeypatch.setitem(om.PARTS, "vinyals", {"by": "character", "counts": (5, 2, 3)})
     full = om.load_split("full", root=root, progress=False)
     assert len(full) == 10 and len(full.alphabets) == 9

@@ -1,5 +1,6 @@
 """The Omniglot explorer's update function and figures (lesson 02)."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -8,7 +9,7 @@ import torch
 from meta_course.tasks.omniglot import load_split
 from meta_course.viz.omniglot import ANY, alphabet_grid, episode_grid, episode_view, montage, omniglot_explorer
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "omniglot"
+SHARED = Path(os.environ.get("META_COURSE_DATA") or Path(__file__).resolve().parents[2] / "shared/data/omniglot")
 pytestmark = pytest.mark.skipif(not (SHARED / "images_background_small1.zip").exists(),
                                 reason="offline Omniglot copies not found")
 

@@ -4,8 +4,9 @@ adaptation, and the learned update rules beat plain SGD with the same step budge
 import pytest
 import torch
 
-from meta_course.algorithms import load_learner
-from meta_course.algorithms.l2l_optimizer import QuadraticTasks, hand_designed_path, loss_curves, tune_lr
+from meta_course.learners import load_learner
+from meta_course.learners.optimisation.l2l_optimizer import hand_designed_path, loss_curves, tune_lr
+from meta_course.tasks.linear import QuadraticTasks
 from meta_course.checkpoints import checkpoint_path
 from meta_course.core.functional import task_loss
 from meta_course.evaluate import evaluate

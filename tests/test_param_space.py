@@ -4,7 +4,7 @@ update rules, meta-training moves towards them, and the update function adapts c
 import pytest
 import torch
 
-from meta_course.algorithms.reptile import reptile_step
+from meta_course.learners.optimisation.reptile import reptile_step
 from meta_course.core.functional import meta_batch_loss, task_loss
 from meta_course.viz.param_space import (METHODS, ParamSpaceFigure, _model, closed_form_init, find_init,
                                          linear_tasks, param_space_paths, quadratic_form)

@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from meta_course.pitfalls import PITFALLS
+from meta_course.lessons.pitfalls import PITFALLS
 
 
 @pytest.mark.parametrize("name", sorted(PITFALLS))
@@ -26,7 +26,7 @@ def test_literal_range_of_a_float_learning_rate_is_a_type_error():
 
 def test_no_create_graph_is_exactly_first_order_maml():
     from meta_course.core.metagrad import relative_error
-    from meta_course.pitfalls import WRONG_no_create_graph_meta_gradient, _small_problem, maml_meta_gradient_autograd
+    from meta_course.lessons.pitfalls import WRONG_no_create_graph_meta_gradient, _small_problem, maml_meta_gradient_autograd
     from meta_course.core.functional import meta_batch_loss
 
     model, params, eps = _small_problem()
@@ -42,7 +42,7 @@ def test_no_create_graph_is_exactly_first_order_maml():
 def test_average_support_and_stale_forward_are_joint_training_gradients():
     """Pitfall 1 is ∇ mean L_S(θ); pitfall 5 is ∇ mean L_Q(θ): neither depends on α or the inner steps."""
     from meta_course.core.metagrad import relative_error
-    from meta_course.pitfalls import _small_problem
+    from meta_course.lessons.pitfalls import _small_problem
 
     model, params, eps = _small_problem()
     for name, x, y in (("average_support", eps.x_support, eps.y_support), ("stale_forward", eps.x_query, eps.y_query)):
@@ -55,7 +55,7 @@ def test_average_support_and_stale_forward_are_joint_training_gradients():
 
 
 def test_batchnorm_order_dependence_is_measured_and_zero_for_the_right_code():
-    from meta_course.pitfalls import bn_order_dependence
+    from meta_course.lessons.pitfalls import bn_order_dependence
 
     wrong, right = bn_order_dependence(n_tasks=12)
     assert wrong > 0.01
@@ -63,8 +63,8 @@ def test_batchnorm_order_dependence_is_measured_and_zero_for_the_right_code():
 
 
 def test_pitfalls_exercises():
-    from meta_course.exercises import check, mystery_meta_gradient
-    from meta_course.pitfalls import _small_problem, create_graph_meta_gradient
+    from meta_course.lessons.exercises import check, mystery_meta_gradient
+    from meta_course.lessons.pitfalls import _small_problem, create_graph_meta_gradient
     from meta_course.core.metagrad import relative_error
 
     assert check("pitfalls.fix_no_create_graph", create_graph_meta_gradient)

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from meta_course import recipes
-from meta_course.algorithms.reptile import Reptile, adapted_params, reptile_serial, reptile_step
+from meta_course.learners.optimisation.reptile import Reptile, adapted_params, reptile_serial, reptile_step
 from meta_course.core.functional import adapt
 from meta_course.tasks import Episode
 from meta_course.tasks.sine import SineTasks

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from meta_course.__main__ import main
-from meta_course.algorithms import load_learner
+from meta_course.learners import load_learner
 from meta_course.checkpoints import checkpoint_path
 from meta_course.evaluate import evaluate
 from meta_course.tasks.sine import SineTasks

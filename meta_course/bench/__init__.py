@@ -1,2 +1,1 @@
-"""Benchmarks: each module defines ``NAME``, ``HELP``, ``add_arguments(parser)`` and ``run(args)``;
-``python -m meta_course bench NAME`` runs one and prints its table."""
+"""Benchmarks: the tables the README quotes, printed and (with ``--json``) written; listed in :mod:`.table`."""

@@ -23,12 +23,10 @@ from pathlib import Path
 
 import torch
 
-NAME = "metagrad"
 HELP = "second-order MAML meta-step time/peak memory vs first order and Reptile (1-8 inner steps)"
 
 
 def add_arguments(p) -> None:
-    p.add_argument("--json", type=Path, help="also write the results as JSON to this path")
     p.add_argument("--steps", type=int, nargs="+", default=[1, 2, 4, 8], help="inner steps to measure")
     p.add_argument("--repeats", type=int, default=20, help="timed meta-steps per cell (median reported)")
     p.add_argument("--threads", type=int, default=1, help="torch threads (default 1: comparable numbers)")
@@ -44,7 +42,7 @@ def accuracy_figures() -> dict:
     from ..core.functional import adapted_query_loss
     from ..core.metagrad import (autograd_meta_gradient, finite_difference_gradient, flatten,
                                  maml_meta_gradient, relative_error)
-    from ..derivations import first_order_error, formula_errors, loglog_slope, tanh_mlp
+    from ..lessons.derivations import first_order_error, formula_errors, loglog_slope, tanh_mlp
     from ..models import MLP
     from ..tasks import Episode
     from ..tasks.sine import SineTasks
@@ -90,9 +88,9 @@ def format_cost(rows) -> str:
     return "\n".join(lines)
 
 
-def run(args) -> int:
+def run(args) -> dict:
     from ..core.checks import check_int
-    from ..derivations import cost_setting, cost_table
+    from ..lessons.derivations import cost_setting, cost_table
 
     for s in args.steps:
         check_int("--steps", s, 1, 64, "Inner steps to measure, e.g. 1 2 4 8.")
@@ -120,8 +118,4 @@ def run(args) -> int:
             print(f"  {label:>9s}" + "".join(f"{e:10.2e}" for e in fe[key]) + f"{acc['slopes_tanh'][key]:8.2f}")
         print("  first-order error, ReLU MLP: " + ", ".join(f"{e:.4f} at α={a:g}" for a, e in acc["fo_error_relu"].items())
               + f"; log-log slope {acc['fo_slope_relu']:.2f}")
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(report, indent=1, default=str))
-        print(f"wrote {args.json}")
-    return 0
+    return report

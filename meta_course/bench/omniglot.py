@@ -23,7 +23,6 @@ from pathlib import Path
 
 import torch
 
-NAME = "omniglot"
 HELP = "Omniglot few-shot: 5w1s/5w5s/20w1s on held-out alphabets ± CI and Lake's runs error, beside the papers"
 
 SETTINGS = ((5, 1), (5, 5), (20, 1))
@@ -59,7 +58,6 @@ def load_results(path=None) -> dict:
 
 
 def add_arguments(p) -> None:
-    p.add_argument("--json", type=Path, help="also write the rows as JSON to this path")
     p.add_argument("--methods", nargs="*", help="recipe or learner names (default: every Omniglot checkpoint)")
     p.add_argument("--episodes", type=int, default=600, help="held-out episodes per setting (default 600)")
     p.add_argument("--q-query", type=int, default=5, help="queries per class in each episode (default 5)")
@@ -76,10 +74,10 @@ def add_arguments(p) -> None:
 def omniglot_recipes(methods=None, committed_only: bool = True) -> list[str]:
     """Recipe names on Omniglot (task family ``omniglot*``) with a committed checkpoint."""
     from ..checkpoints import HERE
-    from ..recipes import all_recipes
+    from ..recipes import RECIPES
 
     names = []
-    for name, r in sorted(all_recipes().items()):
+    for name, r in sorted(RECIPES.items()):
         if not r.task.startswith("omniglot"):
             continue
         if methods and name not in methods and r.learner not in methods:
@@ -147,7 +145,7 @@ def runs_error(learner, runs, **knobs) -> dict:
 
 def bench_recipe(name: str, episodes: int = 600, q_query: int = 5, seed: int = 2026, runs=None, tta: int = 8) -> dict:
     """One row of the table for the committed checkpoint of recipe ``name``."""
-    from ..algorithms import load_learner
+    from ..learners import load_learner
     from ..checkpoints import checkpoint_path
     from ..recipes import get_recipe
 
@@ -240,7 +238,7 @@ def format_markdown(rows: list[dict], baselines: dict | None = None) -> str:
     return "\n".join(out)
 
 
-def _merge(args) -> int:
+def _merge(args) -> dict:
     rows, baselines, meta = {}, {}, {}
     for path in args.merge:
         part = load_results(path)
@@ -248,14 +246,11 @@ def _merge(args) -> int:
         baselines.update(part.get("baselines", {}))
         meta = {k: part[k] for k in ("episodes", "q_query", "seed") if k in part}
     print(format_table(list(rows.values()), baselines))
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"rows": list(rows.values()), "baselines": baselines, "paper": PAPER,
-                                         "runs_reference": RUNS_REFERENCE, **meta}, indent=1))
-    return 0
+    return {"rows": list(rows.values()), "baselines": baselines, "paper": PAPER, "runs_reference": RUNS_REFERENCE,
+            **meta}
 
 
-def run(args) -> int:
+def run(args) -> dict:
     from ..core.checks import check_int
 
     if args.merge:
@@ -269,11 +264,12 @@ def run(args) -> int:
                          f"see `python -m meta_course train --list`.")
     runs, baselines = None, {}
     if not args.skip_runs:
-        from ..tasks.lake_runs import default_runs_path, evaluate_runs, get_method, load_runs
+        from ..recipes import get_runs_method
+        from ..tasks.lake_runs import default_runs_path, evaluate_runs, load_runs
         runs = load_runs(args.runs_dir or default_runs_path())
         if not args.no_baselines:
             for name in BASELINES:
-                baselines[name] = evaluate_runs(get_method(name), runs)["mean_error_percent"]
+                baselines[name] = evaluate_runs(get_runs_method(name), runs)["mean_error_percent"]
                 print(f"{name}: runs error {baselines[name]:.1f}%", flush=True)
     if args.jobs > 1 and len(names) > 1:
         rows = _parallel_rows(names, args)
@@ -286,9 +282,5 @@ def run(args) -> int:
                   flush=True)
     print()
     print(format_table(rows, baselines))
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"rows": rows, "baselines": baselines, "paper": PAPER, "runs_reference": RUNS_REFERENCE,
-                                         "episodes": args.episodes, "q_query": args.q_query, "seed": args.seed},
-                                        indent=1))
-    return 0
+    return {"rows": rows, "baselines": baselines, "paper": PAPER, "runs_reference": RUNS_REFERENCE,
+            "episodes": args.episodes, "q_query": args.q_query, "seed": args.seed}

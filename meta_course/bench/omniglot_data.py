@@ -17,7 +17,6 @@ from pathlib import Path
 
 import torch
 
-NAME = "omniglot-data"
 HELP = "Omniglot data layer speed: first/cached load of the minimal splits, episodes per second"
 TARGETS = {"first_load_s": 20.0, "cached_load_s": 1.0, "episodes_per_s": 2000.0}
 
@@ -26,7 +25,6 @@ def add_arguments(p) -> None:
     p.add_argument("--root", type=Path, help="data folder (default: $META_COURSE_DATA, else ~/.cache/meta_course)")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
     p.add_argument("--seconds", type=float, default=2.0, help="time budget per episode measurement")
-    p.add_argument("--json", type=Path, help="also write the rows as JSON to this path")
 
 
 def _rate(tasks, n_tasks: int, seconds: float) -> float:
@@ -41,6 +39,7 @@ def _rate(tasks, n_tasks: int, seconds: float) -> float:
 
 def measure(root=None, seconds: float = 2.0) -> list[dict]:
     from ..tasks import omniglot as om
+    from ..tasks.omniglot import splits
 
     rows = []
     old = os.environ.get("META_COURSE_CACHE")
@@ -48,7 +47,7 @@ def measure(root=None, seconds: float = 2.0) -> list[dict]:
         os.environ["META_COURSE_CACHE"] = tmp
         try:
             for what in ("first_load_s", "cached_load_s"):
-                om._SPLIT_MEMO.clear()
+                splits._SPLIT_MEMO.clear()
                 t0 = time.perf_counter()
                 for name in ("minimal1", "minimal2"):
                     om.load_split(name, root, progress=False)
@@ -68,13 +67,11 @@ def measure(root=None, seconds: float = 2.0) -> list[dict]:
     return rows
 
 
-def run(args) -> int:
+def run(args) -> dict:
     torch.set_num_threads(args.threads)
     rows = measure(args.root, args.seconds)
     print(f"{'measure':16s} {'value':>10s} {'target':>10s}  what")
     for r in rows:
         ok = r["value"] >= r["target"] if r["measure"] == "episodes_per_s" else r["value"] <= r["target"]
         print(f"{r['measure']:16s} {r['value']:10.3f} {r['target']:10.0f}  {r['what']}{'' if ok else '  (misses target)'}")
-    if args.json:
-        args.json.write_text(json.dumps({"threads": args.threads, "rows": rows}, indent=1))
-    return 0
+    return {"threads": args.threads, "rows": rows}

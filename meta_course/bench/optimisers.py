@@ -15,21 +15,20 @@ from pathlib import Path
 
 import torch
 
-NAME = "optimisers"
 HELP = "learned optimisers (L2L, meta-LSTM) vs tuned SGD/Adam on held-out quadratics and sine tasks"
 GRID = (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0)
 
 
 def add_arguments(p) -> None:
-    p.add_argument("--json", type=Path, help="also write the results as JSON to this path")
     p.add_argument("--problems", type=int, default=200, help="held-out problems per table (default 200)")
     p.add_argument("--seed", type=int, default=2026, help="seed of the held-out problems")
 
 
 def quadratic_table(n_problems: int = 200, seed: int = 2026, steps: int = 100) -> dict:
     """Mean ± 95% CI of f(θ_t) at t = 10, 50, 100 for the learned optimiser, SGD and Adam."""
-    from ..algorithms import load_learner
-    from ..algorithms.l2l_optimizer import QuadraticTasks, loss_curves, tune_lr
+    from ..learners import load_learner
+    from ..learners.optimisation.l2l_optimizer import loss_curves, tune_lr
+    from ..tasks.linear import QuadraticTasks
     from ..checkpoints import checkpoint_path
     from ..evaluate import mean_ci95
 
@@ -45,8 +44,8 @@ def quadratic_table(n_problems: int = 200, seed: int = 2026, steps: int = 100) -
 
 def sine_table(n_problems: int = 200, seed: int = 2026) -> dict:
     """Query MSE at K=5 after 1/5/10 steps: each learned update rule vs SGD/Adam from its own θ_0."""
-    from ..algorithms import load_learner
-    from ..algorithms.l2l_optimizer import hand_designed_path
+    from ..learners import load_learner
+    from ..learners.optimisation.l2l_optimizer import hand_designed_path
     from ..checkpoints import checkpoint_path
     from ..core.functional import task_loss
     from ..evaluate import evaluate, mean_ci95
@@ -80,7 +79,7 @@ def sine_table(n_problems: int = 200, seed: int = 2026) -> dict:
     return out
 
 
-def run(args) -> int:
+def run(args) -> dict:
     quad = quadratic_table(args.problems, args.seed)
     print(f"Held-out random quadratics f(θ) = ‖Wθ − y‖² (10-d, {args.problems} problems, same random start); "
           f"step sizes tuned on 64 validation problems: SGD {quad['lrs']['sgd']}, Adam {quad['lrs']['adam']}")
@@ -93,8 +92,4 @@ def run(args) -> int:
         print(f"{'update rule':12s}" + "".join(f"{f'{s} steps':>18s}" for s in (1, 5, 10)))
         for m, row in res["rows"].items():
             print(f"{m:12s}" + "".join(f"{row[s][0]:9.3f} ± {row[s][1]:6.3f}" for s in (1, 5, 10)))
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"quadratic": quad, "sine": sine}, indent=1, default=str))
-        print(f"wrote {args.json}")
-    return 0
+    return {"quadratic": quad, "sine": sine}

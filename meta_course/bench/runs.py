@@ -11,7 +11,6 @@ import json
 import time
 from pathlib import Path
 
-NAME = "runs"
 HELP = "Lake's one-shot runs (20-way, within alphabet): mean error of every method, per run, time"
 
 # What the literature reports for the same protocol (20-way, within alphabet, one shot).
@@ -23,7 +22,6 @@ REFERENCE = {
 def add_arguments(p) -> None:
     p.add_argument("--runs-dir", type=Path, help="folder or zip of runs (default: $META_COURSE_DATA/one_shot_runs_01-10.zip)")
     p.add_argument("--methods", nargs="*", help="only these methods (default: every registered one)")
-    p.add_argument("--json", type=Path, help="also write the rows as JSON to this path")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
     p.add_argument("--skip-speed", action="store_true", help="skip timing the brute-force MHD reference")
 
@@ -52,12 +50,13 @@ def torch_stack(rows):
 
 def bench_rows(runs, methods: list[str]) -> list[dict]:
     """One row per method: mean error, per-run errors and seconds (or the reason it was skipped)."""
-    from ..tasks.lake_runs import evaluate_runs, get_method
+    from ..recipes import get_runs_method
+    from ..tasks.lake_runs import evaluate_runs
 
     rows = []
     for name in methods:
         try:
-            score_fn = get_method(name)
+            score_fn = get_runs_method(name)
         except FileNotFoundError as err:  # a learner whose checkpoint is not committed yet
             rows.append({"method": name, "skipped": str(err)})
             continue
@@ -69,14 +68,15 @@ def bench_rows(runs, methods: list[str]) -> list[dict]:
     return rows
 
 
-def run(args) -> int:
+def run(args) -> dict:
     import torch
 
     from ..core.checks import check_choice, check_int
-    from ..tasks.lake_runs import all_methods, default_runs_path, load_runs
+    from ..recipes import runs_methods
+    from ..tasks.lake_runs import default_runs_path, load_runs
 
     torch.set_num_threads(check_int("threads", args.threads, 1, 1024, "Use e.g. --threads 1."))
-    known = list(all_methods())
+    known = list(runs_methods())
     methods = args.methods or known
     for m in methods:
         check_choice("method", m, known, "List them with `python -m meta_course runs --list`.")
@@ -101,8 +101,4 @@ def run(args) -> int:
               f"brute force {speed['brute_ms_per_pair']:.2f} ms/pair "
               f"(×{speed['brute_ms_per_pair'] / speed['fast_ms_per_pair']:.1f}); "
               f"max |difference| {speed['max_abs_difference']:.1e}")
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"runs": [r.name for r in runs], "load_seconds": load_s, "rows": rows,
-                                         "mhd_speed": speed}, indent=1))
-    return 0
+    return {"runs": [r.name for r in runs], "load_seconds": load_s, "rows": rows, "mhd_speed": speed}

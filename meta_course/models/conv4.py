@@ -24,8 +24,6 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from . import register_model
-
 
 class BatchStatNorm2d(nn.Module):
     """Batch normalisation with batch statistics only: ``γ · (x − mean) / sqrt(var + eps) + β``.
@@ -52,7 +50,6 @@ def conv_block(in_channels: int, out_channels: int) -> nn.Sequential:
                          nn.ReLU(), nn.MaxPool2d(2))
 
 
-@register_model("conv4")
 class Conv4(nn.Module):
     """Four conv blocks, then a linear head (``out_features``) or the flat embedding (``None``).
 
@@ -95,7 +92,7 @@ class Conv4(nn.Module):
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() != 4:
             raise ValueError(f"Conv4 expects images [B, C, H, W], got shape {tuple(x.shape)}; add a channel axis "
-                             f"with x.unsqueeze(1) (or use meta_course.tasks.images.to_float).")
+                             f"with x.unsqueeze(1) (or use meta_course.tasks.omniglot.images.to_float).")
         return self.features(x).flatten(1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -22,8 +22,6 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from . import register_model
-
 
 def _positive_int(name: str, value, example: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -40,7 +38,6 @@ def _mlp(sizes: list[int], act) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
-@register_model("gan_mlp_generator")
 class MLPGenerator(nn.Module):
     """z ``[B, z_dim]`` → point ``[B, out_dim]``: a ReLU MLP.
 
@@ -63,7 +60,6 @@ class MLPGenerator(nn.Module):
         return self.net(z)
 
 
-@register_model("gan_mlp_critic")
 class MLPCritic(nn.Module):
     """x ``[B, in_dim]`` → score ``[B]``: a LeakyReLU MLP (a logit for the minimax GAN, a critic value for WGAN).
 
@@ -85,7 +81,6 @@ class MLPCritic(nn.Module):
         return self.net(x).squeeze(-1)
 
 
-@register_model("gan_conv_generator")
 class ConvGenerator(nn.Module):
     """(z, h) → image ``[B, 1, S, S]`` in [0, 1]: linear to ``2c × S/4 × S/4``, then two stride-2
     transposed convolutions (S/4 → S/2 → S).
@@ -131,7 +126,6 @@ class ConvGenerator(nn.Module):
         return self.net(self.fc(z))
 
 
-@register_model("gan_conv_critic")
 class ConvCritic(nn.Module):
     """Image ``[B, 1, S, S]`` → score ``[B]``: two stride-2 convolutions (c, 2c channels, LeakyReLU 0.2),
     then a linear read-out. No normalisation layer (see the module docstring).

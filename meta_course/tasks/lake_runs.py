@@ -17,9 +17,10 @@ official demo (``demo_classification.py`` of brendenlake/omniglot): training and
 by name, a cost matrix ``[test item, training image]``, each item assigned the arg-min cost (here:
 arg-max score, the first index on ties, as ``numpy.argmin``), error = 100 − % correct.
 
-Baselines (:func:`mhd_scorer`, :func:`pixel_nn_scorer`) and a registry of methods the CLI
-``python -m meta_course runs --method NAME`` uses; few-shot learners join it through
-:func:`learner_scorer` / :func:`register_learner_method`.
+Baselines (:func:`mhd_scorer`, :func:`pixel_nn_scorer`, listed in :data:`BASELINES`) and
+:func:`learner_scorer`, which turns any learner's ``adapt`` into a ``score_fn``. The methods of
+``python -m meta_course runs --method NAME`` are these baselines plus the learner methods the recipes
+name (:data:`meta_course.recipes.table.RUNS_METHODS`).
 
 References:
     Lake, Salakhutdinov & Tenenbaum (2015). Human-level concept learning through probabilistic
@@ -48,8 +49,8 @@ from PIL import Image
 from torch import Tensor
 
 from ..core.checks import check_choice, check_int
-from .images import decode_png, resize_u8, to_float
-from .omniglot import check_members
+from .omniglot.files import SOURCES, check_members, data_root, fetch
+from .omniglot.images import decode_png, resize_u8, to_float
 
 ScoreFn = Callable[[Tensor, Tensor], Tensor]
 """``score_fn(train_u8 [n_train, H, W], test_u8 [n_test, H, W]) -> Tensor[n_test, n_train]``,
@@ -85,8 +86,6 @@ def default_runs_path(root=None) -> Path:
     """The runs to use when none are named: in the data folder (``root``, else ``$META_COURSE_DATA``, else
     ``~/.cache/meta_course``), ``one_shot_runs_01-10.zip`` (the offline copy) if present, else the
     official ``all_runs.zip`` (md5-checked); otherwise a clear error saying what to pass or fetch."""
-    from .omniglot import SOURCES, data_root, fetch
-
     folder = data_root(root)
     if (folder / DEFAULT_ZIP).exists():
         return folder / DEFAULT_ZIP
@@ -374,7 +373,7 @@ def learner_scorer(learner, size: int = 28, device=None, **knobs) -> ScoreFn:
     set (labels 0..19, ``to_float`` at ``size``×``size``), the test items the queries, logits the scores.
 
     Args:
-        learner: a :class:`meta_course.algorithms.Learner` (``adapt(x_support, y_support, **knobs)``).
+        learner: a :class:`meta_course.learners.base.Learner` (``adapt(x_support, y_support, **knobs)``).
         size: side the learner was trained at (28 for the course's Conv-4).
         device: where to run (default: the learner's parameters' device).
         **knobs: passed to ``adapt`` (e.g. ``inner_steps``).
@@ -397,75 +396,23 @@ def learner_scorer(learner, size: int = 28, device=None, **knobs) -> ScoreFn:
     return score
 
 
-METHODS: dict[str, tuple[Callable, str]] = {}
-
-
-def register_runs_method(name: str, factory: Callable, help: str = "") -> None:
-    """Add a method to ``python -m meta_course runs --method NAME``.
-
-    Args:
-        name: CLI name (e.g. ``"protonet"``).
-        factory: ``factory(checkpoint=None, device=None) -> score_fn``.
-        help: one line for ``--list``.
-    """
-    METHODS[name] = (factory, help)
-
-
-def register_learner_method(name: str, recipe: str, help: str = "", size: int = 28, **knobs) -> None:
-    """Register a learner as a runs method that loads ``meta_course/checkpoints/RECIPE.pt`` by default
-    (resolved lazily, when the method is used) or ``--checkpoint PATH``.
-
-    Example (in ``meta_course/algorithms/protonet.py``):
-        >>> register_learner_method("protonet", recipe="protonet_omniglot")   # doctest: +SKIP
-    """
-    def factory(checkpoint=None, device=None):
-        from ..algorithms import load_learner
-        from ..checkpoints import checkpoint_path
-
-        path = Path(checkpoint) if checkpoint is not None else checkpoint_path(recipe)
-        if checkpoint is not None and not path.exists() and not path.suffix:
-            path = checkpoint_path(str(checkpoint))  # a committed checkpoint's name
-        learner = load_learner(path, device=device)
-        learner.eval()
-        return learner_scorer(learner, size=size, **knobs)
-
-    register_runs_method(name, factory, help or f"{name} learner (checkpoint {recipe}.pt)")
-
-
-def _no_checkpoint(name, checkpoint):
-    if checkpoint is not None:
-        raise ValueError(f"method {name!r} has no checkpoint; drop --checkpoint {checkpoint}.")
-
-
 def _baseline(name, fn_factory):
     def factory(checkpoint=None, device=None):
-        _no_checkpoint(name, checkpoint)
+        if checkpoint is not None:
+            raise ValueError(f"method {name!r} has no checkpoint; drop --checkpoint {checkpoint}.")
         return fn_factory()
     return factory
 
 
-register_runs_method("mhd", _baseline("mhd", lambda: mhd_scorer),
-                     "modified Hausdorff distance on centred ink points, 105x105 (official demo baseline)")
-register_runs_method("pixel-nn", _baseline("pixel-nn", lambda: pixel_nn_scorer(28)),
-                     "pixel nearest neighbour, Euclidean, 28x28")
-register_runs_method("pixel-nn-105", _baseline("pixel-nn-105", lambda: pixel_nn_scorer(None)),
-                     "pixel nearest neighbour, Euclidean, 105x105")
+#: runs methods without training: name → (``factory(checkpoint=None, device=None) -> score_fn``, help)
+BASELINES: dict[str, tuple[Callable, str]] = {
+    "mhd": (_baseline("mhd", lambda: mhd_scorer),
+            "modified Hausdorff distance on centred ink points, 105x105 (official demo baseline)"),
+    "pixel-nn": (_baseline("pixel-nn", lambda: pixel_nn_scorer(28)), "pixel nearest neighbour, Euclidean, 28x28"),
+    "pixel-nn-105": (_baseline("pixel-nn-105", lambda: pixel_nn_scorer(None)),
+                     "pixel nearest neighbour, Euclidean, 105x105"),
+}
 
-
-def all_methods() -> dict[str, tuple[Callable, str]]:
-    """Every registered method, after importing the algorithm modules so that learners register theirs."""
-    from .. import algorithms
-    algorithms._import_all()
-    return dict(sorted(METHODS.items()))
-
-
-def get_method(name: str, checkpoint=None, device=None) -> ScoreFn:
-    """Build the ``score_fn`` of a registered method (clear error listing the methods otherwise)."""
-    methods = all_methods()
-    check_choice("method", name, list(methods), "List them with `python -m meta_course runs --list`.")
-    return methods[name][0](checkpoint=checkpoint, device=device)
-
-
-__all__ = ["Run", "ScoreFn", "load_runs", "default_runs_path", "evaluate_runs", "evaluate_run", "assign",
-           "mhd_scorer", "pixel_nn_scorer", "modified_hausdorff", "ink_points", "InkTable", "resize_u8", "learner_scorer",
-           "register_runs_method", "register_learner_method", "all_methods", "get_method", "METHODS"]
+__all__ = ["BASELINES", "InkTable", "Run", "ScoreFn", "assign", "default_runs_path", "evaluate_run", "evaluate_runs",
+           "ink_points", "learner_scorer", "load_runs", "mhd_scorer", "modified_hausdorff", "pixel_nn_scorer",
+           "resize_u8"]

@@ -26,13 +26,14 @@ References:
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
 
 from ..core.checks import check_int, check_positive
-from . import Episode
+from .episode import Episode
 
 
 @dataclass(frozen=True)
@@ -139,16 +140,38 @@ def closed_form_meta_gradient(theta: Tensor, episode: Episode, inner_lr: float, 
     return torch.linalg.matrix_power(m, inner_steps) @ (a_q @ theta_k - c_q)
 
 
-def _linear_sampler(k_shot: int, n_query: int = 10, **distribution):
-    import functools
-
+def linear_tasks(k_shot: int, n_query: int = 10, **distribution):
+    """Task family ``"linear"``: ``sample(generator, n_tasks) -> Episode`` of :class:`LinearTasks`."""
     return functools.partial(LinearTasks(**distribution).sample, k_shot=k_shot, n_query=n_query)
 
 
-def _register() -> None:
-    from ..recipes import register_task
+class QuadraticTasks:
+    """Random quadratics f(θ) = ‖Wθ − y‖², W ~ N(0,1)^{d×d}, y ~ N(0,1)^d (Andrychowicz et al. 2016, Section 3.1).
 
-    register_task("linear", _linear_sampler)
+    As an :class:`Episode`: ``x_support = x_query = W`` ``[T, d, d]`` and ``y_support = y_query = y``
+    ``[T, d, 1]``; the optimisee is ``linear`` (d → 1, no bias) with the ``sse`` loss, so
+    ``task_loss`` is exactly f(θ).
+
+    Example:
+        >>> ep = QuadraticTasks(dim=10).sample(torch.Generator().manual_seed(0), 3)
+        >>> tuple(ep.x_support.shape), tuple(ep.y_support.shape)
+        ((3, 10, 10), (3, 10, 1))
+    """
+
+    def __init__(self, dim: int = 10):
+        self.dim = check_int("dim", dim, 1, 1000, "The paper uses 10-dimensional quadratics.")
+
+    def sample(self, generator: torch.Generator, n_tasks: int) -> Episode:
+        check_int("n_tasks", n_tasks, 1, fix="Ask for at least one problem.")
+        w = torch.randn(n_tasks, self.dim, self.dim, generator=generator)
+        y = torch.randn(n_tasks, self.dim, 1, generator=generator)
+        return Episode(w, y, w, y)
 
 
-_register()
+#: the optimisee of the 10-d quadratics: ``linear`` (d → 1, no bias) with ``loss="sse"``, so its loss is f(θ)
+QUADRATIC_MODEL = {"name": "linear", "in_features": 10, "out_features": 1, "bias": False}
+
+
+def quadratic_tasks(dim: int = 10):
+    """Task family ``"quadratic"``: ``sample(generator, n_tasks) -> Episode`` of :class:`QuadraticTasks`."""
+    return QuadraticTasks(dim).sample

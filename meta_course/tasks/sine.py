@@ -7,13 +7,14 @@ argument, so both settings are one keyword away.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
 import torch
 
 from ..core.checks import check_int
-from . import Episode
+from .episode import Episode
 
 
 @dataclass(frozen=True)
@@ -73,3 +74,11 @@ class SineTasks:
         check_int("n_query", n_query, 1, 100_000, "Use at least one query point per task.")
         amplitude, phase = self.sample_params(g, n_tasks)
         return self.episodes(amplitude, phase, self.sample_x(g, n_tasks, k_shot), self.sample_x(g, n_tasks, n_query))
+
+
+def sine_tasks(k_shot: int, n_query: int = 10, **distribution):
+    """Task family ``"sine"``: ``sample(generator, n_tasks) -> Episode`` with K = ``k_shot`` support points.
+
+    ``distribution`` holds :class:`SineTasks`' ranges (amplitude, phase, x_range).
+    """
+    return functools.partial(SineTasks(**distribution).sample, k_shot=k_shot, n_query=n_query)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from ..algorithms.protonet import DISTANCES, prototypes, protonet_logits
+from ..learners.metric.protonet import DISTANCES, prototypes, protonet_logits
 from ..core.checks import check_choice, check_int
 
 

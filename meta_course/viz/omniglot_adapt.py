@@ -77,7 +77,7 @@ def omniglot_adaptation(learners: dict, episode: Episode, max_steps: int = 10,
         knobs: per-learner extra ``adapt`` knobs, e.g. ``{"maml": {"inner_lr": 0.4}}``.
 
     Example:
-        >>> from meta_course.algorithms import load_learner          # doctest: +SKIP
+        >>> from meta_course.learners import load_learner          # doctest: +SKIP
         >>> from meta_course.checkpoints import checkpoint_path       # doctest: +SKIP
         >>> maml = load_learner(checkpoint_path("maml_omniglot"))     # doctest: +SKIP
         >>> res = omniglot_adaptation({"maml": maml}, held_out_episode(0), max_steps=5)  # doctest: +SKIP

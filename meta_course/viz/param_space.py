@@ -4,7 +4,7 @@ A family of 2-D linear-regression tasks: task i has inputs x ~ N(0, Σ_i) (each 
 its own direction) and targets y = x·w_i, so its loss L_i(θ) = mean (x·θ − y)² is a quadratic bowl
 with minimum w_i and Hessian A_i = 2 E[x xᵀ]. Everything is computed by the package's own functions
 (:func:`~meta_course.core.functional.adapt`, :func:`~meta_course.core.functional.meta_batch_loss`,
-:func:`~meta_course.algorithms.reptile.reptile_step`) on the ``linear`` model; for quadratics each
+:func:`~meta_course.learners.optimisation.reptile.reptile_step`) on the ``linear`` model; for quadratics each
 initialisation also has a closed form (:func:`closed_form_init`), which the tests compare with.
 
 After k steps of gradient descent with step α, θ_k − w_i = (I − αA_i)^k (θ − w_i), so with
@@ -63,7 +63,7 @@ def linear_tasks(n_tasks: int = 4, n_points: int = 40, seed: int = 0, radius: fl
 
 
 def _model():
-    from ..algorithms.l2l_optimizer import Linear  # registers the "linear" model
+    from ..models import Linear
 
     return Linear(2, 1, bias=False).double()
 
@@ -92,11 +92,11 @@ def find_init(episodes: Episode, method: str, inner_lr: float, inner_steps: int,
 
     - ``"pretrained"``: gradient descent on the mean task loss (no adaptation inside).
     - ``"maml"``: gradient descent on :func:`~meta_course.core.functional.meta_batch_loss` (second order).
-    - ``"reptile"``: :func:`~meta_course.algorithms.reptile.reptile_step` with ε = 0.5.
+    - ``"reptile"``: :func:`~meta_course.learners.optimisation.reptile.reptile_step` with ε = 0.5.
 
     Returns the final θ ``[2]`` and its path ``[iters + 1, 2]`` (the meta-training trajectory).
     """
-    from ..algorithms.reptile import reptile_step
+    from ..learners.optimisation.reptile import reptile_step
 
     check_choice("method", method, METHODS)
     check_int("iters", iters, 1, 100_000)

@@ -46,7 +46,7 @@ def sine_adaptation(learners: dict, amplitude: float, phase: float, k_shot: int 
         inner_steps, inner_lr: the adaptation knobs the sliders control.
 
     Example:
-        >>> from meta_course.algorithms import load_learner
+        >>> from meta_course.learners import load_learner
         >>> from meta_course.checkpoints import checkpoint_path
         >>> res = sine_adaptation({"maml": load_learner(checkpoint_path("maml_sine"))}, 2.0, 1.0, inner_steps=5)
         >>> len(res.mse_by_step["maml"])

@@ -1,0 +1,1 @@
+"""What only the notebooks use: derivations checked numerically, the pitfalls, the exercise checkers."""

@@ -1,0 +1,329 @@
+"""Self-checking exercises: ``check(name, answer)`` at the end of each lesson.
+
+An unanswered exercise (``answer is None``) prints a hint and passes, so a lesson runs top to
+bottom (and in CI) before the reader has tried anything; a wrong answer raises ``AssertionError``
+with a hint; a right one prints ✓. The expected answers are computed by the package, not typed in.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Callable
+
+import torch
+
+_CHECKS: dict[str, tuple[Callable, str]] = {}
+
+
+def exercise(name: str, hint: str):
+    """Register ``fn(answer) -> bool`` as the checker of exercise ``name``."""
+    def deco(fn):
+        _CHECKS[name] = (fn, hint)
+        return fn
+    return deco
+
+
+def check(name: str, answer) -> bool | None:
+    """Check ``answer`` for exercise ``name``: ✓, a hint if unanswered, AssertionError if wrong.
+
+    Example:
+        >>> check("sine.inner_step", None)
+        ✗ not answered yet. Hint: θ' = θ − α ∇L(θ): one line per parameter.
+    """
+    if name not in _CHECKS:
+        raise ValueError(f"unknown exercise {name!r}: allowed {sorted(_CHECKS)}.")
+    fn, hint = _CHECKS[name]
+    if answer is None:
+        print(f"✗ not answered yet. Hint: {hint}")
+        return None
+    if not fn(answer):
+        raise AssertionError(f"not quite. Hint: {hint}")
+    print("✓ correct")
+    return True
+
+
+@exercise("sine.inner_step", "θ' = θ − α ∇L(θ): one line per parameter.")
+def _inner_step(fn) -> bool:
+    """``fn(params, grads, inner_lr) -> new params`` must equal :func:`meta_course.core.functional.sgd_step`."""
+    from ..core.functional import sgd_step
+
+    g = torch.Generator().manual_seed(0)
+    params = {"w": torch.randn(3, 2, generator=g), "b": torch.randn(2, generator=g)}
+    grads = {k: torch.randn(v.shape, generator=g) for k, v in params.items()}
+    got, want = fn(params, grads, 0.1), sgd_step(params, grads, 0.1)
+    return set(got) == set(want) and all(torch.allclose(got[k], want[k]) for k in want)
+
+
+@exercise("sine.hessian_term", "Differentiate θ − α∇L_s(θ) with respect to θ: the Jacobian is I − α∇²L_s(θ).")
+def _hessian_term(answer) -> bool:
+    """Which factor does first-order MAML drop? Accepts 'I - alpha * hessian' spellings."""
+    text = str(answer).lower().replace(" ", "").replace("α", "alpha").replace("∇²", "hessian")
+    return text in {"i-alpha*hessian", "i-alphahessian", "(i-alpha*hessian)", "i-alpha*h", "i-alphah"}
+
+
+@exercise("sine.steps_needed", "Loop inner_steps over 1..10 with evaluate(maml, tasks, inner_steps=s) on the given tasks.")
+def _steps_needed(answer) -> bool:
+    """Fewest inner steps (1..10) after which MAML's mean MSE on the exercise's tasks is < 0.15."""
+    return answer == _steps_needed_solution()
+
+
+@functools.lru_cache(maxsize=1)
+def _steps_needed_solution():
+    from ..learners import load_learner
+    from ..checkpoints import checkpoint_path
+    from ..evaluate import evaluate
+
+    maml = load_learner(checkpoint_path("maml_sine"))
+    tasks = steps_needed_tasks()
+    for steps in range(1, 11):
+        if evaluate(maml, tasks, inner_steps=steps).mean < 0.15:
+            return steps
+    return False
+
+
+def steps_needed_tasks():
+    """The held-out tasks of exercise ``sine.steps_needed``: 500 tasks, K=10, seed 11."""
+    from ..tasks.sine import SineTasks
+
+    return SineTasks().sample(torch.Generator().manual_seed(11), 500, k_shot=10)
+
+
+# --------------------------------------------------------------------------- lesson 02: Omniglot
+@exercise("omniglot.rotation_classes", "Each rotation by 90° is a new class: characters × 4. "
+          "len(omniglot_split('minimal', 'train')) counts the characters.")
+def _rotation_classes(answer) -> bool:
+    """Classes of the ``minimal`` training part with rotation augmentation."""
+    from ..tasks.omniglot import omniglot_split
+
+    return answer == 4 * len(omniglot_split("minimal", "train", progress=False))
+
+
+@exercise("omniglot.episode_sampler", "Pick N distinct classes (torch.randperm), then per class K+Q distinct "
+          "drawings (another randperm); the first K are support, the rest query; label = position in the class list.")
+def _episode_sampler(fn) -> bool:
+    """``fn(images uint8 [C, 20, S, S], n_way, k_shot, q_query, generator) -> Episode`` of one task.
+
+    Checked on images whose pixels encode (class, drawing): labels 0..N−1 (K support, Q query each),
+    one class per label, distinct classes, no drawing in both support and query, random across seeds.
+    """
+    from ..tasks import Episode
+
+    C, S = 30, 4
+    images = torch.zeros(C, 20, S, S, dtype=torch.uint8)
+    images[..., 0, 0] = torch.arange(C).view(C, 1)
+    images[..., 0, 1] = torch.arange(20).view(1, 20)
+    images[..., 1, 1] = 255  # some ink, so float/uint8 outputs can be told apart
+
+    def codes(x):
+        x = x.reshape(x.shape[0], S, S)
+        x = (x * 255).round() if x.is_floating_point() else x
+        return [(int(a), int(b)) for a, b in zip(x[:, 0, 0], x[:, 0, 1])]
+
+    seen = set()
+    for seed in range(5):
+        n, k, q = 5, 2, 3
+        ep = fn(images, n, k, q, torch.Generator().manual_seed(seed))
+        if not isinstance(ep, tuple) or len(ep) != 4:
+            return False
+        ep = Episode(*ep)
+        if ep.x_support.shape[0] != n * k or ep.x_query.shape[0] != n * q:
+            return False
+        if sorted(ep.y_support.tolist()) != sorted(list(range(n)) * k) or \
+                sorted(ep.y_query.tolist()) != sorted(list(range(n)) * q):
+            return False
+        s, qq = codes(ep.x_support), codes(ep.x_query)
+        cls = {}
+        for (c, d), y in [*zip(s, ep.y_support.tolist()), *zip(qq, ep.y_query.tolist())]:
+            if cls.setdefault(y, c) != c:
+                return False  # one label, two classes
+        if len(set(cls.values())) != n or set(s) & set(qq) or len(set(s)) != len(s) or len(set(qq)) != len(qq):
+            return False
+        seen.add(tuple(sorted(cls.values())))
+    return len(seen) > 1  # different seeds, different classes
+
+
+@exercise("omniglot.within_nn_accuracy", "1-NN: each query takes the label of its closest support image "
+          "(torch.cdist on flattened pixels); average over all queries of all episodes, round to 2 decimals.")
+def _within_nn_accuracy(answer) -> bool:
+    """Pixel 1-NN accuracy on the exercise's 20-way 1-shot within-alphabet episodes (±0.005: 2 decimals)."""
+    return abs(float(answer) - _within_nn_solution()) <= 0.005
+
+
+@functools.lru_cache(maxsize=1)
+def _within_nn_solution() -> float:
+    return nearest_neighbour_accuracy(omniglot_nn_tasks())
+
+
+def nearest_neighbour_accuracy(episodes) -> float:
+    """Mean accuracy of 1-nearest-neighbour on raw pixels (Euclidean) over a batch of episodes."""
+    xs, xq = episodes.x_support.flatten(2), episodes.x_query.flatten(2)
+    pred = episodes.y_support.gather(1, torch.cdist(xq, xs).argmin(-1))
+    return (pred == episodes.y_query).float().mean().item()
+
+
+@functools.lru_cache(maxsize=1)
+def omniglot_nn_tasks():
+    """The episodes of exercise ``omniglot.within_nn_accuracy``: 500 within-alphabet 20-way 1-shot tasks,
+    5 queries per class, from all 8 alphabets of ``minimal``, seed 12."""
+    from ..tasks.omniglot import OmniglotTasks
+
+    tasks = OmniglotTasks("minimal", "all", n_way=20, k_shot=1, q_query=5, within_alphabet=True)
+    return tasks.sample(torch.Generator().manual_seed(12), 500)
+
+# --- lesson 03 · derivations ------------------------------------------------------------------------------
+
+def _derivations_problem():
+    from ..models import MLP
+    from ..tasks import Episode
+    from ..tasks.sine import SineTasks
+
+    torch.manual_seed(0)
+    net = MLP((1, 8, 8, 1)).double()
+    params = {k: v.detach() for k, v in net.named_parameters()}
+    ep = SineTasks().sample(torch.Generator().manual_seed(3), 1, k_shot=5, n_query=5).task(0)
+    return net, params, Episode(*(t.double() for t in ep))
+
+
+@exercise("derivations.one_step", "(I − α∇²L_s(θ)) v with v = ∇L_q(θ′): compute v at θ′ = θ − α∇L_s(θ), then "
+          "v − α·hvp(support_loss, θ, v) with meta_course.core.metagrad.hvp.")
+def _one_step(fn) -> bool:
+    """``fn(model, params, x_s, y_s, x_q, y_q, loss_fn, inner_lr) -> dict`` must equal the one-step meta-gradient."""
+    from ..core.metagrad import maml_meta_gradient, relative_error
+
+    net, params, ep = _derivations_problem()
+    want = maml_meta_gradient(net, params, *ep, torch.nn.functional.mse_loss, 0.05, 1)
+    got = fn(net, params, *ep, torch.nn.functional.mse_loss, 0.05)
+    return isinstance(got, dict) and set(got) == set(want) and relative_error(got, want) < 1e-8
+
+
+@exercise("derivations.linear_adapt", "Each step is θ ← θ − α(Aθ − c) with (A, c) = quadratic_form(x, y); "
+          "loop k times (or use matrix powers).")
+def _linear_adapt(fn) -> bool:
+    """``fn(theta, x_support, y_support, inner_lr, inner_steps) -> Tensor`` must equal closed_form_adapt."""
+    from ..tasks.linear import LinearTasks, closed_form_adapt
+
+    ep = LinearTasks(dim=3).sample(torch.Generator().manual_seed(5), 1, k_shot=6, n_query=2).task(0)
+    xs, ys = ep.x_support.double(), ep.y_support.double()
+    theta = torch.linspace(-1, 1, 4, dtype=torch.double)
+    want = closed_form_adapt(theta, xs, ys, 0.05, 4)
+    got = fn(theta, xs, ys, 0.05, 4)
+    return torch.is_tensor(got) and got.shape == want.shape and torch.allclose(got, want, rtol=1e-9, atol=1e-12)
+
+
+@exercise("derivations.reptile_power", "Halving α divided the residual of the expansion by about 4 = 2^p: p is ...")
+def _reptile_power(answer) -> bool:
+    """The power of α in the residual of Reptile's second-order Taylor expansion (measured in lesson 03)."""
+    from .derivations import loglog_slope, reptile_taylor_check
+    from ..models import MLP
+    from ..tasks.sine import SineTasks
+
+    torch.manual_seed(0)
+    net = MLP((1, 8, 8, 1)).double()
+    params = {k: v.detach() for k, v in net.named_parameters()}
+    ep = SineTasks().sample(torch.Generator().manual_seed(0), 1, 20, 5).task(0)
+    batches = [(ep.x_support[i::2].double(), ep.y_support[i::2].double()) for i in range(2)]
+    alphas = [0.002, 0.001, 0.0005]
+    slope = loglog_slope(alphas, reptile_taylor_check(net, params, batches, torch.nn.functional.mse_loss, alphas).residual)
+    return isinstance(answer, (int, float)) and answer == round(slope)
+
+
+# --- lesson 04 · pitfalls ---------------------------------------------------------------------------------
+
+@exercise("pitfalls.fix_no_create_graph", "Copy WRONG_no_create_graph_meta_gradient and pass create_graph=True to "
+          "torch.autograd.grad in the inner loop.")
+def _fix_no_create_graph(fn) -> bool:
+    """``fn`` (a meta-gradient function) must pass the finite-difference catcher."""
+    from .pitfalls import catch_wrong_meta_gradient
+
+    try:
+        catch_wrong_meta_gradient(fn)
+    except AssertionError:
+        return False
+    return True
+
+
+@exercise("pitfalls.which_bug", "Run every catcher in PITFALLS on mystery_meta_gradient; compare it with each "
+          "wrong function's output on the same inputs.")
+def _which_bug(answer) -> bool:
+    """Name (a key of PITFALLS) of the bug inside :func:`mystery_meta_gradient`."""
+    return answer == _mystery_name()
+
+
+def _mystery_name() -> str:
+    return sorted(("average_support", "no_create_graph", "stale_forward"))[1]
+
+
+def mystery_meta_gradient(model, params, episodes, loss_fn, inner_lr, inner_steps):
+    """A meta-gradient function with one of lesson 04's bugs (exercise ``pitfalls.which_bug``)."""
+    from .pitfalls import PITFALLS
+
+    return PITFALLS[_mystery_name()].wrong(model, params, episodes, loss_fn, inner_lr, inner_steps)
+
+# --- lesson 06: metric learning -------------------------------------------------------------------
+@exercise("metric.prototypes", "c_k is the mean of the support embeddings whose label is k: mask by y == k, then mean.")
+def _metric_prototypes(fn) -> bool:
+    """``fn(z_support, y_support, n_way) -> [n_way, d]`` must equal ProtoNet's Eq. 1."""
+    from ..learners.metric.protonet import prototypes
+
+    g = torch.Generator().manual_seed(0)
+    z, y = torch.randn(12, 4, generator=g), torch.randperm(12, generator=g) % 3
+    got = fn(z, y, 3)
+    return torch.is_tensor(got) and got.shape == (3, 4) and torch.allclose(got, prototypes(z, y, 3), atol=1e-6)
+
+
+@exercise("metric.linear_bias", "Expand −‖z − c_k‖² and keep the terms without z that depend on k.")
+def _metric_linear_bias(fn) -> bool:
+    """``fn(protos) -> b`` with b_k = −‖c_k‖², the bias of ProtoNet's linear-classifier form."""
+    from ..learners.metric.protonet import linear_classifier
+
+    protos = torch.randn(5, 3, generator=torch.Generator().manual_seed(1))
+    got = fn(protos)
+    return torch.is_tensor(got) and got.shape == (5,) and torch.allclose(got, linear_classifier(protos)[1])
+
+
+@exercise("metric.attention_ratio", "a_i ∝ exp(scale · cos_i): the ratio of two weights is exp(scale · (cos_1 − cos_2)).")
+def _metric_attention_ratio(answer) -> bool:
+    """Matching-network attention with scale 10: weight ratio of supports with cosines 0.9 and 0.5."""
+    import math
+
+    return abs(float(answer) - math.exp(10 * (0.9 - 0.5))) < 0.01 * math.exp(4.0)
+
+# ---------------------------------------------------------------- lesson 07: MAML family on Omniglot
+@exercise("maml_omniglot.zero_head_accuracy",
+          "With a zero head every class gets the same logit; argmax returns the first class, 0. How many queries "
+          "belong to class 0?")
+def _zero_head_accuracy(fn) -> bool:
+    """``fn(n_way)`` = accuracy of the transfer baseline's fresh zero head before any step (Q per class)."""
+    from ..learners.optimisation.transfer import Transfer
+
+    t = Transfer({"name": "mlp", "sizes": [4, 8]}, n_classes=6, in_shape=(4,))
+    for n_way in (2, 5, 20):
+        y = torch.arange(n_way).repeat(3)
+        x = torch.randn(len(y), 4, generator=torch.Generator().manual_seed(n_way))
+        got = (t.adapt(x, y, inner_steps=0)(x).argmax(1) == y).double().mean().item()
+        if abs(float(fn(n_way)) - got) > 1e-9:
+            return False
+    return True
+
+
+@exercise("maml_omniglot.first_step_head",
+          "At W = 0 the softmax is uniform, so ∂L/∂W_c = (1/M) Σ_s (1/N − [y_s = c]) f_s; one step subtracts α times it.")
+def _first_step_head(fn) -> bool:
+    """``fn(features [M, d], labels [M], n_way, inner_lr) -> W [n_way, d]`` after one step from W = 0, b = 0."""
+    g = torch.Generator().manual_seed(7)
+    feats, labels = torch.randn(10, 6, generator=g, dtype=torch.float64), torch.arange(5).repeat(2)
+    w = torch.zeros(5, 6, dtype=torch.float64, requires_grad=True)
+    (grad_w,) = torch.autograd.grad(torch.nn.functional.cross_entropy(feats @ w.T, labels), w)
+    got = fn(feats, labels, 5, 0.3)
+    return torch.is_tensor(got) and got.shape == (5, 6) and torch.allclose(got.double(), -0.3 * grad_w)
+
+
+@exercise("maml_omniglot.metasgd_numbers",
+          "Meta-SGD learns θ and one α per coordinate of θ: count the entries of its checkpoint's state_dict.")
+def _metasgd_numbers(answer) -> bool:
+    """How many numbers the committed Meta-SGD Conv-4 meta-learns (θ and α together)."""
+    from ..learners import load_learner
+    from ..checkpoints import checkpoint_path
+
+    learner = load_learner(checkpoint_path("metasgd_omniglot"))
+    return answer == sum(p.numel() for p in learner.parameters())

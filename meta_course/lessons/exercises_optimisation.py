@@ -1,0 +1,53 @@
+"""Self-checking exercises of lesson 05 (the optimisation-based family).
+
+Importing this module registers them with :func:`meta_course.lessons.exercises.check`; the expected answers
+are computed by the package, never typed in.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import torch
+
+from .exercises import check, exercise
+
+__all__ = ["check"]
+
+
+@exercise("optim.reptile_update", "θ + ε · mean_i(φ_i − θ): average the differences over tasks, one line per parameter.")
+def _reptile_update(fn) -> bool:
+    """``fn(theta, phis, epsilon) -> new theta``; ``phis`` is a list of dicts (one per task)."""
+    g = torch.Generator().manual_seed(5)
+    theta = {"w": torch.randn(3, 2, generator=g), "b": torch.randn(2, generator=g)}
+    phis = [{k: v + torch.randn(v.shape, generator=g) for k, v in theta.items()} for _ in range(4)]
+    got = fn(theta, phis, 0.3)
+    want = {k: theta[k] + 0.3 * torch.stack([p[k] - theta[k] for p in phis]).mean(0) for k in theta}
+    return isinstance(got, dict) and set(got) == set(want) and all(torch.allclose(got[k], want[k]) for k in want)
+
+
+@exercise("optim.preprocess", "Two features per coordinate: (log|g|/p, sign g) when |g| ≥ e^(−p), else (−1, e^p·g).")
+def _preprocess(fn) -> bool:
+    """``fn(g, p) -> [..., 2]`` must equal :func:`meta_course.core.coordinatewise.preprocess`."""
+    from ..core.coordinatewise import preprocess
+
+    g = torch.tensor([2.0, -0.3, 1e-6, -3e-7, 0.0, 50.0])
+    got = fn(g, 10.0)
+    return torch.is_tensor(got) and got.shape == (6, 2) and torch.allclose(got, preprocess(g, 10.0), atol=1e-6)
+
+
+@exercise("optim.best_before_adaptation",
+          "Use param_space_paths(...) with inner_steps=0 and compare the mean task loss of each initialisation.")
+def _best_before(answer) -> bool:
+    """Which initialisation has the lowest mean loss *before* adaptation on ``linear_tasks()``?"""
+    return str(answer).strip().lower() == _best_before_solution()
+
+
+@functools.lru_cache(maxsize=1)
+def _best_before_solution() -> str:
+    from ..viz.param_space import METHODS, closed_form_init, linear_tasks, param_space_paths
+
+    ep = linear_tasks()
+    inits = {m: closed_form_init(ep, m, 0.3, 2) for m in METHODS}
+    res = param_space_paths(ep, inits, inner_steps=0)
+    return min(METHODS, key=lambda m: res.losses[m][:, 0].mean().item())
