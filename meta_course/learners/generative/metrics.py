@@ -18,6 +18,8 @@ other characters of the same alphabet:
 References:
     Heusel et al. (2017), "GANs Trained by a Two Time-Scale Update Rule Converge to a Local Nash
     Equilibrium", NeurIPS, Eq. (6) (the Fréchet distance). Snell et al. (2017), Eq. (1)–(2) (prototypes).
+    Székely & Rizzo (2013), "Energy statistics: a class of statistics based on distances", J. Stat. Plan.
+    Inference 143(8), Eq. (2) (the energy distance).
 """
 
 from __future__ import annotations
@@ -70,6 +72,21 @@ def nearest_distance(z: Tensor, z_reference: Tensor) -> Tensor:
     return torch.cdist(z, z_reference).min(1).values.mean()
 
 
+def energy_distance(x: Tensor, y: Tensor) -> Tensor:
+    """2 E‖X − Y‖ − E‖X − X′‖ − E‖Y − Y′‖ between two samples ``[n, d]``, ``[m, d]`` (V-statistic).
+
+    ≥ 0, and 0 in the population exactly when the two distributions are equal (Székely & Rizzo 2013,
+    Eq. 2) — a distance between sample sets that needs no density, used as the GAN learners' score.
+
+    Example:
+        >>> float(energy_distance(torch.tensor([[0.], [0.]]), torch.tensor([[1.], [1.]])))  # 2·1 − 0 − 0
+        2.0
+    """
+    _check_2d("x", x)
+    _check_2d("y", y)
+    return 2 * torch.cdist(x, y).mean() - torch.cdist(x, x).mean() - torch.cdist(y, y).mean()
+
+
 def _sqrtm_psd(a: Tensor) -> Tensor:
     """Symmetric square root of a symmetric positive semi-definite matrix (eigenvalues clipped at 0)."""
     vals, vecs = torch.linalg.eigh((a + a.T) / 2)
@@ -104,7 +121,6 @@ def frechet_between(z1: Tensor, z2: Tensor) -> Tensor:
     return frechet_distance(*gaussian_fit(z1), *gaussian_fit(z2))
 
 
-__all__ = ["diversity", "frechet_between", "frechet_distance", "gaussian_fit", "nearest_distance", "recognisability"]
 
 
 # --------------------------------------------------------------------------- the protocol on Omniglot
@@ -153,7 +169,7 @@ class GenerationJudge:
     def episode(self, character: int, k_shot: int = 4, seed: int = 0) -> JudgeEpisode:
         """The test of ``character`` with ``k_shot`` shots; ``seed`` picks the shots and the other classes."""
         from ...core.checks import check_int
-        from ...tasks.images import to_float
+        from ...tasks.omniglot.images import to_float
 
         check_int("character", character, 0, self.n_chars - 1, f"{self.data.name} has {self.n_chars} characters.")
         n_drawings = self.data.images.shape[1]
@@ -201,3 +217,7 @@ class GenerationJudge:
                 "real_diversity": float(diversity(torch.cat([z_shots, z_real]))),
                 "real_nearest_shot": float(nearest_distance(z_real, z_shots)),
                 "z_generated": z_gen, "z_real": z_real, "z_prototype_drawings": zs[episode.target]}
+
+
+__all__ = ["GenerationJudge", "JudgeEpisode", "diversity", "energy_distance", "frechet_between", "frechet_distance",
+           "gaussian_fit", "nearest_distance", "recognisability"]
