@@ -135,3 +135,19 @@ def test_config_rebuilds_the_learner():
     clone = FIGR(**figr.checkpoint()["config"])
     clone.load_state_dict(figr.checkpoint()["state_dict"])
     assert clone.config == figr.config and clone.inner_steps == 7
+
+
+def test_snapshots_are_the_generator_after_those_rounds():
+    torch.manual_seed(0)
+    w = WGANGP(G, D, inner_lr=1e-2)
+    x = torch.rand(4, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    full = w.adapt(x, inner_steps=5, seed=1, snapshots=(0, 2, 5))
+    short = w.adapt(x, inner_steps=2, seed=1)
+    z = torch.randn(3, 5)
+    assert torch.equal(full.at(5)(z), full(z))
+    assert torch.equal(full.at(2)(z), short(z))                    # the same draws, stopped after 2 rounds
+    assert torch.equal(full.at(0)(z), w.adapt(x, inner_steps=0)(z))
+    with pytest.raises(ValueError, match="no snapshot after 3"):
+        full.at(3)
+    with pytest.raises(ValueError, match="snapshot"):
+        w.adapt(x, inner_steps=2, snapshots=(3,))

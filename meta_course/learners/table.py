@@ -11,6 +11,7 @@ from ..core.checks import check_choice
 from .base import Learner
 from .generative.figr import FIGR
 from .generative.gan import MinimaxGAN
+from .generative.metagan import MetaGAN
 from .generative.wgan_gp import WGANGP
 from .memory.cnp import CNP
 from .memory.dnc import DNC
@@ -63,6 +64,7 @@ LEARNERS: dict[str, type[Learner]] = {
     "gan": MinimaxGAN,
     "wgan-gp": WGANGP,
     "figr": FIGR,
+    "metagan": MetaGAN,
 }
 
 
