@@ -16,7 +16,6 @@ import numpy as np
 import torch
 
 from ..core.checks import check_int
-from ..core.functional import forward
 from ..tasks import Episode
 
 COLORS = {"maml": "tab:green", "fomaml": "tab:cyan", "meta-sgd": "tab:purple", "reptile": "tab:brown",
@@ -95,8 +94,7 @@ def omniglot_adaptation(learners: dict, episode: Episode, max_steps: int = 10,
             extra = (knobs or {}).get(name, {})
             predictor = learner.adapt(episode.x_support, episode.y_support, inner_steps=max_steps, n_way=n_way,
                                       **extra)
-            preds = torch.stack([forward(predictor.model, p, episode.x_query).argmax(-1)
-                                 for p in predictor.trajectory])
+            preds = torch.stack([at_step(episode.x_query).argmax(-1) for at_step in predictor.info["path"]])
             predictions[name] = preds
             accuracy[name] = (preds == episode.y_query).double().mean(1).tolist()
     return OmniglotAdaptation(episode, predictions, accuracy)

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 import torch
 
 from ..core.checks import check_int, check_positive, check_range
-from ..core.functional import forward
 from ..tasks.sine import SineTasks
 
 COLORS = {"true": "black", "support": "tab:red", "before": "tab:gray", "maml": "tab:green", "fomaml": "tab:blue",
@@ -66,7 +65,7 @@ def sine_adaptation(learners: dict, amplitude: float, phase: float, k_shot: int 
     with torch.no_grad():  # torch.func.grad inside adapt still differentiates
         for name, learner in learners.items():
             predictor = learner.adapt(x_support, y_support, inner_steps=inner_steps, inner_lr=inner_lr)
-            preds = [forward(predictor.model, p, x) for p in predictor.trajectory]
+            preds = [at_step(x) for at_step in predictor.info["path"]]
             before[name], after[name] = preds[0], preds[-1]
             mse[name] = [((p - y_true) ** 2).mean().item() for p in preds]
     return SineAdaptation(x, y_true, x_support, y_support, before, after, mse)
