@@ -102,7 +102,7 @@ def test_pearl_step_runs_and_checkpoint_is_small():
     before = {k: v.clone() for k, v in learner.state_dict().items()}
     for _ in range(3):
         out = learner.meta_step(pool.sample(torch.Generator().manual_seed(0), 4), opts)
-    assert set(out) == {"critic", "kl", "actor", "alpha"} and all(math.isfinite(v) for v in out.values())
+    assert {"critic", "kl", "actor", "alpha"} <= set(out) and all(math.isfinite(v) for v in out.values())
     after = learner.state_dict()
     for name in ("encoder.net.0.weight", "actor.net.0.weight", "q1.net.0.weight", "q1_target.net.0.weight"):
         assert not torch.equal(before[name], after[name]), name

@@ -17,7 +17,6 @@ import torch
 
 from ..core.checks import check_int
 from ..core.device import module_device
-from ..core.functional import forward
 from ..tasks import Episode
 
 COLORS = {"maml": "tab:green", "fomaml": "tab:cyan", "meta-sgd": "tab:purple", "reptile": "tab:brown",
@@ -98,8 +97,7 @@ def omniglot_adaptation(learners: dict, episode: Episode, max_steps: int = 10,
             predictor = learner.adapt(episode.x_support.to(dev), episode.y_support.to(dev), inner_steps=max_steps,
                                       n_way=n_way, **extra)
             x_query = episode.x_query.to(dev)
-            preds = torch.stack([forward(predictor.model, p, x_query).argmax(-1).cpu()
-                                 for p in predictor.trajectory])
+            preds = torch.stack([at_step(x_query).argmax(-1).cpu() for at_step in predictor.info["path"]])
             predictions[name] = preds
             accuracy[name] = (preds == episode.y_query).double().mean(1).tolist()
     return OmniglotAdaptation(episode, predictions, accuracy)

@@ -26,6 +26,7 @@ from pathlib import Path, PurePosixPath
 import torch
 
 from ...core.checks import check_choice
+from ...core.io import atomic_save
 from .images import DEFAULT_SIZE, decode_png
 
 BASE_URL = "https://raw.githubusercontent.com/brendenlake/omniglot/master/python/"
@@ -269,11 +270,7 @@ def _load_source(path: Path, size: int, progress: bool):
         return d["images"], d["alphabets"], d["characters"]
     images, alphabets, characters = decode_zip(path, size, progress)
     try:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(suffix=".part", dir=cached.parent)
-        os.close(fd)
-        torch.save({"images": images, "alphabets": alphabets, "characters": characters}, tmp)
-        os.replace(tmp, cached)
+        atomic_save({"images": images, "alphabets": alphabets, "characters": characters}, cached)
     except OSError as err:  # a read-only home must not stop the course: it only loses the speed-up
         warnings.warn(f"could not write the Omniglot cache {cached} ({err}); set META_COURSE_CACHE to a writable "
                       f"folder to make the next load fast.")
