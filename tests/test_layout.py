@@ -124,11 +124,16 @@ def test_each_registry_is_one_explicit_table_whose_entries_agree():
     assert not registering, registering
 
 
-@pytest.mark.parametrize("notebook", sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb")))
+NOTEBOOKS = sorted(str(p.relative_to(ROOT / "notebooks")) for p in (ROOT / "notebooks").rglob("*.ipynb")
+                   if ".ipynb_checkpoints" not in p.parts)
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS)
 def test_every_lesson_starts_with_the_one_setup_call(notebook):
+    """Lessons and their worked solutions alike."""
     cells = json.loads((ROOT / "notebooks" / notebook).read_text())["cells"]
     first = "".join(next(c for c in cells if c["cell_type"] == "code")["source"])
-    assert "from meta_course.lessons import setup" in first and "= setup(" in first, first
+    assert "from meta_course.lessons import" in first and "setup" in first and "= setup(" in first, first
     assert "manual_seed" not in first and "default_device" not in first, "the setup call does these"
 
 
@@ -143,7 +148,7 @@ def test_one_way_to_train_a_recipe():
     assert "train_recipe" in inspect.getsource(cli_train.run)
     assert "train_recipe" in inspect.getsource(pitfalls.meta_train_damage)
     assert "train_recipe" in inspect.getsource(recipes.load_or_train)
-    for notebook in (ROOT / "notebooks").glob("*.ipynb"):
+    for notebook in (ROOT / "notebooks").rglob("*.ipynb"):
         for cell in json.loads(notebook.read_text())["cells"]:
             src = "".join(cell["source"])
             if cell["cell_type"] == "code" and "if TRAIN" in src:

@@ -10,10 +10,23 @@ from torch import nn
 
 from ..core.checks import check_choice
 from .conv4 import Conv4
+from .gan import ConvCritic, ConvGenerator, MLPCritic, MLPGenerator
 from .linear import Linear
 from .mlp import MLP
+from .policies import RecurrentPolicy
 
-MODELS: dict[str, type[nn.Module]] = {"mlp": MLP, "conv4": Conv4, "linear": Linear}
+MODELS: dict[str, type[nn.Module]] = {
+    "mlp": MLP,
+    "conv4": Conv4,
+    "linear": Linear,
+    # reinforcement learning
+    "recurrent_policy": RecurrentPolicy,
+    # GANs
+    "gan_mlp_generator": MLPGenerator,
+    "gan_mlp_critic": MLPCritic,
+    "gan_conv_generator": ConvGenerator,
+    "gan_conv_critic": ConvCritic,
+}
 
 
 def build_model(spec: dict) -> nn.Module:
@@ -24,4 +37,4 @@ def build_model(spec: dict) -> nn.Module:
     return MODELS[name](**spec)
 
 
-__all__ = ["MLP", "MODELS", "Conv4", "Linear", "build_model"]
+__all__ = ["MLP", "MODELS", "Conv4", "Linear", "RecurrentPolicy", "build_model"]

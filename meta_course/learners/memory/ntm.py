@@ -1,0 +1,216 @@
+"""Neural Turing Machine (Graves, Wayne & Danihelka 2014): content *and* location addressing.
+
+An LSTM controller emits, for each head, a key k, a key strength β, an interpolation gate g, a
+shift distribution s over offsets −R..R and a sharpening exponent γ ≥ 1. The head's weighting is
+built in four steps (Figure 2 of the paper):
+
+    content        w^c_t(i) = softmax_i( β_t K(k_t, M_t(i)) )                       (Eq. 5)
+    interpolate    w^g_t = g_t w^c_t + (1 − g_t) w_{t−1}                            (Eq. 7)
+    shift          w̃_t(i) = Σ_j w^g_t(j) s_t(i − j)   (indices modulo N)           (Eq. 8)
+    sharpen        w_t(i) = w̃_t(i)^γ_t / Σ_j w̃_t(j)^γ_t                          (Eq. 9)
+
+Reading is r_t = Σ_i w_t(i) M_t(i) (Eq. 2); writing erases then adds, M_t(i) = M_{t−1}(i)[1 − w_t(i) e_t]
++ w_t(i) a_t (Eqs. 3–4). With g = 0 and s = "shift by one" the head walks through memory one slot
+per step: that is how a copy of any length can be written and then read back in order.
+
+References:
+    Graves, Wayne & Danihelka (2014), "Neural Turing Machines", arXiv:1410.5401, Section 3,
+    Eqs. 2–9; Section 4.1 (copy task).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+from torch import Tensor, nn
+
+from ...core.checks import check_int
+from ...models.memory import Controller, content_weights, erase_and_add, oneplus, read
+from .sequence import BitSequenceLearner
+
+#: initial value of every memory cell: equal rows, so the first content weighting is uniform
+MEMORY_INIT = 1e-6
+#: added before the power of Eq. 9: 0^γ has an undefined derivative in γ
+SHARPEN_EPS = 1e-12
+
+
+def interpolate(w_content: Tensor, w_prev: Tensor, gate: Tensor) -> Tensor:
+    """Eq. 7: ``g w^c + (1 − g) w_{t−1}``; ``gate [B, H]`` in [0, 1], weightings ``[B, H, N]``.
+
+    Example:
+        >>> interpolate(torch.tensor([[[1., 0.]]]), torch.tensor([[[0., 1.]]]), torch.tensor([[0.25]]))
+        tensor([[[0.2500, 0.7500]]])
+    """
+    g = gate.unsqueeze(-1)
+    return g * w_content + (1 - g) * w_prev
+
+
+def circular_shift(w: Tensor, shift: Tensor) -> Tensor:
+    """Eq. 8, a circular convolution: ``w̃(i) = Σ_j w(j) s(i − j mod N)``.
+
+    Args:
+        w: ``[B, H, N]`` weightings.
+        shift: ``[B, H, 2R+1]``, a distribution over the offsets −R, …, 0, …, +R.
+
+    Example (all mass on offset +1 moves every weight one slot forward, wrapping around):
+        >>> circular_shift(torch.tensor([[[0.7, 0.2, 0.1]]]), torch.tensor([[[0., 0., 1.]]]))
+        tensor([[[0.1000, 0.7000, 0.2000]]])
+    """
+    n_shifts = shift.shape[-1]
+    if n_shifts % 2 != 1 or n_shifts > w.shape[-1]:
+        raise ValueError(f"shift has {n_shifts} entries: it must be odd (offsets −R..R) and at most the "
+                         f"{w.shape[-1]} memory slots. Use 2R+1 with R < N/2, e.g. 3 for shifts −1, 0, +1.")
+    R = n_shifts // 2
+    # torch.roll(w, k)[i] = w[i − k]: the term of offset k in the sum
+    return sum(torch.roll(w, k, dims=-1) * shift[..., k + R:k + R + 1] for k in range(-R, R + 1))
+
+
+def sharpen(w: Tensor, gamma: Tensor) -> Tensor:
+    """Eq. 9: ``w^γ / Σ w^γ`` with ``gamma [B, H]`` ≥ 1 (undoes the blur of the shift).
+
+    Example:
+        >>> sharpen(torch.tensor([[[0.5, 0.25, 0.25]]]), torch.tensor([[2.0]])).round(decimals=4)
+        tensor([[[0.6667, 0.1667, 0.1667]]])
+    """
+    p = (w + SHARPEN_EPS).pow(gamma.unsqueeze(-1))
+    return p / p.sum(-1, keepdim=True)
+
+
+def ntm_addressing(memory: Tensor, w_prev: Tensor, key: Tensor, strength: Tensor, gate: Tensor, shift: Tensor,
+                   gamma: Tensor) -> Tensor:
+    """The whole chain of Figure 2: content (Eq. 5) → interpolation (7) → shift (8) → sharpening (9).
+
+    Args:
+        memory: ``[B, N, W]``; w_prev: ``[B, H, N]``; key: ``[B, H, W]``; strength β, gate g, gamma γ:
+        ``[B, H]``; shift: ``[B, H, 2R+1]``.
+
+    Example (g = 0 ignores the content; the head moves one slot on from where it was):
+        >>> w = ntm_addressing(torch.rand(1, 4, 3), torch.tensor([[[1., 0., 0., 0.]]]), torch.rand(1, 1, 3),
+        ...                    torch.ones(1, 1), torch.zeros(1, 1), torch.tensor([[[0., 0., 1.]]]), torch.ones(1, 1))
+        >>> w.round(decimals=4)
+        tensor([[[0., 1., 0., 0.]]])
+    """
+    w = content_weights(key, memory, strength)
+    w = interpolate(w, w_prev, gate)
+    w = circular_shift(w, shift)
+    return sharpen(w, gamma)
+
+
+class NTMState(NamedTuple):
+    memory: Tensor      # [B, N, W]
+    controller: tuple   # LSTM (h, c)
+    reads: Tensor       # [B, 1, W]
+    w_read: Tensor      # [B, 1, N]
+    w_write: Tensor     # [B, 1, N]
+
+
+class NTMNetwork(nn.Module):
+    """LSTM controller, one read head and one write head; ``forward(x [B, S, D]) -> logits [B, S, out]``.
+
+    Args:
+        input_size, out_size: features in and out per step (copy task: width + 1 delimiter, width).
+        memory_slots, memory_width: N × W (paper's copy task: 128 × 20).
+        hidden_size: LSTM units (paper: one layer of 100).
+        shift_range: R, shifts −R..R allowed (paper: 1).
+
+    Example:
+        >>> net = NTMNetwork(9, 8, memory_slots=16, memory_width=6, hidden_size=20)
+        >>> logits, trace = net(torch.zeros(2, 7, 9), trace=True)
+        >>> tuple(logits.shape), tuple(trace["w_write"].shape)
+        ((2, 7, 8), (2, 7, 16))
+    """
+
+    def __init__(self, input_size: int, out_size: int, memory_slots: int = 128, memory_width: int = 20,
+                 hidden_size: int = 100, shift_range: int = 1):
+        super().__init__()
+        check_int("memory_slots", memory_slots, 3, 100_000, "The paper's copy task uses 128 slots.")
+        check_int("memory_width", memory_width, 1, 100_000, "The paper's copy task uses width 20.")
+        check_int("shift_range", shift_range, 0, (memory_slots - 1) // 2, "Shifts −R..R must fit the memory; R=1 is usual.")
+        self.N, self.W, self.R = memory_slots, memory_width, shift_range
+        self.controller = Controller(input_size, memory_width, hidden_size)
+        self.n_address = memory_width + 3 + (2 * shift_range + 1)      # k, β, g, γ, s
+        self.heads = nn.Linear(hidden_size, 2 * self.n_address + 2 * memory_width)  # read, write (+ e, a)
+        self.out = nn.Linear(hidden_size + memory_width, out_size)
+
+    def initial_state(self, batch_size: int) -> NTMState:
+        p = self.out.weight
+        w0 = p.new_zeros(batch_size, 1, self.N)
+        w0[..., 0] = 1.0  # both heads start on slot 0, so location addressing works from the first step
+        return NTMState(p.new_full((batch_size, self.N, self.W), MEMORY_INIT), self.controller.initial_state(batch_size),
+                        p.new_zeros(batch_size, 1, self.W), w0, w0.clone())
+
+    def _address(self, params: Tensor, memory: Tensor, w_prev: Tensor) -> Tensor:
+        W = self.W
+        key = params[:, None, :W]
+        strength = nn.functional.softplus(params[:, W:W + 1])          # β ≥ 0
+        gate = torch.sigmoid(params[:, W + 1:W + 2])
+        gamma = oneplus(params[:, W + 2:W + 3])                         # γ ≥ 1
+        shift = torch.softmax(params[:, None, W + 3:], dim=-1)
+        return ntm_addressing(memory, w_prev, key, strength, gate, shift, gamma)
+
+    def step(self, gx: Tensor, state: NTMState):
+        h, ctrl = self.controller(gx, state.reads.flatten(1), state.controller)
+        p = self.heads(h)
+        na, W = self.n_address, self.W
+        w_write = self._address(p[:, na:2 * na], state.memory, state.w_write)
+        erase, add = torch.sigmoid(p[:, 2 * na:2 * na + W]), p[:, 2 * na + W:]
+        memory = erase_and_add(state.memory, w_write[:, 0], erase, add)        # Eqs. 3–4
+        w_read = self._address(p[:, :na], memory, state.w_read)
+        reads = read(memory, w_read)                                           # Eq. 2
+        logits = self.out(torch.cat([h, reads.flatten(1)], dim=-1))
+        return logits, NTMState(memory, ctrl, reads, w_read, w_write), {"w_read": w_read[:, 0], "w_write": w_write[:, 0]}
+
+    def run(self, inputs: Tensor, state: NTMState | None = None, trace: bool = False):
+        """Run ``[B, S, D]`` from ``state`` (default: blank memory, heads on slot 0) → ``(logits, final state,
+        trace)``; the trace holds the read and write weightings ``[B, S, N]``."""
+        state = self.initial_state(inputs.shape[0]) if state is None else state
+        outs, info = [], {"w_read": [], "w_write": []}
+        gx = self.controller.project(inputs)
+        for t in range(inputs.shape[1]):
+            logits, state, step_info = self.step(gx[:, t], state)
+            outs.append(logits)
+            if trace:
+                for k in info:
+                    info[k].append(step_info[k])
+        info = {k: torch.stack(v, dim=1) for k, v in info.items()} if trace else {}
+        return torch.stack(outs, dim=1), state, info
+
+    def forward(self, inputs: Tensor, trace: bool = False):
+        logits, _, info = self.run(inputs, trace=trace)
+        return (logits, info) if trace else logits
+
+
+__all__ = ["NTMNetwork", "NTMState", "circular_shift", "interpolate", "ntm_addressing", "sharpen"]
+
+
+class NTM(BitSequenceLearner):
+    """The NTM learner on bit-sequence tasks (copy: ``width`` bits + a delimiter channel in, ``width`` out).
+
+    Args:
+        task: ``"copy"`` or ``"recall"`` (sets the input channels).
+        width: bits per vector (paper: 8 for copy).
+        memory_slots, memory_width, hidden_size, shift_range: see :class:`NTMNetwork`.
+
+    A copy longer than ``memory_slots`` would wrap around and overwrite its own beginning: such
+    batches raise a ``ValueError``.
+
+    Example:
+        >>> from meta_course.tasks.sequences import CopyTask
+        >>> ntm = NTM(width=4, memory_slots=16, memory_width=6, hidden_size=10)
+        >>> ntm.score(CopyTask(width=4, min_length=3, max_length=3).sample(torch.Generator().manual_seed(0), 5)).shape
+        torch.Size([5])
+    """
+
+    name = "ntm"
+
+    def __init__(self, task: str = "copy", width: int = 8, memory_slots: int = 128, memory_width: int = 20,
+                 hidden_size: int = 100, shift_range: int = 1):
+        super().__init__(task, width)
+        self.config = dict(task=task, width=width, memory_slots=memory_slots, memory_width=memory_width,
+                           hidden_size=hidden_size, shift_range=shift_range)
+        self.max_length = memory_slots
+        self.net = NTMNetwork(self.in_size, width, memory_slots, memory_width, hidden_size, shift_range)
+
+
+__all__ += ["NTM"]

@@ -1,0 +1,199 @@
+"""The context-points explorer of the neural-process lesson.
+
+:func:`np_frame` is the plain-Python update (tested directly): for one drawn task it gives the CNP
+the first K points of a fixed random pool as its context and returns the predictive mean ± 2σ on a
+dense grid, MAML's adapted curve from the same K points (sine tasks), the exact GP posterior (GP
+tasks), and the error of each for every K from 1 to ``max_k`` — so moving the slider shows the band
+shrinking as points arrive. :class:`NPFigure` draws a frame; :func:`np_explorer` wires a K slider,
+a task-family toggle and a "new draw" button to both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+
+from ..core.checks import check_choice, check_int
+from ..tasks.gp import GPTasks
+from ..tasks.sine import SineTasks
+
+FAMILIES = ("sine", "gp")
+COLORS = {"true": "black", "context": "tab:red", "cnp": "tab:purple", "maml": "tab:green", "oracle": "tab:orange"}
+
+
+@dataclass
+class NPFrame:
+    """Everything one widget frame shows (tensors are ``[n_grid]`` or ``[k]``)."""
+
+    family: str
+    k: int
+    x: torch.Tensor
+    y_true: torch.Tensor                         # the drawn function on the grid (noiseless)
+    x_context: torch.Tensor
+    y_context: torch.Tensor
+    mean: dict[str, torch.Tensor]                # method → predictive mean on the grid
+    std: dict[str, torch.Tensor] = field(default_factory=dict)   # method → predictive σ (cnp, oracle)
+    mse_by_k: dict[str, list[float]] = field(default_factory=dict)  # method → grid MSE for K = 1..max_k
+
+
+@dataclass(frozen=True)
+class _Draw:
+    x: torch.Tensor
+    y_true: torch.Tensor
+    x_pool: torch.Tensor
+    y_pool: torch.Tensor
+    amplitude_phase: tuple[float, float] | None
+
+
+def draw_task(family: str, seed: int, n_pool: int = 50, n_grid: int = 200, sine: SineTasks = SineTasks(),
+              gp: GPTasks = GPTasks()) -> _Draw:
+    """One task and a pool of ``n_pool`` observed points in random order (the context arrives in this order).
+
+    Sine: y = A sin(x − φ) (noiseless). GP: one function drawn jointly on the pool and the grid; the
+    pool is observed with the family's noise, the grid shows the noiseless function.
+    """
+    check_choice("family", family, FAMILIES, "The explorer shows sine or GP tasks.")
+    check_int("n_pool", n_pool, 1, 10_000, "The pool holds the context points the slider reveals.")
+    g = torch.Generator().manual_seed(int(seed))
+    if family == "sine":
+        amplitude, phase = sine.sample_params(g, 1)
+        x_pool = sine.sample_x(g, 1, n_pool)[0]
+        x = torch.linspace(*sine.x_range, n_grid).unsqueeze(1)
+        a, p = amplitude.item(), phase.item()
+        return _Draw(x, sine.function(x, a, p), x_pool, sine.function(x_pool, a, p), (a, p))
+    x_pool = gp.sample_x(g, 1, n_pool)[0]
+    x = torch.linspace(*gp.x_range, n_grid).unsqueeze(1)
+    f = gp.sample_f(g, torch.cat([x_pool, x]).unsqueeze(0))[0]
+    return _Draw(x, f[n_pool:], x_pool, gp.observe(g, f[:n_pool]), None)
+
+
+def np_frame(family: str, cnp, k: int, seed: int = 0, maml=None, max_k: int = 30, maml_steps: int = 10,
+             gp: GPTasks = GPTasks(), n_pool: int = 50) -> NPFrame:
+    """The widget's update: CNP (and MAML / the GP oracle) given the first ``k`` points of a drawn task.
+
+    Args:
+        family: ``"sine"`` or ``"gp"``.
+        cnp: a learner whose ``adapt(x_support, y_support)`` returns a predictor with
+            ``distribution(x) -> (mean, std)``.
+        k: context points shown (1 ≤ k ≤ max_k ≤ n_pool).
+        seed: the draw (task and the order in which its points arrive).
+        maml: optional gradient-based learner (``adapt(xs, ys, inner_steps=)`` → callable); sine only.
+        max_k: the largest K of the error-vs-K curves.
+        maml_steps: MAML's inner steps.
+        gp: the GP family (its kernel is also the oracle's).
+
+    Example:
+        >>> import torch
+        >>> from meta_course.learners.memory.cnp import ConditionalNeuralProcess
+        >>> class Untrained:  # any object with adapt(...).distribution(x) works
+        ...     net = ConditionalNeuralProcess(hidden=8, r_dim=4)
+        ...     def adapt(self, xs, ys):
+        ...         return type("P", (), {"distribution": lambda _, x: self.net(xs, ys, x)})()
+        >>> np_frame("gp", Untrained(), k=3, max_k=5).mse_by_k["oracle"].__len__()
+        5
+    """
+    check_int("max_k", max_k, 1, n_pool, f"The error curves run over K = 1..max_k; the pool holds {n_pool} points.")
+    check_int("k", k, 1, max_k, "K is the number of context points; a CNP needs at least one.")
+    check_int("maml_steps", maml_steps, 0, 1000, "MAML's inner steps, e.g. 10.")
+    d = draw_task(family, seed, n_pool=n_pool, gp=gp)
+    frame = NPFrame(family, k, d.x[:, 0], d.y_true[:, 0], d.x_pool[:k, 0], d.y_pool[:k, 0], {}, {},
+                    {"cnp": []})
+    methods = ["cnp"] + (["maml"] if maml is not None and family == "sine" else []) + (["oracle"] if family == "gp" else [])
+    frame.mse_by_k = {m: [] for m in methods}
+    for kk in range(1, max_k + 1):
+        xs, ys = d.x_pool[:kk], d.y_pool[:kk]
+        preds = {}
+        with torch.no_grad():
+            preds["cnp"] = cnp.adapt(xs, ys).distribution(d.x)
+            if "oracle" in methods:
+                preds["oracle"] = gp.posterior(xs, ys, d.x)
+        if "maml" in methods:  # torch.func.grad inside adapt differentiates even under no_grad
+            with torch.no_grad():
+                preds["maml"] = (maml.adapt(xs, ys, inner_steps=maml_steps)(d.x), None)
+        for m, (mean, std) in preds.items():
+            frame.mse_by_k[m].append(((mean - d.y_true) ** 2).mean().item())
+            if kk == k:
+                frame.mean[m] = mean[:, 0]
+                if std is not None:
+                    frame.std[m] = std[:, 0]
+    return frame
+
+
+class NPFigure:
+    """The widget's figure, built once; :meth:`update` only moves data.
+
+    Left: the task, its context, the CNP's mean ± 2σ, MAML's curve or the GP oracle's mean ± 2σ.
+    Right: error on the whole curve against the number of context points, the current K marked.
+    """
+
+    def __init__(self, dpi: int = 72, figsize=(10, 3.6)):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        self.fig = Figure(figsize=figsize, dpi=dpi)
+        FigureCanvasAgg(self.fig)
+        self.axes = self.fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.6, 1]})
+        self.fig.subplots_adjust(left=0.06, right=0.98, bottom=0.14, top=0.9, wspace=0.22)
+
+    def update(self, f: NPFrame) -> "NPFigure":
+        left, right = self.axes
+        left.clear()
+        right.clear()
+        x = f.x.numpy()
+        left.plot(x, f.y_true, color=COLORS["true"], lw=1.5, label="true function")
+        for m in ("oracle", "cnp"):
+            if m in f.mean:
+                mean, std = f.mean[m].numpy(), f.std[m].numpy()
+                name = "GP posterior (oracle)" if m == "oracle" else "CNP"
+                left.plot(x, mean, color=COLORS[m], lw=1.5, ls="--" if m == "oracle" else "-", label=f"{name} mean")
+                left.fill_between(x, mean - 2 * std, mean + 2 * std, color=COLORS[m], alpha=0.18, label=f"{name} ± 2σ")
+        if "maml" in f.mean:
+            left.plot(x, f.mean["maml"], color=COLORS["maml"], lw=1.5, label="MAML after 10 steps")
+        left.plot(f.x_context, f.y_context, "o", color=COLORS["context"], ms=5, zorder=5, label=f"context (K={f.k})")
+        low, high = (-6, 6) if f.family == "sine" else (-3.5, 3.5)
+        left.set(xlim=(x[0], x[-1]), ylim=(low, high), xlabel="x", ylabel="y")
+        left.legend(fontsize=7, loc="lower left", ncol=2)
+        ks = range(1, len(f.mse_by_k["cnp"]) + 1)
+        for m, values in f.mse_by_k.items():
+            right.plot(ks, values, "o-", ms=2.5, color=COLORS[m], label=m)
+        right.axvline(f.k, color="gray", lw=0.8)
+        right.set(xlabel="context points K", ylabel="MSE on the whole curve", yscale="log")
+        right.legend(fontsize=8)
+        right.grid(alpha=0.3)
+        return self
+
+    def png(self) -> bytes:
+        from . import figure_png
+
+        return figure_png(self.fig)
+
+
+def np_explorer(cnps: dict, maml=None, max_k: int = 30, gp: GPTasks = GPTasks()):
+    """K slider, family toggle and a "new draw" button around :func:`np_frame`; returns the widget box.
+
+    Args:
+        cnps: ``{"sine": cnp trained on sine, "gp": cnp trained on GP samples}``.
+        maml: MAML trained on sine (shown beside the CNP on sine tasks).
+    """
+    import ipywidgets as w
+
+    family = w.ToggleButtons(options=[f for f in FAMILIES if f in cnps], description="tasks")
+    k = w.IntSlider(value=3, min=1, max=max_k, description="context K")
+    seed = w.IntText(value=0, description="draw", layout=w.Layout(width="160px"))
+    button = w.Button(description="new draw", icon="refresh")
+    image = w.Image(format="png")
+    figure = NPFigure()
+
+    def redraw(*_):
+        frame = np_frame(family.value, cnps[family.value], k.value, seed.value, maml=maml, max_k=max_k, gp=gp)
+        image.value = figure.update(frame).png()
+
+    def new_draw(_):
+        seed.value += 1  # the observer redraws
+
+    for control in (family, k, seed):
+        control.observe(redraw, names="value")
+    button.on_click(new_draw)
+    redraw()
+    return w.VBox([w.HBox([family, k]), w.HBox([button, seed]), image])
