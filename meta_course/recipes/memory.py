@@ -44,7 +44,7 @@ COPY = dict(task="copy", task_args=dict(width=8, min_length=1, max_length=10), m
             clip_grad_norm=10.0)
 RECIPES["ntm_copy"] = Recipe(
     "ntm", dict(task="copy", width=8, memory_slots=64, memory_width=20, hidden_size=100, shift_range=1),
-    steps=10_000, note="NTM on the copy task, lengths 1-10", **COPY)
+    steps=20_000, note="NTM on the copy task, lengths 1-10", **COPY)
 # The DNC on the same task: memory 64 × 16, one read head, one write head, LSTM 100; otherwise COPY's settings.
 # 0.04 s of CPU per step, like the NTM.
 RECIPES["dnc_copy"] = Recipe(
