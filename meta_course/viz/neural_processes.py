@@ -78,12 +78,21 @@ def _predictions(family: str, d: _Draw, k: int, cnp, maml, maml_steps: int, gp: 
     """method → (mean, std or None) on the grid, given the first ``k`` points of the pool."""
     xs, ys = d.x_pool[:k], d.y_pool[:k]
     with torch.no_grad():  # torch.func.grad inside MAML's adapt differentiates even under no_grad
-        preds = {"cnp": tuple(cnp.adapt(xs, ys).distribution(d.x))}
+        dev = _device(cnp)
+        preds = {"cnp": tuple(t.cpu() for t in cnp.adapt(xs.to(dev), ys.to(dev)).distribution(d.x.to(dev)))}
         if family == "gp":
             preds["oracle"] = tuple(gp.posterior(xs, ys, d.x))
         elif maml is not None and with_maml:
-            preds["maml"] = (maml.adapt(xs, ys, inner_steps=maml_steps)(d.x), None)
+            dev = _device(maml)
+            preds["maml"] = (maml.adapt(xs.to(dev), ys.to(dev), inner_steps=maml_steps)(d.x.to(dev)).cpu(), None)
     return preds
+
+
+def _device(learner) -> torch.device:
+    """Where a learner's parameters live (CPU for parameter-free stand-ins): the draw goes there, results come back."""
+    params = getattr(learner, "parameters", None)
+    first = next(iter(params()), None) if callable(params) else None
+    return first.device if first is not None else torch.device("cpu")
 
 
 def error_curves(family: str, cnp, seed: int = 0, maml=None, max_k: int = 30, maml_steps: int = 10,
