@@ -111,7 +111,7 @@ def test_a2c_loss_gradient_is_the_policy_gradient():
                        normalize_advantages=False)
     g1 = torch.autograd.grad(loss, agent.policy.pi.weight)[0]
     dist, values, _ = agent.policy(trial.inputs)
-    reward_to_go = trial.rewards.flip(1).cumsum(1).flip(1)
+    reward_to_go = trial.rewards.flip(1).cumsum(1).flip(1) / trial.rewards.shape[1]   # critic units: return / T
     surrogate = -((reward_to_go - values.detach()) * dist.log_prob(trial.actions)).mean()
     g2 = torch.autograd.grad(surrogate, agent.policy.pi.weight)[0]
     assert torch.allclose(g1, g2, atol=1e-6)
@@ -128,3 +128,68 @@ def test_policy_bad_inputs():
     box = RecurrentPolicy(2, {"type": "box", "dim": 2}, hidden_size=4)
     dist, v, h = box.step(box.first_input(torch.zeros(3, 2)), box.initial_state(3))
     assert dist.sample().shape == (3, 2) and dist.log_prob(torch.zeros(3, 2)).shape == (3,)
+
+
+def test_adapt_reproduces_the_rollout_policy():
+    torch.manual_seed(1)
+    agent = RL2("bandits", {"k": 3, "n": 6}, hidden_size=8)
+    tasks = agent.make_env(1).sample_tasks(1, torch.Generator().manual_seed(2))
+    trial = agent.play(tasks, seed=3)
+    for t in (0, 2, 5):
+        pred = agent.adapt(trial.actions[0, :t], trial.rewards[0, :t])
+        assert torch.allclose(pred().log_prob(trial.actions[0, t]), trial.log_probs[0, t], atol=1e-6)
+        assert pred.info["hidden"].shape == (t + 1, 8)
+
+
+def test_training_through_the_loop_resumes_bit_identically(tmp_path):
+    from meta_course import recipes
+    from meta_course.train import train
+
+    def run(steps, checkpoint):
+        learner, sample = recipes.build("rl2_bandits_k5_n10", seed=0, hidden_size=8)
+        train(learner, sample, steps, meta_batch_size=8, seed=0, checkpoint=checkpoint, checkpoint_every=2,
+              progress=False, device="cpu")
+        return learner
+
+    straight = run(4, tmp_path / "a.pt")
+    run(2, tmp_path / "b.pt")
+    resumed = run(4, tmp_path / "b.pt")
+    assert resumed.steps_done.item() == straight.steps_done.item() == 4
+    for (name, p), q in zip(straight.state_dict().items(), resumed.state_dict().values()):
+        assert torch.equal(p, q), name
+
+
+def test_task_critic_trains_and_never_acts():
+    torch.manual_seed(0)
+    agent = RL2("bandits", {"k": 3, "n": 6}, hidden_size=8, critic="task", lam=1.0, reward_signal="expected")
+    tasks = agent.make_env(1).sample_tasks(16, torch.Generator().manual_seed(0))
+    with torch.random.fork_rng():
+        a1 = agent.play(tasks, seed=1).actions
+    with torch.no_grad():
+        for p in agent.critic.parameters():
+            p.add_(1.0)                                   # acting must not depend on the critic
+    with torch.random.fork_rng():
+        a2 = agent.play(tasks, seed=1).actions
+    assert torch.equal(a1, a2)
+    before = [p.clone() for p in agent.critic.parameters()]
+    stats = agent.meta_step(tasks, agent.optimizers(1e-2))
+    assert all(not torch.equal(b, p) for b, p in zip(before, agent.critic.parameters()))
+    assert set(stats) >= {"loss", "return", "entropy", "value_loss"}
+    with pytest.raises(ValueError, match="unknown critic 'oracle'"):
+        RL2("bandits", {"k": 3, "n": 6}, critic="oracle")
+
+
+def test_curriculum_switches_the_trial_length_after_its_steps():
+    agent = RL2("bandits", {"k": 3, "n": 12}, hidden_size=8, curriculum={"steps": 2, "env_args": {"k": 3, "n": 4}},
+                lr_schedule="linear")
+    tasks = agent.make_env(1).sample_tasks(4, torch.Generator().manual_seed(0))
+    opts = agent.optimizers(1e-3)
+    lengths = []
+    for _ in range(3):
+        agent.meta_step(tasks, opts)
+        lengths.append(agent.last_trial_length)
+    assert lengths == [4, 4, 12]
+    assert agent.score(tasks).shape == (4,) and agent.make_env(1).n == 12      # evaluation: the target setting
+    assert agent.outer_lr_factor(50, 100) == 0.5
+    with pytest.raises(ValueError, match="curriculum="):
+        RL2("bandits", {"k": 3, "n": 12}, curriculum={"n": 4})

@@ -101,15 +101,23 @@ class UCB1:
         check_range("c", self.c, 0.0, math.inf, "c scales the exploration bonus, e.g. 1.0.")
 
     def __call__(self, s, f, t, n, generator):
-        pulls = s + f
-        log_t = math.log(max(t, 1))
-        if self.prior:
-            score = (s + 1) / (pulls + 2) + self.c * torch.sqrt(2 * log_t / (pulls + 2))
-        else:
-            score = s / pulls.clamp_min(1) + self.c * torch.sqrt(2 * log_t / pulls.clamp_min(1))
-            # An unpulled arm has an infinite bound: every arm is tried once first.
-            score = torch.where(pulls == 0, torch.full_like(score, math.inf), score)
-        return _argmax_random_ties(score, generator)
+        return _argmax_random_ties(ucb1_scores(s, f, t, self.c, self.prior), generator)
+
+
+def ucb1_scores(s: Tensor, f: Tensor, t: int, c: float = 1.0, prior: bool = False) -> Tensor:
+    """UCB1's upper bounds ``[B, k]`` after ``t`` pulls (see :class:`UCB1`; ln t is taken as 0 for t < 1).
+
+    Example:
+        >>> ucb1_scores(torch.tensor([[1.0, 0.0]]), torch.tensor([[1.0, 0.0]]), t=2)
+        tensor([[1.3326,    inf]])
+    """
+    pulls = s + f
+    log_t = math.log(max(t, 1))
+    if prior:
+        return (s + 1) / (pulls + 2) + c * torch.sqrt(2 * log_t / (pulls + 2))
+    score = s / pulls.clamp_min(1) + c * torch.sqrt(2 * log_t / pulls.clamp_min(1))
+    # An unpulled arm has an infinite bound: every arm is tried once first.
+    return torch.where(pulls == 0, torch.full_like(score, math.inf), score)
 
 
 def thompson(s, f, t, n, generator):
@@ -345,5 +353,5 @@ def tune_baseline(name: str, tasks: BanditTasks, n: int, seed: int = 0) -> dict[
 __all__ = [
     "BASELINES", "BanditRun", "BayesOptimal", "EpsilonGreedy", "FiniteHorizonGittins", "UCB1",
     "bayes_optimal_value", "finite_horizon_gittins_index", "greedy", "make_baseline", "posterior_mean",
-    "posterior_params", "random_policy", "run_policy", "thompson", "tune_baseline", "TUNING_GRIDS",
+    "posterior_params", "random_policy", "run_policy", "thompson", "tune_baseline", "TUNING_GRIDS", "ucb1_scores",
 ]

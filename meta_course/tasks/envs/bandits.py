@@ -90,4 +90,15 @@ class BernoulliBandits(BatchedEnv):
         return obs, reward, terminated, info
 
 
-__all__ = ["BanditTasks", "BernoulliBandits"]
+def bandit_tasks(k: int = 5, n: int = 10):
+    """The task sampler of the task table: ``sample(generator, n_tasks) -> BanditTasks`` (p ~ U[0, 1]^k).
+
+    Example:
+        >>> bandit_tasks(k=3)(torch.Generator().manual_seed(0), 4).p.shape
+        torch.Size([4, 3])
+    """
+    family = BernoulliBandits(k=k, n=n)
+    return lambda generator, n_tasks: family.sample_tasks(n_tasks, generator)
+
+
+__all__ = ["BanditTasks", "BernoulliBandits", "bandit_tasks"]
