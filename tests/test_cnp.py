@@ -93,3 +93,18 @@ def test_cnp_loss_gradient_reaches_encoder_and_decoder():
 def test_bad_inputs_raise_clear_errors(call, match):
     with pytest.raises(ValueError, match=match):
         call(small_cnp())
+
+
+def test_fourier_features_are_the_formula_and_travel_with_the_weights():
+    cnp = small_cnp(x_features=3, x_feature_scale=0.7)
+    ff = cnp.encoder[0]
+    z = torch.tensor([[0.3, -1.0], [-1.2, 2.0]])
+    proj = 2 * math.pi * z[:, :1] * ff.B
+    torch.testing.assert_close(ff(z), torch.cat([proj.sin(), proj.cos(), z[:, :1], z[:, 1:]], 1))
+    assert torch.equal(cnp.encoder[0].B, cnp.decoder[0].B)  # one γ(x) for h and g
+    state = cnp.state_dict()
+    assert "encoder.0.B" in state
+    other = ConditionalNeuralProcess(hidden=16, r_dim=8, x_features=3, x_feature_scale=0.7)
+    other.load_state_dict(state)
+    x = torch.randn(4, 1)
+    torch.testing.assert_close(other(x, x, x).mean, cnp(x, x, x).mean)

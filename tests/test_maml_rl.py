@@ -89,7 +89,7 @@ def test_meta_loss_backpropagates_through_the_inner_step():
     assert {"loss", "return_before", "return_after"} <= set(out)
     assert all(not torch.equal(before[k], v) for k, v in learner.state_dict().items())
     pre = PretrainedRL(hidden=(8,), n_traj=3, env=learner.config["env"])
-    assert pre.config["inner_steps"] == 0 and pre.name == "pretrained_rl"
+    assert pre.config["inner_steps"] == 0 and pre.name == "pretrained-rl"
     pre.meta_step(tasks, pre.optimizers(1e-3))
 
 

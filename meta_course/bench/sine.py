@@ -1,6 +1,8 @@
 """``bench sine``: every committed sine learner on fresh held-out tasks, beside the MAML paper.
 
-Prints MSE ± 95% CI for K = 5, 10, 20 after 1, 5 and 10 inner steps; meta-training speed of the
+Prints MSE ± 95% CI for K = 5, 10, 20 after 1, 5 and 10 inner steps (learners that adapt by reading
+the support set, like the conditional neural process, get one row with ``steps: 0`` — one forward pass —
+and their negative log-likelihood per query point); meta-training speed of the
 vmap core against a per-task Python loop (and against ``higher`` when it is installed); and the
 widget's update time. ``--retrain`` first retrains every sine recipe with its paper settings.
 """
@@ -22,6 +24,8 @@ HELP = "sine-wave regression: MSE after 1/5/10 steps for K=5/10/20, speed, widge
 K_SHOTS, STEPS = (5, 10, 20), (1, 5, 10)
 # Finn et al. (2017), Appendix C, K=5, after 1 / 5 / 10 gradient steps.
 PAPER = {"maml": (0.67, 0.38, 0.35), "pretrained": (2.41, 2.23, 2.19)}
+#: learners with no inner loop: scored once (``steps: 0``), with their NLL as well as the MSE of their mean
+NO_INNER_LOOP = ("cnp",)
 
 
 def add_arguments(p) -> None:
@@ -73,10 +77,23 @@ def evaluate_rows(learners: dict, n_tasks: int, n_query: int, seed: int) -> list
     for k_shot in K_SHOTS:
         tasks = SineTasks().sample(torch.Generator().manual_seed(seed + k_shot), n_tasks, k_shot, n_query)
         for method, learner in learners.items():
+            if method in NO_INNER_LOOP:
+                rows.append(read_row(method, learner, tasks, k_shot))
+                continue
             for steps in STEPS:
                 r = evaluate(learner, tasks, inner_steps=steps)
                 rows.append({"method": method, "k_shot": k_shot, "steps": steps, "mse": r.mean, "ci95": r.ci95})
     return rows
+
+
+def read_row(method: str, learner, tasks, k_shot: int) -> dict:
+    """The row of a learner that adapts in one forward pass: MSE of its mean and NLL, ``steps: 0``."""
+    from ..evaluate import evaluate, mean_ci95
+
+    r = evaluate(learner, tasks, inner_steps=0)
+    with torch.no_grad():
+        nll, nll_ci = mean_ci95(learner.score(tasks, metric="nll"))
+    return {"method": method, "k_shot": k_shot, "steps": 0, "mse": r.mean, "ci95": r.ci95, "nll": nll, "nll_ci95": nll_ci}
 
 
 def format_table(rows: list[dict]) -> str:
@@ -85,6 +102,11 @@ def format_table(rows: list[dict]) -> str:
     for method in dict.fromkeys(r["method"] for r in rows):
         for k in K_SHOTS:
             cells = {r["steps"]: r for r in rows if r["method"] == method and r["k_shot"] == k}
+            if 0 in cells:  # no inner loop: one forward pass
+                c = cells[0]
+                lines.append(f"{method:14s} {k:3d}  {c['mse']:7.3f} ± {c['ci95']:5.3f}  (0 steps: one forward pass; "
+                             f"NLL {c['nll']:.3f} ± {c['nll_ci95']:.3f} nats/point)")
+                continue
             paper = PAPER.get(method) if k == 5 else None
             lines.append(f"{method:14s} {k:3d}  " + "  ".join(f"{cells[s]['mse']:7.3f} ± {cells[s]['ci95']:5.3f}" for s in STEPS)
                          + ("   " + " / ".join(f"{v:.2f}" for v in paper) if paper else ""))
@@ -94,7 +116,6 @@ def format_table(rows: list[dict]) -> str:
 def speed(n_steps: int = 40) -> list[dict]:
     """Meta-training steps/s: vmap core vs per-task loop (vs ``higher``), meta-batch 25."""
     from .. import recipes
-    from ..train import steps_per_second
 
     out = []
     for inner_steps in (1, 5):
@@ -108,6 +129,24 @@ def speed(n_steps: int = 40) -> list[dict]:
             row["higher"] = None
         out.append(row)
     return out
+
+
+def steps_per_second(learner, sample_tasks, n_steps: int = 50, meta_batch_size: int = 25, seed: int = 0,
+                     **meta_loss_kwargs) -> float:
+    """Meta-training steps per second: the learner's meta-loss, backward, and a step of its own optimisers
+    (``meta_loss_kwargs``, e.g. ``use_vmap=False``, select the variant being timed)."""
+    optimizers = learner.optimizers(1e-3)
+    generator = torch.Generator().manual_seed(seed)
+    batches = [sample_tasks(generator, meta_batch_size) for _ in range(n_steps + 3)]
+    for i, episodes in enumerate(batches):
+        if i == 3:  # after warm-up
+            t0 = time.perf_counter()
+        for opt in optimizers.values():
+            opt.zero_grad(set_to_none=True)
+        learner.meta_loss(episodes, **meta_loss_kwargs).backward()
+        for opt in optimizers.values():
+            opt.step()
+    return n_steps / (time.perf_counter() - t0)
 
 
 def higher_steps_per_second(inner_steps: int, n_steps: int) -> float:

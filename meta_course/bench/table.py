@@ -8,7 +8,17 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from . import bandits, metagrad, omniglot, omniglot_data, optimisers, runs, sine
+# one import and one table line per benchmark (keeps merges of new families conflict-free)
+from . import sine
+from . import omniglot
+from . import omniglot_data
+from . import metagrad
+from . import optimisers
+from . import runs
+from . import gp
+from . import bandits
+from . import navigation
+from . import memory
 
 BENCHES: dict[str, ModuleType] = {
     "sine": sine,
@@ -17,5 +27,9 @@ BENCHES: dict[str, ModuleType] = {
     "metagrad": metagrad,
     "optimisers": optimisers,
     "runs": runs,
+    "gp": gp,
     "bandits": bandits,
+    "navigation": navigation,
+    "mann": memory.mann,
+    "copy": memory.copy,
 }

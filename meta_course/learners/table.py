@@ -9,6 +9,15 @@ from __future__ import annotations
 
 from ..core.checks import check_choice
 from .base import Learner
+from .generative.figr import FIGR
+from .generative.gan import MinimaxGAN
+from .generative.metagan import MetaGAN
+from .generative.wgan_gp import WGANGP
+from .memory.cnp import CNP
+from .memory.dnc import DNC
+from .memory.lstm import LSTMBits, LSTMLabels
+from .memory.mann import MANN
+from .memory.ntm import NTM
 from .metric.ensemble import Ensemble
 from .metric.matching import MatchingNet
 from .metric.protonet import ProtoNet
@@ -20,6 +29,8 @@ from .optimisation.meta_sgd import MetaSGD
 from .optimisation.pretrained import Pretrained
 from .optimisation.reptile import Reptile
 from .optimisation.transfer import Transfer
+from .rl.maml_rl import MAMLRL, PretrainedRL
+from .rl.pearl import PEARL
 from .rl.rl2 import RL2
 
 LEARNERS: dict[str, type[Learner]] = {
@@ -37,8 +48,23 @@ LEARNERS: dict[str, type[Learner]] = {
     "matching": MatchingNet,
     "siamese": SiameseNet,
     "ensemble": Ensemble,
+    # memory-based
+    "mann": MANN,
+    "lstm-labels": LSTMLabels,
+    "ntm": NTM,
+    "dnc": DNC,
+    "lstm-bits": LSTMBits,
+    "cnp": CNP,
     # reinforcement-learning based
     "rl2": RL2,
+    "maml-rl": MAMLRL,
+    "pretrained-rl": PretrainedRL,
+    "pearl": PEARL,
+    # generative (GANs)
+    "gan": MinimaxGAN,
+    "wgan-gp": WGANGP,
+    "figr": FIGR,
+    "metagan": MetaGAN,
 }
 
 

@@ -10,12 +10,23 @@ from torch import nn
 
 from ..core.checks import check_choice
 from .conv4 import Conv4
+from .gan import ConvCritic, ConvGenerator, MLPCritic, MLPGenerator
 from .linear import Linear
 from .mlp import MLP
 from .policies import RecurrentPolicy
 
-MODELS: dict[str, type[nn.Module]] = {"mlp": MLP, "conv4": Conv4, "linear": Linear,
-                                 "recurrent_policy": RecurrentPolicy}
+MODELS: dict[str, type[nn.Module]] = {
+    "mlp": MLP,
+    "conv4": Conv4,
+    "linear": Linear,
+    # reinforcement learning
+    "recurrent_policy": RecurrentPolicy,
+    # GANs
+    "gan_mlp_generator": MLPGenerator,
+    "gan_mlp_critic": MLPCritic,
+    "gan_conv_generator": ConvGenerator,
+    "gan_conv_critic": ConvCritic,
+}
 
 
 def build_model(spec: dict) -> nn.Module:

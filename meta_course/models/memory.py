@@ -192,10 +192,22 @@ class SequenceLSTM(nn.Module):
         self.lstm = nn.LSTM(input_size, hidden_size, num_layers=num_layers, batch_first=True)
         self.out = nn.Linear(hidden_size, out_size)
 
-    def forward(self, x: Tensor, return_hidden: bool = False):
-        h, _ = self.lstm(x)
-        y = self.out(h)
-        return (y, h) if return_hidden else y
+    def initial_state(self, batch_size: int):
+        z = self.out.weight.new_zeros(self.lstm.num_layers, batch_size, self.lstm.hidden_size)
+        return z, z.clone()
+
+    def repeat_state(self, state, n: int):
+        """A batch-1 state repeated ``n`` times (the batch is axis 1 of nn.LSTM's state)."""
+        return tuple(t.expand(t.shape[0], n, t.shape[2]).contiguous() for t in state)
+
+    def run(self, x: Tensor, state=None, trace: bool = False):
+        """``x [B, S, D]`` from ``state`` (``(h, c)``, each ``[layers, B, hidden]``; default zeros) →
+        ``(outputs [B, S, out], final state, trace)``; the trace holds the top layer's hidden states."""
+        h, state = self.lstm(x, state)
+        return self.out(h), state, ({"hidden": h} if trace else {})
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.run(x)[0]
 
 
 __all__ = ["Controller", "EPS", "SequenceLSTM", "check_weights", "content_weights", "cosine_similarity",

@@ -8,10 +8,23 @@ a family: write ``recipes/<family>.py`` and add it to :data:`FAMILIES`. A name d
 
 from __future__ import annotations
 
-from . import metric, optimisation, rl, sine
+# one import and one line in FAMILIES per family (keeps merges of new families conflict-free)
+from . import sine
+from . import optimisation
+from . import metric
+from . import memory
+from . import rl
+from . import gan
 from .base import Recipe, RunsMethod
 
-FAMILIES = (sine, optimisation, metric, rl)
+FAMILIES = (
+    sine,
+    optimisation,
+    metric,
+    memory,
+    rl,
+    gan,
+)
 
 
 def _merge(attr: str) -> dict:

@@ -16,6 +16,7 @@ Defaults follow the 1-D curves of Garnelo et al. (2018)'s reference notebook (x 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -186,3 +187,11 @@ class GPTasks:
         """The oracle: the exact predictive distribution under this family's own kernel and noise."""
         return gp_posterior(x_context, y_context, x_target, **self.kernel)
 
+
+
+def gp_tasks(k_shot: int, n_query: int = 50, **kernel):
+    """Task family ``"gp"``: ``sample(generator, n_tasks) -> Episode`` with K = ``k_shot`` context points.
+
+    ``kernel`` holds :class:`GPTasks`' settings (lengthscale, variance, noise, x_range).
+    """
+    return functools.partial(GPTasks(**kernel).sample, k_shot=k_shot, n_query=n_query)

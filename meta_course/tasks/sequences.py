@@ -245,3 +245,21 @@ def bit_errors(logits: Tensor, batch: Sequences) -> Tensor:
 
 __all__ = ["AssociativeRecallTask", "CopyTask", "LabelledSequences", "OmniglotSequences", "Sequences",
            "bit_errors", "instance_index", "offset_labels"]
+
+
+def omniglot_sequences(**task_args):
+    """Task-table factory: ``OmniglotSequences(**task_args).sample``."""
+    return OmniglotSequences(**task_args).sample
+
+
+def copy_task(**task_args):
+    """Task-table factory: ``CopyTask(**task_args).sample``."""
+    return CopyTask(**task_args).sample
+
+
+def associative_recall(**task_args):
+    """Task-table factory: ``AssociativeRecallTask(**task_args).sample``."""
+    return AssociativeRecallTask(**task_args).sample
+
+
+__all__ += ["associative_recall", "copy_task", "omniglot_sequences"]

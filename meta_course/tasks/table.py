@@ -13,21 +13,36 @@ from __future__ import annotations
 from typing import Callable
 
 from ..core.checks import check_choice
+from .drawings import character_tasks
 from .envs.bandits import bandit_tasks
+from .envs.navigation import navigation_tasks
+from .gp import gp_tasks
 from .linear import linear_tasks, quadratic_tasks
 from .omniglot.augment import omniglot_affine
 from .omniglot.classes import omniglot_classes
 from .omniglot.episodes import omniglot_tasks
+from .ring import ring_tasks
+from .sequences import associative_recall, copy_task, omniglot_sequences
 from .sine import sine_tasks
 
 TASKS: dict[str, Callable] = {
     "sine": sine_tasks,
+    "gp": gp_tasks,
     "linear": linear_tasks,
     "quadratic": quadratic_tasks,
     "omniglot": omniglot_tasks,
     "omniglot_affine": omniglot_affine,
     "omniglot_classes": omniglot_classes,
+    # memory family
+    "omniglot_sequences": omniglot_sequences,
+    "copy": copy_task,
+    "associative_recall": associative_recall,
+    # reinforcement-learning family
     "bandits": bandit_tasks,
+    "navigation": navigation_tasks,
+    # generative family
+    "ring": ring_tasks,
+    "omniglot_characters": character_tasks,
 }
 
 

@@ -38,6 +38,7 @@ from torch import Tensor, nn
 
 from ...core.checks import check_int
 from ...models.memory import Controller, content_weights, erase_and_add, oneplus, read
+from .sequence import BitSequenceLearner
 
 #: lower bound of the usages entering the allocation sort (the authors' code uses the same 1e-6)
 ALLOCATION_EPS = 1e-6
@@ -211,8 +212,10 @@ class DNCNetwork(nn.Module):
         info = {"w_read": w_read, "w_write": w_write, "usage": usage, "modes": modes}
         return logits, DNCState(memory, ctrl, reads, w_read, w_write, usage, prec, link), info
 
-    def forward(self, inputs: Tensor, trace: bool = False):
-        state = self.initial_state(inputs.shape[0])
+    def run(self, inputs: Tensor, state: DNCState | None = None, trace: bool = False):
+        """Run ``[B, S, D]`` from ``state`` (default: empty memory) → ``(logits, final state, trace)``; the
+        trace holds read/write weightings, usage and read modes per step, and the final link matrix."""
+        state = self.initial_state(inputs.shape[0]) if state is None else state
         outs, info = [], {"w_read": [], "w_write": [], "usage": [], "modes": []}
         gx = self.controller.project(inputs)
         for t in range(inputs.shape[1]):
@@ -221,11 +224,42 @@ class DNCNetwork(nn.Module):
             if trace:
                 for k in info:
                     info[k].append(step_info[k])
-        logits = torch.stack(outs, dim=1)
-        if not trace:
-            return logits
-        return logits, {**{k: torch.stack(v, dim=1) for k, v in info.items()}, "link": state.link}
+        info = {**{k: torch.stack(v, dim=1) for k, v in info.items()}, "link": state.link} if trace else {}
+        return torch.stack(outs, dim=1), state, info
+
+    def forward(self, inputs: Tensor, trace: bool = False):
+        logits, _, info = self.run(inputs, trace=trace)
+        return (logits, info) if trace else logits
 
 
 __all__ = ["DNCNetwork", "DNCState", "allocation", "directional_weights", "dnc_read_weights", "dnc_usage",
            "dnc_write_weights", "link_update", "precedence", "retention"]
+
+
+class DNC(BitSequenceLearner):
+    """The DNC learner on bit-sequence tasks (copy or associative recall).
+
+    Args:
+        task: ``"copy"`` or ``"recall"``.
+        width: bits per vector.
+        memory_slots, memory_width, read_heads, hidden_size: see :class:`DNCNetwork`.
+
+    Example:
+        >>> from meta_course.tasks.sequences import CopyTask
+        >>> dnc = DNC(width=4, memory_slots=8, memory_width=6, hidden_size=10)
+        >>> dnc.meta_loss(CopyTask(width=4, max_length=3).sample(torch.Generator().manual_seed(0), 2)).item() > 0
+        True
+    """
+
+    name = "dnc"
+
+    def __init__(self, task: str = "copy", width: int = 8, memory_slots: int = 64, memory_width: int = 16,
+                 read_heads: int = 1, hidden_size: int = 100):
+        super().__init__(task, width)
+        self.config = dict(task=task, width=width, memory_slots=memory_slots, memory_width=memory_width,
+                           read_heads=read_heads, hidden_size=hidden_size)
+        self.max_length = memory_slots
+        self.net = DNCNetwork(self.in_size, width, memory_slots, memory_width, read_heads, hidden_size)
+
+
+__all__ += ["DNC"]

@@ -35,7 +35,8 @@ import torch
 from torch import Tensor, nn
 
 from ...core.checks import check_int, check_range
-from ...models.memory import Controller, content_weights, read
+from ...models.memory import Controller, content_weights, oneplus, read
+from .sequence import LabelSequenceLearner
 
 #: the initial value of every memory cell (a zero row has an undefined direction for the cosine)
 MEMORY_INIT = 1e-6
@@ -139,6 +140,9 @@ class MANNNetwork(nn.Module):
         read_heads: n, the number of read (and write) heads (paper: 4).
         hidden_size: LSTM units (paper: 200).
         gamma: usage decay γ of Eq. 5.
+        key_strength: let each head also emit a key strength β ≥ 1 (``softmax(β K)``, as in the NTM) instead
+            of Eq. 3's plain ``softmax(K)``; cosines lie in [−1, 1], so without β a read can never focus
+            on one of N slots (the largest weight is at most e²/(e² + N − 1)).
 
     Example:
         >>> net = MANNNetwork(7, 2, memory_slots=8, memory_width=4, read_heads=2, hidden_size=16)
@@ -148,7 +152,7 @@ class MANNNetwork(nn.Module):
     """
 
     def __init__(self, input_size: int, out_size: int, memory_slots: int = 128, memory_width: int = 40,
-                 read_heads: int = 4, hidden_size: int = 200, gamma: float = 0.95):
+                 read_heads: int = 4, hidden_size: int = 200, gamma: float = 0.95, key_strength: bool = False):
         super().__init__()
         check_int("memory_slots", memory_slots, 2, 100_000, "The paper uses 128 slots.")
         check_int("memory_width", memory_width, 1, 100_000, "The paper uses width 40.")
@@ -156,9 +160,11 @@ class MANNNetwork(nn.Module):
                   "Each head needs its own least-used slot and one slot is cleared per step: use fewer heads.")
         check_range("gamma", gamma, 0.0, 1.0, "γ is the usage decay of Eq. 5 (0.95 in the reference code).")
         self.N, self.W, self.H, self.gamma = memory_slots, memory_width, read_heads, float(gamma)
+        self.key_strength = bool(key_strength)
         self.controller = Controller(input_size, read_heads * memory_width, hidden_size)
-        # per head: key (W), add vector (W), write gate logit α (1)
-        self.heads = nn.Linear(hidden_size, read_heads * (2 * memory_width + 1))
+        # per head: key (W), add vector (W), write gate logit α (1) [, key strength (1)]
+        self.n_params = 2 * memory_width + 1 + int(self.key_strength)
+        self.heads = nn.Linear(hidden_size, read_heads * self.n_params)
         self.out = nn.Linear(hidden_size + read_heads * memory_width, out_size)
 
     def initial_state(self, batch_size: int) -> MANNState:
@@ -173,21 +179,22 @@ class MANNNetwork(nn.Module):
         """One time step: ``x [B, D]`` → ``(logits [B, out], new state, {"w_read", "w_write"})``."""
         B, H, W = gx.shape[0], self.H, self.W
         h, ctrl = self.controller(gx, state.reads.flatten(1), state.controller)
-        params = self.heads(h).view(B, H, 2 * W + 1)
-        key, add, alpha = torch.tanh(params[..., :W]), torch.tanh(params[..., W:2 * W]), params[..., -1]
+        params = self.heads(h).view(B, H, self.n_params)
+        key, add, alpha = torch.tanh(params[..., :W]), torch.tanh(params[..., W:2 * W]), params[..., 2 * W]
+        strength = oneplus(params[..., -1]) if self.key_strength else 1.0
         w_lu_prev = least_used_weights(state.usage, H)                     # Eq. 6 at t−1
         w_write = lru_write_weights(alpha, state.w_read, w_lu_prev)        # Eq. 7
         memory = lru_write(clear_least_used(state.memory, state.usage), w_write, add)  # Eq. 8
-        w_read = content_weights(key, memory)                              # Eqs. 2–3
+        w_read = content_weights(key, memory, strength)                    # Eqs. 2–3
         reads = read(memory, w_read)                                       # Eq. 4
         usage = lru_usage(state.usage, w_read, w_write, self.gamma)        # Eq. 5
         logits = self.out(torch.cat([h, reads.flatten(1)], dim=-1))
         return logits, MANNState(memory, ctrl, reads, w_read, usage), {"w_read": w_read, "w_write": w_write}
 
-    def forward(self, inputs: Tensor, trace: bool = False):
-        """Run a whole sequence ``[B, S, D]``; with ``trace`` also return the stacked read/write weights
-        ``[B, S, H, N]`` and usage ``[B, S, N]``."""
-        state = self.initial_state(inputs.shape[0])
+    def run(self, inputs: Tensor, state: MANNState | None = None, trace: bool = False):
+        """Run a sequence ``[B, S, D]`` from ``state`` (default: empty memory) → ``(logits [B, S, out], final
+        state, trace)``; with ``trace`` the read/write weights ``[B, S, H, N]`` and usage ``[B, S, N]``."""
+        state = self.initial_state(inputs.shape[0]) if state is None else state
         outs, info = [], {"w_read": [], "w_write": [], "usage": []}
         gx = self.controller.project(inputs)
         for t in range(inputs.shape[1]):
@@ -197,11 +204,48 @@ class MANNNetwork(nn.Module):
                 info["w_read"].append(step_info["w_read"])
                 info["w_write"].append(step_info["w_write"])
                 info["usage"].append(state.usage)
-        logits = torch.stack(outs, dim=1)
-        if not trace:
-            return logits
-        return logits, {k: torch.stack(v, dim=1) for k, v in info.items()}
+        info = {k: torch.stack(v, dim=1) for k, v in info.items()} if trace else {}
+        return torch.stack(outs, dim=1), state, info
+
+    def forward(self, inputs: Tensor, trace: bool = False):
+        """Logits ``[B, S, out]`` of a sequence from an empty memory (and the trace, see :meth:`run`)."""
+        logits, _, info = self.run(inputs, trace=trace)
+        return (logits, info) if trace else logits
 
 
 __all__ = ["MANNNetwork", "MANNState", "clear_least_used", "least_used", "least_used_weights", "lru_usage",
            "lru_write", "lru_write_weights"]
+
+
+class MANN(LabelSequenceLearner):
+    """The MANN learner: label-offset Omniglot episodes read by :class:`MANNNetwork` (flat pixels in).
+
+    Args:
+        n_classes: classes per episode (paper: 5).
+        image_size: side of the input images (paper: 20, i.e. 400 pixels).
+        memory_slots, memory_width, read_heads, hidden_size, gamma, key_strength: see :class:`MANNNetwork`.
+        encoder: ``None`` (flat pixels, the paper's input) or the name of a committed Conv-4 checkpoint used as
+            a frozen feature extractor (:class:`~meta_course.learners.memory.sequence.FrozenEncoder`).
+
+    Example:
+        >>> from meta_course.tasks.sequences import LabelledSequences
+        >>> m = MANN(image_size=4, memory_slots=8, memory_width=4, read_heads=2, hidden_size=8)
+        >>> b = LabelledSequences(torch.rand(2, 6, 1, 4, 4), torch.tensor([[0, 1, 0, 2, 1, 0]] * 2), torch.ones(2, 6))
+        >>> m.score(b).shape, m.meta_loss(b).dim()
+        (torch.Size([2]), 0)
+    """
+
+    name = "mann"
+
+    def __init__(self, n_classes: int = 5, image_size: int = 20, memory_slots: int = 128, memory_width: int = 40,
+                 read_heads: int = 4, hidden_size: int = 128, gamma: float = 0.95, key_strength: bool = False,
+                 encoder: str | None = None):
+        super().__init__(n_classes, image_size, encoder)
+        self.config = dict(n_classes=n_classes, image_size=image_size, memory_slots=memory_slots,
+                           memory_width=memory_width, read_heads=read_heads, hidden_size=hidden_size, gamma=gamma,
+                           key_strength=key_strength, encoder=encoder)
+        self.net = MANNNetwork(self.input_size, n_classes, memory_slots, memory_width, read_heads, hidden_size, gamma,
+                               key_strength)
+
+
+__all__ += ["MANN"]

@@ -27,6 +27,7 @@ from torch import Tensor, nn
 
 from ...core.checks import check_int
 from ...models.memory import Controller, content_weights, erase_and_add, oneplus, read
+from .sequence import BitSequenceLearner
 
 #: initial value of every memory cell: equal rows, so the first content weighting is uniform
 MEMORY_INIT = 1e-6
@@ -160,8 +161,10 @@ class NTMNetwork(nn.Module):
         logits = self.out(torch.cat([h, reads.flatten(1)], dim=-1))
         return logits, NTMState(memory, ctrl, reads, w_read, w_write), {"w_read": w_read[:, 0], "w_write": w_write[:, 0]}
 
-    def forward(self, inputs: Tensor, trace: bool = False):
-        state = self.initial_state(inputs.shape[0])
+    def run(self, inputs: Tensor, state: NTMState | None = None, trace: bool = False):
+        """Run ``[B, S, D]`` from ``state`` (default: blank memory, heads on slot 0) → ``(logits, final state,
+        trace)``; the trace holds the read and write weightings ``[B, S, N]``."""
+        state = self.initial_state(inputs.shape[0]) if state is None else state
         outs, info = [], {"w_read": [], "w_write": []}
         gx = self.controller.project(inputs)
         for t in range(inputs.shape[1]):
@@ -170,8 +173,44 @@ class NTMNetwork(nn.Module):
             if trace:
                 for k in info:
                     info[k].append(step_info[k])
-        logits = torch.stack(outs, dim=1)
-        return (logits, {k: torch.stack(v, dim=1) for k, v in info.items()}) if trace else logits
+        info = {k: torch.stack(v, dim=1) for k, v in info.items()} if trace else {}
+        return torch.stack(outs, dim=1), state, info
+
+    def forward(self, inputs: Tensor, trace: bool = False):
+        logits, _, info = self.run(inputs, trace=trace)
+        return (logits, info) if trace else logits
 
 
 __all__ = ["NTMNetwork", "NTMState", "circular_shift", "interpolate", "ntm_addressing", "sharpen"]
+
+
+class NTM(BitSequenceLearner):
+    """The NTM learner on bit-sequence tasks (copy: ``width`` bits + a delimiter channel in, ``width`` out).
+
+    Args:
+        task: ``"copy"`` or ``"recall"`` (sets the input channels).
+        width: bits per vector (paper: 8 for copy).
+        memory_slots, memory_width, hidden_size, shift_range: see :class:`NTMNetwork`.
+
+    A copy longer than ``memory_slots`` would wrap around and overwrite its own beginning: such
+    batches raise a ``ValueError``.
+
+    Example:
+        >>> from meta_course.tasks.sequences import CopyTask
+        >>> ntm = NTM(width=4, memory_slots=16, memory_width=6, hidden_size=10)
+        >>> ntm.score(CopyTask(width=4, min_length=3, max_length=3).sample(torch.Generator().manual_seed(0), 5)).shape
+        torch.Size([5])
+    """
+
+    name = "ntm"
+
+    def __init__(self, task: str = "copy", width: int = 8, memory_slots: int = 128, memory_width: int = 20,
+                 hidden_size: int = 100, shift_range: int = 1):
+        super().__init__(task, width)
+        self.config = dict(task=task, width=width, memory_slots=memory_slots, memory_width=memory_width,
+                           hidden_size=hidden_size, shift_range=shift_range)
+        self.max_length = memory_slots
+        self.net = NTMNetwork(self.in_size, width, memory_slots, memory_width, hidden_size, shift_range)
+
+
+__all__ += ["NTM"]

@@ -46,6 +46,12 @@ class EpisodePredictor:
         self.n_way = n_way if n_way is not None else n_way_of(y_support)
         self.support_embeddings = self.query_embeddings = None
 
+    @property
+    def info(self) -> dict:
+        """What a widget shows: the support and query embeddings of the last call, and N."""
+        return {"support_embeddings": self.support_embeddings, "query_embeddings": self.query_embeddings,
+                "n_way": self.n_way}
+
     def __call__(self, x_query: Tensor) -> Tensor:
         zs, zq = self.learner.embed_episode(self.x_support, x_query, tta=self.tta)
         self.support_embeddings, self.query_embeddings = zs, zq

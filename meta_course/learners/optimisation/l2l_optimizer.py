@@ -201,10 +201,10 @@ class L2LOptimizer(Learner):
                                   self.truncation)
         return losses.mean()
 
-    def outer_optimizer(self, outer_lr: float) -> torch.optim.Optimizer:
+    def optimizers(self, outer_lr: float) -> dict[str, torch.optim.Optimizer]:
         """Adam over φ (and θ_0 with ``learn_init``; otherwise the optimisee's module is not meta-learned)."""
-        return torch.optim.Adam([p for n, p in self.named_parameters() if self.learn_init or not n.startswith("net.")],
-                                lr=outer_lr)
+        return {"outer": torch.optim.Adam([p for n, p in self.named_parameters()
+                                           if self.learn_init or not n.startswith("net.")], lr=outer_lr)}
 
 
 def _adam(params: Params, grads: Params, state: dict, lr: float, t: int, b1=0.9, b2=0.999, eps=1e-8) -> Params:

@@ -70,9 +70,9 @@ class MetaSGD(MAML):
         """α as a dict keyed like θ (what :func:`~meta_course.core.functional.sgd_step` multiplies)."""
         return {k: self.alpha[_key(k)] for k in self.params()}
 
-    def outer_optimizer(self, outer_lr: float) -> torch.optim.Optimizer:
+    def optimizers(self, outer_lr: float) -> dict[str, torch.optim.Optimizer]:
         """Adam over two groups: θ with β, α with ``alpha_outer_lr`` (default β)."""
-        return torch.optim.Adam([
+        return {"outer": torch.optim.Adam([
             {"params": list(self.net.parameters()), "lr": outer_lr},
             {"params": list(self.alpha.parameters()), "lr": self.alpha_outer_lr or outer_lr},
-        ])
+        ])}

@@ -159,9 +159,9 @@ class Reptile(MAML):
         target = self.reptile_target(episodes, use_vmap)
         return sum(0.5 * ((p - target[k]) ** 2).sum() for k, p in self.params().items())
 
-    def outer_optimizer(self, outer_lr: float) -> torch.optim.Optimizer:
+    def optimizers(self, outer_lr: float) -> dict[str, torch.optim.Optimizer]:
         """Plain SGD with step ε: θ ← θ − ε(θ − φ̄) (Adam would rescale the Reptile direction)."""
-        return torch.optim.SGD(self.parameters(), lr=outer_lr)
+        return {"outer": torch.optim.SGD(self.parameters(), lr=outer_lr)}
 
     def outer_lr_factor(self, step: int, steps: int) -> float:
         """ε_t / ε_0: linear from 1 at step 0 to ``final_fraction`` at the last step."""

@@ -36,6 +36,7 @@ from ...core.checks import check_int, check_positive
 from ...core.functional import Params, sgd_step
 from ...models.policies import GaussianMLPPolicy, gaussian_log_prob
 from ...tasks.envs.navigation import GoalTasks, PointNavigation
+from ..base import Learner, Predictor
 from .policy_gradient import advantages, surrogate_loss
 
 
@@ -153,7 +154,7 @@ def _detached(params: Params) -> Params:
     return {k: v.detach() for k, v in params.items()}
 
 
-class MAMLRL(nn.Module):
+class MAMLRL(Learner):
     """MAML-RL on a navigation task family: meta-learns the initial policy parameters θ.
 
     Args:
@@ -177,7 +178,7 @@ class MAMLRL(nn.Module):
         torch.Size([])
     """
 
-    name = "maml_rl"
+    name = "maml-rl"
     metric = "return"
     higher_is_better = True
 
@@ -257,13 +258,27 @@ class MAMLRL(nn.Module):
         success = torch.stack([d.success.float().mean(1) for d in data])
         return returns, success
 
+    def adapt(self, tasks: GoalTasks, inner_steps: int = 1, n_traj: int | None = None,
+              generator: torch.Generator | None = None) -> Predictor:
+        """The policy adapted to ONE task (a :class:`GoalTasks` of length 1) by ``inner_steps`` steps.
+
+        ``predictor(obs)`` returns the (mean, log_std) of the adapted policy; ``predictor.info``
+        holds the trajectories sampled before each step and their mean returns (what a widget draws).
+        """
+        if len(tasks) != 1:
+            raise ValueError(f"adapt takes one task, got {len(tasks)}: pass tasks[i] (use score() for a batch).")
+        with torch.enable_grad():
+            path, data = self.adapt_tasks(tasks, inner_steps, n_traj, generator=generator)
+        last = {k: (v[0] if inner_steps else v) for k, v in path[-1].items()}
+        predictor = Predictor(self.policy, last, [{k: (v[0] if j else v) for k, v in p.items()} for j, p in enumerate(path)])
+        predictor.info = {"positions": [d.obs[0] for d in data], "returns": [float(d.returns.mean()) for d in data],
+                          "success": [float(d.success.float().mean()) for d in data]}
+        return predictor
+
     def score(self, tasks: GoalTasks, inner_steps: int = 1, n_traj: int | None = None,
               generator: torch.Generator | None = None) -> Tensor:
         """Per-task mean return after ``inner_steps`` policy-gradient steps, ``[T]``."""
         return self.adaptation_curve(tasks, inner_steps, n_traj, generator)[0][-1]
-
-    def checkpoint(self) -> dict:
-        return {"name": self.name, "config": self.config, "state_dict": self.state_dict()}
 
 
 class PretrainedRL(MAMLRL):
@@ -271,7 +286,7 @@ class PretrainedRL(MAMLRL):
     REINFORCE objective, no inner step: ``inner_steps=0``), fine-tuned on a new task with the same
     inner policy-gradient step(s) as MAML-RL."""
 
-    name = "pretrained_rl"
+    name = "pretrained-rl"
 
     def __init__(self, **kw):
         kw.setdefault("inner_steps", 0)

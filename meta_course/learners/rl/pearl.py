@@ -32,11 +32,13 @@ from typing import NamedTuple
 
 import torch
 from torch import Tensor, nn
+from torch.func import functional_call
 
 from ...core.checks import check_int, check_positive, check_range
 from ...models.mlp import MLP
 from ...models.policies import QNetwork, TanhGaussianPolicy
 from ...tasks.envs.navigation import GoalTasks, PointNavigation
+from ..base import Learner
 
 
 # ---- the posterior ------------------------------------------------------------------------------
@@ -124,13 +126,19 @@ class TaskReplay(nn.Module):
         self.head[task] = (self.head[task] + M) % self.capacity
         self.size[task] = (self.size[task] + M).clamp_max(self.capacity)
 
-    def sample(self, task: Tensor, n: int, generator: torch.Generator | None = None) -> Tensor:
-        """``n`` transitions drawn uniformly (with replacement) from each task's buffer: ``[B, n, width]``."""
+    def sample(self, task: Tensor, n: int, generator: torch.Generator | None = None, window: int = 0) -> Tensor:
+        """``n`` transitions drawn uniformly (with replacement) from each task's buffer: ``[B, n, width]``.
+
+        ``window > 0`` draws only from the task's ``window`` most recent transitions.
+        """
         size = self.size[task]
         if bool((size == 0).any()):
             raise ValueError(f"tasks {task[size == 0].tolist()} have no data yet: collect before sampling.")
+        if window > 0:
+            size = size.clamp_max(window)
         u = torch.rand(len(task), n, generator=generator, device=self.data.device)
-        idx = (u * size.unsqueeze(1)).long().clamp_max(self.capacity - 1)
+        back = (u * size.unsqueeze(1)).long().clamp_max(self.capacity - 1) + 1  # 1 = the newest
+        idx = (self.head[task].unsqueeze(1) - back) % self.capacity
         return self.data[task.unsqueeze(1), idx]
 
     def state(self) -> dict:
@@ -158,7 +166,7 @@ class Episodes(NamedTuple):
 
 
 # ---- the learner --------------------------------------------------------------------------------
-class PEARL(nn.Module):
+class PEARL(Learner):
     """PEARL with SAC on a navigation task family (see the module docstring for the equations).
 
     Args:
@@ -176,6 +184,17 @@ class PEARL(nn.Module):
             from the prior / from the posterior of a context drawn from the task's buffer.
         use_next_obs: put s' in the context (here the position the reward was paid at).
         target_entropy: SAC's entropy target (default −dim(a)).
+        init_alpha, learn_alpha: SAC's temperature α and whether it is tuned towards ``target_entropy``.
+        reward_scale: rewards are multiplied by it in the Bellman target. With a fixed α = 1 this is
+            PEARL's way of setting the temperature (α_eff = 1 / reward_scale), and it also sets how
+            much the Bellman error outweighs β·KL in the encoder's loss.
+        context_window: draw training contexts from the task's most recent transitions only (0: all);
+            PEARL's reference code empties a task's encoder buffer before each collection, so its
+            contexts come from the current policy's latest episodes of the task.
+        dense_context_steps: a curriculum: at first the meta-training context holds the dense
+            reward instead of the sparse one, for a share of tasks decreasing linearly to 0 over these
+            meta-steps (0: off). The critic is always meta-trained on the dense reward, and
+            meta-testing only ever sees the sparse reward.
     """
 
     name = "pearl"
@@ -186,7 +205,9 @@ class PEARL(nn.Module):
                  gamma: float = 0.9, tau: float = 0.005, kl_weight: float = 1.0, batch_size: int = 128,
                  context_size: int = 64, capacity: int = 2000, init_episodes: int = 10, collect_every: int = 10,
                  collect_tasks: int = 4, prior_episodes: int = 1, posterior_episodes: int = 4,
-                 use_next_obs: bool = True, target_entropy: float | None = None):
+                 use_next_obs: bool = True, target_entropy: float | None = None, init_alpha: float = 1.0,
+                 learn_alpha: bool = True, reward_scale: float = 1.0, context_window: int = 0,
+                 dense_context_steps: int = 0):
         super().__init__()
         env = dict(env or {"reward": "sparse", "goals": "half_circle", "goal_size": 1.0, "goal_radius": 0.2,
                            "horizon": 20})
@@ -195,7 +216,9 @@ class PEARL(nn.Module):
                            context_size=context_size, capacity=capacity, init_episodes=init_episodes,
                            collect_every=collect_every, collect_tasks=collect_tasks,
                            prior_episodes=prior_episodes, posterior_episodes=posterior_episodes,
-                           use_next_obs=use_next_obs, target_entropy=target_entropy)
+                           use_next_obs=use_next_obs, target_entropy=target_entropy, init_alpha=init_alpha,
+                           learn_alpha=learn_alpha, reward_scale=reward_scale, context_window=context_window,
+                           dense_context_steps=dense_context_steps)
         check_int("n_train_tasks", n_train_tasks, 1, fix="PEARL meta-trains on a fixed pool of tasks; the paper uses 80.")
         check_int("latent_dim", latent_dim, 1, fix="PEARL uses 5.")
         check_range("gamma", gamma, 0.0, 1.0, "A discount factor lies in [0, 1).")
@@ -217,11 +240,15 @@ class PEARL(nn.Module):
         self.q1_target, self.q2_target = copy.deepcopy(self.q1), copy.deepcopy(self.q2)
         for p in (*self.q1_target.parameters(), *self.q2_target.parameters()):
             p.requires_grad_(False)
-        self.log_alpha = nn.Parameter(torch.zeros(()))
+        check_positive("reward_scale", reward_scale, "PEARL scales rewards by 5-100 (100 on the point robot).")
+        check_positive("init_alpha", init_alpha, "SAC's initial temperature; PEARL's reward scale 100 means 0.01.")
+        self.log_alpha = nn.Parameter(torch.tensor(float(init_alpha)).log(), requires_grad=learn_alpha)
         self.target_entropy = float(target_entropy) if target_entropy is not None else -float(self.act_dim)
         # transition row: s (2), a (2), r seen (1), s' (2), dense r (1)
         self.replay = TaskReplay(n_train_tasks, capacity, 2 * self.obs_dim + self.act_dim + 2)
         self.register_buffer("steps_done", torch.zeros((), dtype=torch.long))
+        self.last_collect: dict[str, float] = {}
+        self.last_stats: dict[str, float] = {}
 
     # ---- pieces ---------------------------------------------------------------------------------
     def optimizers(self, outer_lr: float) -> dict[str, torch.optim.Optimizer]:
@@ -229,7 +256,7 @@ class PEARL(nn.Module):
         return {"actor": torch.optim.Adam(self.actor.parameters(), lr=outer_lr),
                 "critic": torch.optim.Adam([*self.q1.parameters(), *self.q2.parameters()], lr=outer_lr),
                 "encoder": torch.optim.Adam(self.encoder.parameters(), lr=outer_lr),
-                "alpha": torch.optim.Adam([self.log_alpha], lr=outer_lr)}
+                **({"alpha": torch.optim.Adam([self.log_alpha], lr=outer_lr)} if self.config["learn_alpha"] else {})}
 
     def context_rows(self, obs: Tensor, actions: Tensor, rewards: Tensor, next_obs: Tensor) -> Tensor:
         """What the encoder sees of a transition: (s, a / max_action, r[, s'])."""
@@ -238,9 +265,21 @@ class PEARL(nn.Module):
             parts.append(next_obs)
         return torch.cat(parts, dim=-1)
 
-    def _context_from_replay(self, rows: Tensor) -> Tensor:
-        o, a, r, o2 = rows[..., 0:2], rows[..., 2:4], rows[..., 4], rows[..., 5:7]
-        return self.context_rows(o, a, r, o2)
+    def dense_context_share(self) -> float:
+        """Share of meta-training contexts that hold the dense reward: 1 → 0 linearly over the first
+        ``dense_context_steps`` meta-steps (a curriculum; 0 afterwards and at meta-test time)."""
+        n = self.config["dense_context_steps"]
+        return max(0.0, 1.0 - int(self.steps_done) / n) if n > 0 else 0.0
+
+    def sample_context(self, task_index: Tensor) -> Tensor:
+        """A meta-training context for each task: ``context_size`` transitions from its buffer."""
+        rows = self.replay.sample(task_index, self.config["context_size"], window=self.config["context_window"])
+        r = rows[..., 4]
+        share = self.dense_context_share()
+        if share > 0:
+            dense = torch.rand(len(task_index), 1, device=rows.device) < share  # per task
+            r = torch.where(dense, rows[..., 7], r)
+        return self.context_rows(rows[..., 0:2], rows[..., 2:4], r, rows[..., 5:7])
 
     def posterior(self, context: Tensor | None, mask: Tensor | None = None, n_tasks: int | None = None) -> Posterior:
         """q(z | context) for ``context [T, N, context_dim]``; the prior N(0, I) when it is None/empty."""
@@ -289,19 +328,32 @@ class PEARL(nn.Module):
         context drawn from the task's buffer, resampled before every episode."""
         env = PointNavigation(**self.env_config, num_envs=len(tasks), device=tasks.goal.device)
         env.set_task(tasks)
+        reached = {"prior": [], "posterior": []}
         for _ in range(prior_episodes):
-            self._add(task_index, self.run_episode(env, self.posterior(None, n_tasks=len(tasks)).sample()))
+            ep = self.run_episode(env, self.posterior(None, n_tasks=len(tasks)).sample())
+            self._add(task_index, ep)
+            reached["prior"].append(ep.reached.float().mean())
         for _ in range(posterior_episodes):
-            ctx = self._context_from_replay(self.replay.sample(task_index, self.config["context_size"]))
-            self._add(task_index, self.run_episode(env, self.posterior(ctx).sample()))
+            ctx = self.sample_context(task_index)
+            ep = self.run_episode(env, self.posterior(ctx).sample())
+            self._add(task_index, ep)
+            reached["posterior"].append(ep.reached.float().mean())
+        self.last_collect = {f"reached_{k}": float(torch.stack(v).mean()) for k, v in reached.items() if v}
+
+    # ---- resumable training state (not part of the checkpoint) ------------------------------------
+    def train_state(self) -> dict:
+        """The replay buffers, for a resumable training state (kept out of ``state_dict``)."""
+        return {"replay": self.replay.state()}
+
+    def load_train_state(self, state: dict) -> None:
+        self.replay.load_state(state["replay"])
 
     # ---- one meta-training step ---------------------------------------------------------------
     def losses(self, task_index: Tensor) -> dict[str, Tensor]:
         """SAC + information-bottleneck losses on a meta-batch of training tasks."""
         cfg = self.config
         T, B = len(task_index), cfg["batch_size"]
-        ctx = self._context_from_replay(self.replay.sample(task_index, cfg["context_size"]))
-        post = self.posterior(ctx)
+        post = self.posterior(self.sample_context(task_index))
         z = post.rsample()                                             # [T, d], carries the encoder's gradient
         kl = kl_to_standard_normal(post.mu, post.var).mean()
         rows = self.replay.sample(task_index, B)                       # [T, B, width]
@@ -311,20 +363,36 @@ class PEARL(nn.Module):
         with torch.no_grad():                                           # soft Bellman target (SAC Eq. 5)
             a2, logp2 = self.actor.sample(torch.cat([s2, zd], -1))
             q_next = torch.min(self.q1_target(s2, a2, zd), self.q2_target(s2, a2, zd))
-            target = r + cfg["gamma"] * (q_next - self.alpha * logp2)   # time limits are not terminal
+            target = cfg["reward_scale"] * r + cfg["gamma"] * (q_next - self.alpha * logp2)  # time limits are not terminal
         critic = ((self.q1(s, a, zb) - target) ** 2).mean() + ((self.q2(s, a, zb) - target) ** 2).mean()
         a_new, logp = self.actor.sample(torch.cat([s, zd], -1))
-        q_new = torch.min(self.q1(s, a_new, zd), self.q2(s, a_new, zd))
+        # the actor's loss reaches only the actor: the critics enter with detached weights (and z detached)
+        q_new = torch.min(*(functional_call(q, {k: v.detach() for k, v in q.named_parameters()}, (s, a_new, zd))
+                            for q in (self.q1, self.q2)))
         actor = (self.alpha.detach() * logp - q_new).mean()
-        alpha = -(self.log_alpha * (logp.detach() + self.target_entropy)).mean()
+        alpha = -(self.log_alpha * (logp.detach() + self.target_entropy)).mean() if self.config["learn_alpha"] \
+            else torch.zeros(())
         return {"critic": critic, "kl": kl, "actor": actor, "alpha": alpha}
 
-    def meta_step(self, batch: GoalTasks, optimizers: dict) -> dict[str, float]:
-        """Collect data when due, then one gradient step of every optimiser on ``batch``'s tasks.
+    def _polyak(self) -> None:
+        """θ_target ← (1 − τ) θ_target + τ θ for both critics."""
+        with torch.no_grad():
+            for net, tgt in ((self.q1, self.q1_target), (self.q2, self.q2_target)):
+                for p, pt in zip(net.parameters(), tgt.parameters()):
+                    pt.lerp_(p, self.config["tau"])
 
-        ``batch`` is a :class:`GoalTasks` with an ``index`` into the training pool (``task_index``).
+    def meta_loss(self, batch: GoalTasks) -> Tensor:
+        """Collect data when due, then the sum of every SAC and bottleneck loss on ``batch``'s tasks.
+
+        ``batch`` is a :class:`IndexedGoalTasks` (its ``index`` picks the tasks' replay buffers). Each
+        loss reaches only its own parameters (critics + encoder: Bellman error + β·KL; actor: its SAC
+        loss; α: the temperature loss), so one backward pass of the sum and one optimiser step per
+        parameter group is SAC's update. The target critics follow the critics by one Polyak step
+        taken at the start of the next meta-step.
         """
         cfg = self.config
+        if int(self.steps_done) > 0:
+            self._polyak()
         index = batch.index
         fresh = self.replay.size[index] == 0
         if bool(fresh.any()):
@@ -333,21 +401,19 @@ class PEARL(nn.Module):
             k = min(cfg["collect_tasks"], len(batch))
             self.collect(batch[:k], index[:k], cfg["prior_episodes"], cfg["posterior_episodes"])
         losses = self.losses(index)
+        self.steps_done += 1
+        self.last_stats = {**{k: float(v.detach()) for k, v in losses.items()}, **self.last_collect}
+        return losses["critic"] + cfg["kl_weight"] * losses["kl"] + losses["actor"] + losses["alpha"]
+
+    def meta_step(self, batch: GoalTasks, optimizers: dict) -> dict[str, float]:
+        """One meta-training step: :meth:`meta_loss`, backward, a step of every optimiser."""
+        loss = self.meta_loss(batch)
         for opt in optimizers.values():
             opt.zero_grad(set_to_none=True)
-        # the critic's Bellman error trains the encoder too (z is not detached in Q(s, a, z))
-        (losses["critic"] + cfg["kl_weight"] * losses["kl"]).backward(inputs=[
-            *self.q1.parameters(), *self.q2.parameters(), *self.encoder.parameters()])
-        losses["actor"].backward(inputs=list(self.actor.parameters()))
-        losses["alpha"].backward(inputs=[self.log_alpha])
+        loss.backward()
         for opt in optimizers.values():
             opt.step()
-        with torch.no_grad():
-            for net, tgt in ((self.q1, self.q1_target), (self.q2, self.q2_target)):
-                for p, pt in zip(net.parameters(), tgt.parameters()):
-                    pt.lerp_(p, cfg["tau"])
-        self.steps_done += 1
-        return {k: float(v.detach()) for k, v in losses.items()}
+        return {"loss": float(loss.detach()), **self.last_stats}
 
     # ---- meta-test: posterior sampling -------------------------------------------------------------
     @torch.no_grad()

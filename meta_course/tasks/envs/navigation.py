@@ -217,4 +217,30 @@ class PointNavigation(BatchedEnv):
         return self.position.clone(), reward, terminated, info
 
 
-__all__ = ["GoalPool", "GoalTasks", "IndexedGoalTasks", "PointNavigation", "sample_goals"]
+def navigation_tasks(goals: str = "square", goal_size: float = 0.5, pool: int = 0, pool_seed: int = 0):
+    """Task family ``navigation``: ``sample(generator, n_tasks) -> GoalTasks``.
+
+    Args:
+        goals, goal_size: the goal layout (``"square"`` of half-width ``goal_size`` for MAML's dense
+            task, ``"half_circle"`` of radius ``goal_size`` for PEARL's sparse task).
+        pool: 0 draws fresh goals every time (a continuum of tasks); ``n > 0`` draws from a fixed
+            pool of n goals (seeded by ``pool_seed``) and returns :class:`IndexedGoalTasks`.
+
+    Example:
+        >>> navigation_tasks()(torch.Generator().manual_seed(0), 3).goal.shape
+        torch.Size([3, 2])
+    """
+    if pool:
+        return GoalPool(goals, pool, seed=pool_seed, size=goal_size).sample
+    check_choice("goals", goals, GOAL_LAYOUTS, "Use 'square' (MAML) or 'half_circle' (PEARL).")
+    check_positive("goal_size", goal_size)
+
+    def sample(generator: torch.Generator, n_tasks: int) -> GoalTasks:
+        check_int("n_tasks", n_tasks, 1)
+        return GoalTasks(goal=sample_goals(goals, n_tasks, generator, size=goal_size, radius=goal_size))
+
+    return sample
+
+
+__all__ = ["GoalPool", "GoalTasks", "IndexedGoalTasks", "PointNavigation", "navigation_tasks",
+           "sample_goals"]

@@ -1,0 +1,92 @@
+"""``bench gp``: the conditional neural process against the exact GP posterior on held-out GP tasks.
+
+For K = 3, 5, 10 context points, on fresh tasks of the family the CNP was trained on, prints the
+negative log-likelihood per target point (nats) of the CNP and of the oracle (the exact posterior
+under the true kernel and noise), their paired gap with a 95% CI, the MSE of both means, and the
+share of targets inside the CNP's ±2σ band (0.954 for a calibrated Gaussian).
+"""
+
+from __future__ import annotations
+
+import torch
+
+HELP = "CNP vs the exact GP posterior: NLL per target point at 3/5/10 context points"
+
+K_SHOTS = (3, 5, 10)
+RECIPE = "cnp_gp"
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--tasks", type=int, default=1000, help="held-out tasks per K (default 1000)")
+    p.add_argument("--n-query", type=int, default=100, help="target points per task")
+    p.add_argument("--seed", type=int, default=2026, help="seed of the held-out tasks (never used in training)")
+    p.add_argument("--k-shots", type=int, nargs="*", default=list(K_SHOTS), help="context sizes (default 3 5 10)")
+
+
+def gp_rows(cnp, family, n_tasks: int = 1000, n_query: int = 100, seed: int = 2026, k_shots=K_SHOTS) -> list[dict]:
+    """One row per (method, K): ``nll`` and ``mse`` (mean ± 95% CI over tasks); the ``gap`` rows are the
+    paired per-task differences CNP − oracle.
+
+    Example:
+        >>> from meta_course.learners.memory.cnp import CNP
+        >>> from meta_course.tasks.gp import GPTasks
+        >>> rows = gp_rows(CNP(hidden=8, r_dim=4), GPTasks(), n_tasks=20, n_query=10, k_shots=(3,))
+        >>> [r["method"] for r in rows]
+        ['cnp', 'oracle', 'gap']
+    """
+    from ..evaluate import mean_ci95
+    from ..learners.memory.cnp import gaussian_nll
+
+    rows = []
+    for k in k_shots:
+        tasks = family.sample(torch.Generator().manual_seed(seed + k), n_tasks, k, n_query)
+        with torch.no_grad():
+            pred = cnp.distribution(tasks)
+        post = family.posterior(tasks.x_support, tasks.y_support, tasks.x_query)
+        nll = {m: gaussian_nll(tasks.y_query, d.mean, d.std).flatten(1).mean(1) for m, d in
+               (("cnp", pred), ("oracle", post))}
+        mse = {m: ((d.mean - tasks.y_query) ** 2).flatten(1).mean(1) for m, d in (("cnp", pred), ("oracle", post))}
+        inside = ((tasks.y_query - pred.mean).abs() <= 2 * pred.std).double().flatten(1).mean(1)
+        for m in ("cnp", "oracle"):
+            (n_mean, n_ci), (e_mean, e_ci) = mean_ci95(nll[m]), mean_ci95(mse[m])
+            row = {"method": m, "k_shot": k, "nll": n_mean, "ci95": n_ci, "mse": e_mean, "mse_ci95": e_ci}
+            if m == "cnp":
+                row["coverage_2sigma"] = inside.mean().item()
+            rows.append(row)
+        gap, gap_ci = mean_ci95(nll["cnp"] - nll["oracle"])
+        rows.append({"method": "gap", "k_shot": k, "nll": gap, "ci95": gap_ci})
+    return rows
+
+
+def format_table(rows: list[dict]) -> str:
+    lines = [f"{'K':>3s}  {'CNP NLL':>15s}  {'oracle NLL':>15s}  {'gap (paired)':>15s}  {'CNP MSE':>8s}  "
+             f"{'oracle MSE':>10s}  {'±2σ coverage':>12s}"]
+    for k in dict.fromkeys(r["k_shot"] for r in rows):
+        c, o, g = (next(r for r in rows if r["k_shot"] == k and r["method"] == m) for m in ("cnp", "oracle", "gap"))
+        lines.append(f"{k:3d}  {c['nll']:7.3f} ± {c['ci95']:5.3f}  {o['nll']:7.3f} ± {o['ci95']:5.3f}  "
+                     f"{g['nll']:7.3f} ± {g['ci95']:5.3f}  {c['mse']:8.3f}  {o['mse']:10.3f}  {c['coverage_2sigma']:12.3f}")
+    return "\n".join(lines)
+
+
+def trained_family(recipe: str = RECIPE):
+    """The GP family a recipe trains on (its ``task_args`` minus the episode sizes)."""
+    from ..recipes import get_recipe
+    from ..tasks.gp import GPTasks
+
+    args = {k: v for k, v in get_recipe(recipe).task_args.items() if k not in ("k_shot", "n_query")}
+    return GPTasks(**args)
+
+
+def run(args) -> dict:
+    from ..checkpoints import checkpoint_path
+    from ..learners import load_learner
+
+    cnp = load_learner(checkpoint_path(RECIPE)).eval()
+    family = trained_family()
+    print(f"held-out GP tasks ({family}): {args.tasks} per K (seed {args.seed}), {args.n_query} target points each; "
+          f"checkpoint {checkpoint_path(RECIPE)}")
+    rows = gp_rows(cnp, family, args.tasks, args.n_query, args.seed, tuple(args.k_shots))
+    print("\nNegative log-likelihood per target point (nats, mean ± 95% CI over tasks):")
+    print(format_table(rows))
+    return {"rows": rows, "settings": {"tasks": args.tasks, "n_query": args.n_query, "seed": args.seed,
+                                       "family": family.__dict__, "recipe": RECIPE}}

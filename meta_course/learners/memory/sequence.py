@@ -1,0 +1,286 @@
+"""What the memory learners share: a recurrent network read one step at a time, two kinds of tasks.
+
+- :class:`LabelSequenceLearner` — label-offset classification (Santoro et al. 2016): each step shows an
+  image and the previous step's label; the network must name the image's label before it is told.
+  MANN and its LSTM baseline. Metric: accuracy (per episode, or at the k-th instance of a class).
+- :class:`BitSequenceLearner` — sequences of bit vectors (copy, associative recall): the network reads
+  a sequence and must then emit an answer from memory. NTM, DNC and their LSTM baseline. Metric: wrong
+  bits per sequence.
+
+A subclass builds ``self.net``, a module with ``run(inputs, state=None, trace=False) -> (logits, state,
+trace)`` and ``initial_state(batch_size)``; everything else (loss, score, adapt) is written once here.
+"Adapting" a memory learner means *reading*: :meth:`adapt` runs the support sequence through the
+network and returns a :class:`SequencePredictor` that continues from the memory state it reached — no
+gradient step.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from ...core.checks import check_choice, check_int
+from ...tasks.sequences import LabelledSequences, Sequences, instance_index, offset_labels
+from ..base import Learner
+
+
+class FrozenEncoder(nn.Module):
+    """A fixed image → feature map: the Conv-4 body of a committed metric-learner checkpoint, frozen.
+
+    The course's Conv-4 normalises with the statistics of whatever batch it is given (transductive). A
+    frozen feature extractor must give each image *one* feature vector, so the statistics are fixed once
+    (:meth:`calibrate`, on training images) and stored as buffers; after that an image's features depend
+    on the image alone, and :meth:`forward` computes each distinct drawing only once (a cache keyed by its
+    pixels: an episode shows each drawing many times over training).
+
+    Args:
+        checkpoint: name of a committed checkpoint whose learner has a Conv-4 ``net`` (e.g.
+            ``"protonet_xl_omniglot"``, trained on the ``minimal`` alphabets except Sanskrit).
+
+    Example:
+        >>> enc = FrozenEncoder("protonet_xl_omniglot")
+        >>> _ = enc.calibrate(torch.rand(64, 1, 28, 28))
+        >>> enc(torch.rand(3, 1, 28, 28)).shape
+        torch.Size([3, 64])
+    """
+
+    def __init__(self, checkpoint: str):
+        super().__init__()
+        from ...checkpoints import checkpoint_path
+        from ..base import load_learner
+
+        net = load_learner(checkpoint_path(checkpoint)).net
+        self.blocks = net.features
+        for p in self.blocks.parameters():
+            p.requires_grad_(False)
+        channels = [block[0].out_channels for block in self.blocks]
+        for i, c in enumerate(channels):
+            self.register_buffer(f"mean{i}", torch.zeros(c))
+            self.register_buffer(f"var{i}", torch.ones(c))
+        self.register_buffer("calibrated", torch.tensor(False))
+        self.out_features = channels[-1]
+        self._cache: dict[bytes, Tensor] = {}
+
+    def _load_from_state_dict(self, *args, **kwargs):
+        self._cache.clear()  # new weights or statistics: cached features are stale
+        super()._load_from_state_dict(*args, **kwargs)
+
+    def _run(self, x: Tensor, record: bool = False) -> Tensor:
+        for i, (conv, norm, relu, pool) in enumerate(self.blocks):
+            x = conv(x)
+            if record:
+                getattr(self, f"mean{i}").copy_(x.mean(dim=(0, 2, 3)))
+                getattr(self, f"var{i}").copy_(x.var(dim=(0, 2, 3), unbiased=False))
+            mean, var = getattr(self, f"mean{i}").view(1, -1, 1, 1), getattr(self, f"var{i}").view(1, -1, 1, 1)
+            x = pool(relu((x - mean) * torch.rsqrt(var + norm.eps) * norm.weight.view(1, -1, 1, 1)
+                          + norm.bias.view(1, -1, 1, 1)))
+        return x.flatten(1)
+
+    @torch.no_grad()
+    def calibrate(self, images: Tensor) -> "FrozenEncoder":
+        """Fix each layer's normalisation statistics to those of ``images [n, 1, s, s]`` (training images)."""
+        self._run(images.reshape(-1, *images.shape[-3:]), record=True)
+        self.calibrated.fill_(True)
+        self._cache.clear()
+        return self
+
+    @torch.no_grad()
+    def forward(self, images: Tensor) -> Tensor:
+        """``[..., 1, s, s]`` → ``[..., features]`` (calibrates on the first images it sees if never calibrated)."""
+        flat = images.reshape(-1, *images.shape[-3:])
+        if not bool(self.calibrated):
+            self.calibrate(flat)
+        keys = [row.tobytes() for row in flat.mul(255).round().to(torch.uint8).flatten(1).cpu().numpy()]
+        new = {k: i for i, k in enumerate(keys) if k not in self._cache}
+        if new:
+            idx = torch.tensor(list(new.values()), device=flat.device)
+            for k, f in zip(new, self._run(flat[idx]).cpu()):
+                self._cache[k] = f
+        out = torch.stack([self._cache[k] for k in keys]).to(images.device)
+        return out.view(*images.shape[:-3], -1)
+
+
+def _expand_state(state, n: int):
+    """Repeat a batch-1 recurrent state (nested tuples of tensors) ``n`` times along the batch axis."""
+    if isinstance(state, Tensor):
+        return state.expand(n, *state.shape[1:]) if state.shape[0] == 1 else state
+    return type(state)(*(_expand_state(s, n) for s in state)) if hasattr(state, "_fields") else \
+        tuple(_expand_state(s, n) for s in state)
+
+
+class SequencePredictor:
+    """A memory learner after reading a support sequence.
+
+    ``predictor(x_next)`` feeds each of ``x_next [Q, D]`` as the *next* step from the memory state the
+    support left (every item independently, from the same state) and returns the outputs ``[Q, out]``.
+    ``info`` holds what a widget shows: ``"logits"`` of every support step and the network's trace (read
+    and write weights of the memory, usage, ...).
+    """
+
+    def __init__(self, net: nn.Module, state, info: dict, prepare):
+        self.net, self.state, self.info, self._prepare = net, state, info, prepare
+
+    def __call__(self, x_next: Tensor) -> Tensor:
+        inputs = self._prepare(x_next)                                  # [Q, D]
+        repeat = getattr(self.net, "repeat_state", _expand_state)
+        state = repeat(self.state, inputs.shape[0])
+        logits, _, _ = self.net.run(inputs.unsqueeze(1), state)
+        return logits[:, 0]
+
+
+class LabelSequenceLearner(Learner):
+    """Classifies every step of an episode shown with label offset (Santoro et al. 2016, Figure 1).
+
+    Subclasses set ``self.net`` (input ``image_size² + n_classes``, output ``n_classes`` logits).
+    """
+
+    metric = "accuracy"
+    higher_is_better = True
+
+    def __init__(self, n_classes: int, image_size: int, encoder: str | None = None):
+        super().__init__()
+        check_int("n_classes", n_classes, 2, 1000, "Classes per episode; the paper uses 5.")
+        check_int("image_size", image_size, 2, 105, "Side of the square images; the paper uses 20.")
+        self.n_classes, self.image_size = n_classes, image_size
+        self.encoder = FrozenEncoder(encoder) if encoder is not None else None
+        if self.encoder is not None and image_size != 28:
+            raise ValueError(f"image_size={image_size} with encoder={encoder!r}: the Conv-4 encoders take 28×28 "
+                             f"images. Use image_size=28 (or encoder=None for flat pixels).")
+
+    @property
+    def input_size(self) -> int:
+        features = self.encoder.out_features if self.encoder is not None else self.image_size ** 2
+        return features + self.n_classes
+
+    def image_features(self, x: Tensor) -> Tensor:
+        """``[..., 1, s, s]`` images → ``[..., s²]`` flat pixels (the paper's input), or the frozen encoder's
+        features when the learner has one."""
+        s = self.image_size
+        if x.shape[-2:] != (s, s) or x.shape[-3] != 1:
+            raise ValueError(f"images of shape {tuple(x.shape[-3:])} do not fit this learner: it takes 1×{s}×{s} "
+                             f"images (image_size={s}). Sample episodes with size={s}, or resize them.")
+        return self.encoder(x) if self.encoder is not None else x.flatten(-3)
+
+    def inputs(self, batch: LabelledSequences) -> Tensor:
+        """``[T, S, s² + n_classes]``: each image with the one-hot label of the previous step."""
+        if batch.y.max() >= self.n_classes or batch.y.min() < 0:
+            raise ValueError(f"labels span {int(batch.y.min())}..{int(batch.y.max())}, but this learner has "
+                             f"n_classes={self.n_classes} (labels 0..{self.n_classes - 1}). Sample episodes with "
+                             f"n_classes={self.n_classes}.")
+        return torch.cat([self.image_features(batch.x), offset_labels(batch.y, self.n_classes)], dim=-1)
+
+    def logits(self, batch: LabelledSequences, trace: bool = False):
+        """``[T, S, n_classes]`` (and the network's trace)."""
+        logits, _, info = self.net.run(self.inputs(batch), trace=trace)
+        return (logits, info) if trace else logits
+
+    def meta_loss(self, batch: LabelledSequences) -> Tensor:
+        """Cross-entropy of every step's prediction, made before its label is shown."""
+        logits = self.logits(batch)
+        return nn.functional.cross_entropy(logits.flatten(0, 1), batch.y.flatten())
+
+    def score(self, tasks: LabelledSequences, instance: int | None = None, **knobs) -> Tensor:
+        """Per-episode accuracy ``[T]``: over all steps, or over the steps showing the ``instance``-th
+        drawing of their class (1 = first sight)."""
+        with torch.no_grad():
+            correct = (self.logits(tasks).argmax(-1) == tasks.y).double()
+        if instance is None:
+            return correct.mean(1)
+        check_int("instance", instance, 1, int(tasks.instance.max()),
+                  f"Episodes show each class at most {int(tasks.instance.max())} times.")
+        at = (tasks.instance == instance).double()
+        return (correct * at).sum(1) / at.sum(1)
+
+    def accuracy_by_instance(self, tasks: LabelledSequences, instances=(1, 2, 3, 4, 5, 10)) -> Tensor:
+        """``[T, len(instances)]``: accuracy of each episode at each instance (one forward pass)."""
+        with torch.no_grad():
+            correct = (self.logits(tasks).argmax(-1) == tasks.y).double()
+        cols = []
+        for k in instances:
+            at = (tasks.instance == k).double()
+            cols.append((correct * at).sum(1) / at.sum(1).clamp_min(1))
+        return torch.stack(cols, dim=1)
+
+    def adapt(self, x_support: Tensor, y_support: Tensor, **knobs) -> SequencePredictor:
+        """Read one labelled sequence ``x_support [S, 1, s, s]``, ``y_support [S]`` (label offset as in
+        training); the predictor classifies new images as the step after it.
+
+        ``info``: ``"logits" [S, n_classes]`` (each support item classified before its label was shown),
+        ``"instance" [S]`` and the network's trace (batch axis removed).
+        """
+        batch = LabelledSequences(x_support[None], y_support[None], instance_index(y_support[None]))
+        with torch.no_grad():
+            logits, state, info = self.net.run(self.inputs(batch), trace=True)
+        last = nn.functional.one_hot(y_support[-1:], self.n_classes).float()
+
+        def prepare(x_next: Tensor) -> Tensor:
+            return torch.cat([self.image_features(x_next), last.expand(x_next.shape[0], -1)], dim=-1)
+
+        info = {"logits": logits[0], "instance": batch.instance[0], **{k: v[0] for k, v in info.items()}}
+        return SequencePredictor(self.net, state, info, prepare)
+
+
+class BitSequenceLearner(Learner):
+    """Emits bit vectors from memory (copy, associative recall); loss and score on the answer steps only.
+
+    Subclasses set ``self.net`` and ``self.max_length`` (the longest answer its memory can hold, or
+    ``None`` when unbounded, e.g. an LSTM).
+    """
+
+    metric = "bit_errors"
+    higher_is_better = False
+    max_length: int | None = None
+
+    def __init__(self, task: str, width: int):
+        super().__init__()
+        check_choice("task", task, ("copy", "recall"), "copy: width+1 input channels; recall: width+2.")
+        check_int("width", width, 1, 1024, "Bits per vector: 8 for copy, 6 for recall in the paper.")
+        self.task, self.width = task, width
+        self.in_size = width + (1 if task == "copy" else 2)
+
+    def check_batch(self, batch: Sequences) -> None:
+        if batch.x.shape[-1] != self.in_size or batch.y.shape[-1] != self.width:
+            raise ValueError(f"sequences with {batch.x.shape[-1]} input / {batch.y.shape[-1]} output channels do not "
+                             f"fit this {self.task} learner ({self.in_size} / {self.width}). Sample the {self.task} "
+                             f"task with width={self.width}.")
+        if self.max_length is not None and batch.length > self.max_length:
+            raise ValueError(f"the answer has {batch.length} vectors but the memory holds {self.max_length} slots: "
+                             f"allowed lengths 1..{self.max_length}. Use shorter sequences or a learner with more "
+                             f"memory_slots.")
+
+    def logits(self, batch: Sequences, trace: bool = False):
+        self.check_batch(batch)
+        logits, _, info = self.net.run(batch.x, trace=trace)
+        return (logits, info) if trace else logits
+
+    def meta_loss(self, batch: Sequences) -> Tensor:
+        """Binary cross-entropy per bit, averaged over the answer steps (the input phase is not scored)."""
+        logits = self.logits(batch)
+        bce = nn.functional.binary_cross_entropy_with_logits(logits, batch.y, reduction="none").mean(-1)
+        return (bce * batch.mask).sum() / batch.mask.sum()
+
+    def score(self, tasks: Sequences, **knobs) -> Tensor:
+        """Wrong bits per sequence ``[T]`` (outputs thresholded at 1/2)."""
+        from ...tasks.sequences import bit_errors
+
+        with torch.no_grad():
+            return bit_errors(self.logits(tasks), tasks).double()
+
+    def adapt(self, x_support: Tensor, **knobs) -> SequencePredictor:
+        """Read the input phase ``x_support [S, D]`` (e.g. the bits and the delimiter); the predictor
+        continues with further steps: ``predictor(x [Q, D])`` emits one output per item *as the next step*.
+        For a whole answer, use :meth:`continue_sequence`."""
+        with torch.no_grad():
+            logits, state, info = self.net.run(x_support[None], trace=True)
+        info = {"logits": logits[0], **{k: v[0] for k, v in info.items()}}
+        return SequencePredictor(self.net, state, info, lambda x: x)
+
+    def continue_sequence(self, predictor: SequencePredictor, x_rest: Tensor):
+        """Run the remaining steps ``x_rest [R, D]`` in order from the predictor's state: ``(logits [R, out],
+        trace)`` — the answer phase of a copy."""
+        with torch.no_grad():
+            logits, _, info = self.net.run(x_rest[None], predictor.state, trace=True)
+        return logits[0], {k: v[0] for k, v in info.items()}
+
+
+__all__ = ["BitSequenceLearner", "LabelSequenceLearner", "SequencePredictor"]

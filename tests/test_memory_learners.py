@@ -1,0 +1,156 @@
+"""The memory learners' interface: loss, score, adapt (reading = continuing the same recurrence), the
+frozen encoder, checkpoints, and the clear errors of bad input."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from meta_course.learners.base import learner_from_checkpoint
+from meta_course.learners.memory.dnc import DNC
+from meta_course.learners.memory.lstm import LSTMBits, LSTMLabels
+from meta_course.learners.memory.mann import MANN
+from meta_course.learners.memory.ntm import NTM
+from meta_course.learners.memory.sequence import FrozenEncoder
+from meta_course.learners.table import LEARNERS
+from meta_course.tasks.sequences import CopyTask, LabelledSequences, instance_index
+
+
+def episodes(n: int = 3, steps: int = 12, size: int = 6, n_classes: int = 3, seed: int = 0) -> LabelledSequences:
+    g = torch.Generator().manual_seed(seed)
+    y = torch.randint(0, n_classes, (n, steps), generator=g)
+    return LabelledSequences(torch.rand(n, steps, 1, size, size, generator=g), y, instance_index(y))
+
+
+def small_label_learners():
+    torch.manual_seed(0)
+    return [MANN(n_classes=3, image_size=6, memory_slots=10, memory_width=5, read_heads=2, hidden_size=12),
+            LSTMLabels(n_classes=3, image_size=6, hidden_size=12)]
+
+
+def small_bit_learners():
+    torch.manual_seed(0)
+    return [NTM(width=4, memory_slots=12, memory_width=5, hidden_size=10),
+            DNC(width=4, memory_slots=12, memory_width=5, read_heads=2, hidden_size=10),
+            LSTMBits(width=4, hidden_size=10)]
+
+
+def test_learners_are_in_the_table():
+    for name, cls in (("mann", MANN), ("lstm-labels", LSTMLabels), ("ntm", NTM), ("dnc", DNC), ("lstm-bits", LSTMBits)):
+        assert LEARNERS[name] is cls and cls.name == name
+
+
+@pytest.mark.parametrize("index", [0, 1])
+def test_label_learner_loss_score_and_instances(index):
+    learner = small_label_learners()[index]
+    b = episodes()
+    loss = learner.meta_loss(b)
+    loss.backward()
+    assert loss.dim() == 0 and all(p.grad is not None for p in learner.parameters())
+    acc = learner.score(b)
+    assert acc.shape == (3,) and ((0 <= acc) & (acc <= 1)).all()
+    by_instance = learner.accuracy_by_instance(b, instances=(1, 2))
+    assert by_instance.shape == (3, 2)
+    assert torch.allclose(by_instance[:, 0], learner.score(b, instance=1))
+
+
+@pytest.mark.parametrize("index", [0, 1])
+def test_label_learner_adapt_continues_the_sequence(index):
+    """Reading S−1 labelled steps and classifying item S gives exactly the logits of the full run at step S."""
+    learner = small_label_learners()[index]
+    b = episodes(n=1, steps=9)
+    full = learner.logits(b)[0]
+    predictor = learner.adapt(b.x[0, :-1], b.y[0, :-1])
+    assert torch.allclose(predictor(b.x[0, -1:])[0], full[-1], atol=1e-5)
+    assert torch.allclose(predictor.info["logits"], full[:-1], atol=1e-5)
+    # several queries are classified independently from the same memory state
+    two = predictor(torch.stack([b.x[0, -1], b.x[0, 0]]))
+    assert two.shape == (2, 3) and torch.allclose(two[0], full[-1], atol=1e-5)
+
+
+def test_mann_adapt_info_holds_memory_weights():
+    mann = small_label_learners()[0]
+    b = episodes(n=1, steps=7)
+    info = mann.adapt(b.x[0], b.y[0]).info
+    assert info["w_read"].shape == (7, 2, 10) and info["w_write"].shape == (7, 2, 10) and info["usage"].shape == (7, 10)
+    assert torch.equal(info["instance"], b.instance[0])
+
+
+@pytest.mark.parametrize("index", [0, 1, 2])
+def test_bit_learner_loss_score_and_adapt(index):
+    learner = small_bit_learners()[index]
+    b = CopyTask(width=4, min_length=5, max_length=5).sample(torch.Generator().manual_seed(0), 3)
+    learner.meta_loss(b).backward()
+    errors = learner.score(b)
+    assert errors.shape == (3,) and ((0 <= errors) & (errors <= 5 * 4)).all()
+    # reading the input phase, then continuing, reproduces the full run
+    full = learner.logits(b)[0]
+    predictor = learner.adapt(b.x[0, :6])
+    rest, trace = learner.continue_sequence(predictor, b.x[0, 6:])
+    assert torch.allclose(rest, full[6:], atol=1e-5)
+    assert torch.allclose(predictor(b.x[0, 6:7])[0], full[6], atol=1e-5)
+
+
+def test_bit_loss_ignores_the_input_phase():
+    ntm = small_bit_learners()[0]
+    b = CopyTask(width=4, min_length=4, max_length=4).sample(torch.Generator().manual_seed(0), 2)
+    changed = b._replace(y=b.y.clone())
+    changed.y[:, :4] = 1 - changed.y[:, :4]         # targets outside the mask do not count
+    assert torch.equal(ntm.meta_loss(b), ntm.meta_loss(changed))
+
+
+def test_bad_inputs_raise_clear_errors():
+    mann, lstm = small_label_learners()
+    with pytest.raises(ValueError, match=r"image_size=6"):
+        mann.score(episodes(size=8))
+    with pytest.raises(ValueError, match="n_classes=3"):
+        lstm.meta_loss(episodes(n_classes=5, seed=3)._replace(y=torch.full((3, 12), 4)))
+    ntm, dnc, _ = small_bit_learners()
+    too_long = CopyTask(width=4, min_length=13, max_length=13).sample(torch.Generator().manual_seed(0), 1)
+    for learner in (ntm, dnc):
+        with pytest.raises(ValueError, match=r"13 vectors but the memory holds 12 slots"):
+            learner.score(too_long)
+    with pytest.raises(ValueError, match="6 input / 4 output channels"):
+        ntm.score(CopyTask(width=4).sample(torch.Generator().manual_seed(0), 1)._replace(x=torch.zeros(1, 3, 6)))
+    with pytest.raises(ValueError, match="task"):
+        NTM(task="sort")
+
+
+def test_checkpoint_round_trip():
+    for learner in small_label_learners() + small_bit_learners():
+        clone = learner_from_checkpoint(learner.checkpoint())
+        assert type(clone) is type(learner) and clone.config == learner.config
+        for a, b in zip(learner.state_dict().values(), clone.state_dict().values()):
+            assert torch.equal(a, b)
+
+
+# --------------------------------------------------------------------------- frozen encoder
+def test_frozen_encoder_is_a_function_of_each_image():
+    enc = FrozenEncoder("protonet_xl_omniglot")
+    g = torch.Generator().manual_seed(0)
+    enc.calibrate(torch.rand(128, 1, 28, 28, generator=g))
+    a, b = torch.rand(5, 1, 28, 28, generator=g).round(), torch.rand(30, 1, 28, 28, generator=g).round()
+    alone = enc(a)
+    mixed = enc(torch.cat([b, a, b]))                       # other images around, cached or not
+    assert torch.allclose(mixed[30:35], alone) and alone.shape == (5, 64)
+    fresh = FrozenEncoder("protonet_xl_omniglot")
+    fresh.load_state_dict(enc.state_dict())
+    assert torch.allclose(fresh(a), alone, atol=1e-6)       # statistics travel with the checkpoint
+    assert all(not p.requires_grad for p in enc.parameters())
+
+
+def test_frozen_encoder_gets_no_gradient_in_training():
+    torch.manual_seed(0)
+    mann = MANN(n_classes=3, image_size=28, memory_slots=10, memory_width=5, read_heads=2, hidden_size=12,
+                encoder="protonet_xl_omniglot")
+    before = {k: v.clone() for k, v in mann.encoder.state_dict().items()}
+    b = episodes(size=28)
+    mann.meta_loss(b).backward()
+    assert bool(mann.encoder.calibrated)                    # calibrated on the first (training) batch
+    assert all(p.grad is None for p in mann.encoder.parameters())
+    assert mann.input_size == 64 + 3
+    with pytest.raises(ValueError, match="image_size=20 with encoder"):
+        MANN(image_size=20, encoder="protonet_xl_omniglot")
+    for k, v in mann.encoder.state_dict().items():
+        if k.startswith("blocks"):
+            assert torch.equal(v, before[k])
