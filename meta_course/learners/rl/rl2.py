@@ -201,7 +201,6 @@ class RL2(Learner):
 
     name = "rl2"
     metric = "return"
-    higher_is_better = True
 
     def __init__(self, env: str = "bandits", env_args: dict | None = None, episodes: int = 1,
                  hidden_size: int = 64, gamma: float = 1.0, lam: float = 0.3, value_coef: float = 0.5,
@@ -295,19 +294,10 @@ class RL2(Learner):
         return loss
 
     def meta_step(self, batch: TaskBatch, optimizers: dict) -> dict[str, float]:
-        """One outer step: trials with the current policy, then one A2C gradient step on them."""
-        loss = self.meta_loss(batch)
-        for opt in optimizers.values():
-            opt.zero_grad(set_to_none=True)
-        loss.backward()
-        if getattr(self, "clip_grad_norm", 0):
-            nn.utils.clip_grad_norm_(self.parameters(), self.clip_grad_norm)
-        for opt in optimizers.values():
-            opt.step()
-        return {"loss": loss.item(), **self.last_stats}
-
-    def optimizers(self, outer_lr: float) -> dict[str, torch.optim.Optimizer]:
-        return {"outer": self.outer_optimizer(outer_lr)}
+        """One outer step (the default: back-propagate :meth:`meta_loss`, clip, step), reporting the
+        trials' mean total reward, the policy entropy and the loss terms besides the loss."""
+        values = super().meta_step(batch, optimizers)
+        return {**values, **self.last_stats}
 
     @torch.no_grad()
     def adapt(self, actions: Tensor, rewards: Tensor, obs: Tensor | None = None) -> "RL2Predictor":
@@ -339,7 +329,7 @@ class RL2(Learner):
                                       "value": self.policy.v(h).item(), "hidden": hidden[0]})
 
     @torch.no_grad()
-    def score(self, tasks: TaskBatch, seed: int = 0, greedy: bool = False) -> Tensor:
+    def score(self, tasks: TaskBatch, seed: int = 0, greedy: bool = False, metric: str | None = None) -> Tensor:
         """Total reward of one trial on every task ``[T]`` (seeded; the global RNG is left untouched)."""
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
