@@ -60,13 +60,13 @@ def _parse_setting(text: str) -> tuple[int, int]:
 def load_rl2(k: int, n: int):
     """The committed RL² agent for (k, n), or None when there is no checkpoint."""
     from ..checkpoints import checkpoint_path
-    from ..learners.rl.rl2 import load_rl2 as _load
+    from ..learners import load_learner
 
     try:
         path = checkpoint_path(rl2_recipe_name(k, n))
     except FileNotFoundError:
         return None
-    return _load(path)
+    return load_learner(path)
 
 
 def evaluate_setting(k: int, n: int, trials: int, seed: int, methods=METHODS) -> list[dict]:

@@ -349,13 +349,4 @@ class RL2Predictor:
         return self.agent.policy.distribution(self.h)
 
 
-def load_rl2(path, device=None) -> RL2:
-    """Rebuild an :class:`RL2` agent saved with ``torch.save(agent.checkpoint(), path)``."""
-    ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    ckpt = ckpt.get("learner", ckpt)
-    agent = RL2(**ckpt["config"])
-    agent.load_state_dict(ckpt["state_dict"])
-    return agent.to(device) if device is not None else agent
-
-
-__all__ = ["ENVS", "RL2", "RL2Predictor", "Trial", "a2c_loss", "load_rl2", "rollout"]
+__all__ = ["ENVS", "RL2", "RL2Predictor", "Trial", "a2c_loss", "rollout"]
