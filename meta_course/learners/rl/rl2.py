@@ -19,7 +19,12 @@ We optimise J with advantage actor-critic (A2C: synchronous, on-policy; Mnih et 
 
 with Â from :func:`~meta_course.learners.rl.returns.gae` over the whole trial (no cut between its
 episodes), computed on rewards divided by the trial length T (the critic's unit) and normalised over
-the batch. Why A2C rather than PPO (Duan et al. used TRPO): the environments here are batched
+the batch. Three training aids, each optional and measured in ``recipes/rl.py``: the learning signal
+can be the expected reward of the action taken instead of the sampled one (``reward_signal``), the
+critic can see the task (``critic="task"``, training only), and a curriculum can start with shorter
+trials (``curriculum``). None changes what the agent sees or how it acts.
+
+Why A2C rather than PPO (Duan et al. used TRPO): the environments here are batched
 tensors, so fresh on-policy trials cost about as much as the extra epochs PPO would spend re-using
 old ones; one rollout + one gradient step is exactly one ``meta_step`` of the course's loop, with
 no importance ratios, clipping or epochs to tune. A2C is also what Wang et al. (2016) used for the
@@ -288,7 +293,7 @@ class RL2(Learner):
 
         loss, stats = a2c_loss(self.policy, trial, c["gamma"], c["lam"], c["value_coef"], self.entropy_coef(),
                                reward_signal=c["reward_signal"], value_fn=value_fn)
-        self.last_stats = {"return": trial.total_reward.mean().item(), "pulls": float(trial.rewards.shape[1]), **stats}
+        self.last_stats = {"return": trial.total_reward.mean().item(), "trial_length": float(trial.rewards.shape[1]), **stats}
         self.last_trial_length = trial.rewards.shape[1]
         self.steps_done += 1
         return loss
