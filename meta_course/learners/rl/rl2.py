@@ -293,8 +293,9 @@ class RL2(Learner):
 
         loss, stats = a2c_loss(self.policy, trial, c["gamma"], c["lam"], c["value_coef"], self.entropy_coef(),
                                reward_signal=c["reward_signal"], value_fn=value_fn)
-        self.last_stats = {"return": trial.total_reward.mean().item(), "trial_length": float(trial.rewards.shape[1]), **stats}
         self.last_trial_length = trial.rewards.shape[1]
+        self.last_stats = {"return": trial.total_reward.mean().item(), "trial_length": float(self.last_trial_length),
+                           **stats}
         self.steps_done += 1
         return loss
 
