@@ -26,7 +26,8 @@ def test_discounted_returns_by_hand():
     # R_2 = 2; R_1 = 0 + 0.9·2 = 1.8; R_0 = 1 + 0.9·1.8 = 2.62
     assert torch.allclose(discounted_returns(R, 0.9), torch.tensor([[2.62, 1.8, 2.0]]))
     # a terminal flag after step 0 cuts the return there; a bootstrap value continues after the end
-    assert torch.allclose(discounted_returns(R, 0.9, dones=torch.tensor([[1.0, 0, 0]])), torch.tensor([[1.0, 1.8, 2.0]]))
+    cut = discounted_returns(R, 0.9, dones=torch.tensor([[1.0, 0, 0]]))
+    assert torch.allclose(cut, torch.tensor([[1.0, 1.8, 2.0]]))
     assert torch.allclose(discounted_returns(R, 0.9, bootstrap=torch.tensor([10.0])),
                           torch.tensor([[1 + 0.9 * (0.9 * (2 + 9)), 0.9 * (2 + 9), 2 + 9.0]]))
 

@@ -72,7 +72,8 @@ def bandit_view(agent=None, k: int = 5, n: int = 10, seed: int = 0, methods=("rl
     for m in methods:
         if m == "rl2":
             if agent is None:
-                raise ValueError("method 'rl2' needs a trained agent: pass agent=load_learner(checkpoint_path(...)) or drop 'rl2'.")
+                raise ValueError("method 'rl2' needs a trained agent: pass agent=load_learner(checkpoint_path(...)) "
+                                 "or drop 'rl2'.")
             env_args = agent.config["env_args"]
             if (env_args["k"], env_args["n"]) != (k, n):
                 raise ValueError(f"the RL² agent was trained for k={env_args['k']}, n={env_args['n']} but the view "

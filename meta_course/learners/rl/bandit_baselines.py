@@ -140,7 +140,8 @@ def finite_horizon_gittins_index(n: int, grid: int = 200) -> Tensor:
 
     For a retirement reward λ per remaining pull, the one-armed problem's value is
         V_λ(s, f, 0) = 0,
-        V_λ(s, f, h) = max( λ·h,  p·(1 + V_λ(s+1, f, h−1)) + (1 − p)·V_λ(s, f+1, h−1) ),  p = (s+1)/(s+f+2),
+        V_λ(s, f, h) = max( λ·h,  p·(1 + V_λ(s+1, f, h−1)) + (1 − p)·V_λ(s, f+1, h−1) ),
+        p = (s+1)/(s+f+2),
     and the index is the λ at which both terms are equal at (s, f, h): the largest λ for which pulling
     is still (weakly) better. We solve V_λ for ``grid + 1`` values λ ∈ [0, 1] at once and interpolate
     the sign change of ``pull − retire`` linearly (both are piecewise linear in λ). ``G[s, f, 1] = p``
