@@ -18,6 +18,9 @@ from . import runs
 from . import gp
 from . import bandits
 from . import navigation
+from . import ring
+from . import generation
+from . import metagan
 
 BENCHES: dict[str, ModuleType] = {
     "sine": sine,
@@ -29,4 +32,7 @@ BENCHES: dict[str, ModuleType] = {
     "gp": gp,
     "bandits": bandits,
     "navigation": navigation,
+    "ring": ring,
+    "generation": generation,
+    "metagan": metagan,
 }
