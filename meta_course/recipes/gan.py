@@ -44,7 +44,7 @@ RECIPES["wgan_gp_ring"] = Recipe("wgan-gp", dict(generator=MLP_G, critic=MLP_D, 
 CONV_G = {"name": "gan_conv_generator", "z_dim": 32, "channels": 32}
 CONV_D = {"name": "gan_conv_critic", "channels": 32}
 #: the adaptation every few-shot generator uses at test time (FIGR's inner loop; the baselines get the same)
-ADAPT = dict(inner_lr=1e-3, inner_steps=10, inner_n_critic=1)
+ADAPT = dict(inner_lr=5e-3, inner_steps=10, inner_n_critic=1)
 # FIGR: one character (4 drawings, the test-time K) per Reptile step, 10 rounds of WGAN-GP (λ = 10) with
 # Adam(1e-3, β = (0, 0.9)) and fresh moments per task, Adam(1e-3) on θ − φ̄ for both players (the authors'
 # code: 1e-4 for ~10⁵ steps; 10× larger for a budget of a few thousand).
