@@ -19,6 +19,9 @@ from . import gp
 from . import bandits
 from . import navigation
 from . import memory
+from . import ring
+from . import generation
+from . import metagan
 
 BENCHES: dict[str, ModuleType] = {
     "sine": sine,
@@ -32,4 +35,7 @@ BENCHES: dict[str, ModuleType] = {
     "navigation": navigation,
     "mann": memory.mann,
     "copy": memory.copy,
+    "ring": ring,
+    "generation": generation,
+    "metagan": metagan,
 }
