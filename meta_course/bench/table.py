@@ -18,6 +18,7 @@ from . import runs
 from . import gp
 from . import bandits
 from . import navigation
+from . import recommendation
 
 BENCHES: dict[str, ModuleType] = {
     "sine": sine,
@@ -29,4 +30,5 @@ BENCHES: dict[str, ModuleType] = {
     "gp": gp,
     "bandits": bandits,
     "navigation": navigation,
+    "recommendation": recommendation,
 }

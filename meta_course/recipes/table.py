@@ -14,6 +14,7 @@ from . import optimisation
 from . import metric
 from . import memory
 from . import rl
+from . import applications
 from .base import Recipe, RunsMethod
 
 FAMILIES = (
@@ -22,6 +23,7 @@ FAMILIES = (
     metric,
     memory,
     rl,
+    applications,
 )
 
 

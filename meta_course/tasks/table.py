@@ -21,6 +21,7 @@ from .omniglot.augment import omniglot_affine
 from .omniglot.classes import omniglot_classes
 from .omniglot.episodes import omniglot_tasks
 from .sequences import associative_recall, copy_task, omniglot_sequences
+from .recommendation import recommendation_tasks
 from .sine import sine_tasks
 
 TASKS: dict[str, Callable] = {
@@ -38,6 +39,8 @@ TASKS: dict[str, Callable] = {
     # reinforcement-learning family
     "bandits": bandit_tasks,
     "navigation": navigation_tasks,
+    # applications
+    "recommendation": recommendation_tasks,
 }
 
 
