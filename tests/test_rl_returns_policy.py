@@ -157,3 +157,39 @@ def test_training_through_the_loop_resumes_bit_identically(tmp_path):
     assert resumed.steps_done.item() == straight.steps_done.item() == 4
     for (name, p), q in zip(straight.state_dict().items(), resumed.state_dict().values()):
         assert torch.equal(p, q), name
+
+
+def test_task_critic_trains_and_never_acts():
+    torch.manual_seed(0)
+    agent = RL2("bandits", {"k": 3, "n": 6}, hidden_size=8, critic="task", lam=1.0, reward_signal="expected")
+    tasks = agent.make_env(1).sample_tasks(16, torch.Generator().manual_seed(0))
+    with torch.random.fork_rng():
+        a1 = agent.play(tasks, seed=1).actions
+    with torch.no_grad():
+        for p in agent.critic.parameters():
+            p.add_(1.0)                                   # acting must not depend on the critic
+    with torch.random.fork_rng():
+        a2 = agent.play(tasks, seed=1).actions
+    assert torch.equal(a1, a2)
+    before = [p.clone() for p in agent.critic.parameters()]
+    stats = agent.meta_step(tasks, agent.optimizers(1e-2))
+    assert all(not torch.equal(b, p) for b, p in zip(before, agent.critic.parameters()))
+    assert set(stats) >= {"loss", "return", "entropy", "value_loss"}
+    with pytest.raises(ValueError, match="unknown critic 'oracle'"):
+        RL2("bandits", {"k": 3, "n": 6}, critic="oracle")
+
+
+def test_curriculum_switches_the_trial_length_after_its_steps():
+    agent = RL2("bandits", {"k": 3, "n": 12}, hidden_size=8, curriculum={"steps": 2, "env_args": {"k": 3, "n": 4}},
+                lr_schedule="linear")
+    tasks = agent.make_env(1).sample_tasks(4, torch.Generator().manual_seed(0))
+    opts = agent.optimizers(1e-3)
+    lengths = []
+    for _ in range(3):
+        agent.meta_step(tasks, opts)
+        lengths.append(agent.last_trial_length)
+    assert lengths == [4, 4, 12]
+    assert agent.score(tasks).shape == (4,) and agent.make_env(1).n == 12      # evaluation: the target setting
+    assert agent.outer_lr_factor(50, 100) == 0.5
+    with pytest.raises(ValueError, match="curriculum="):
+        RL2("bandits", {"k": 3, "n": 12}, curriculum={"n": 4})

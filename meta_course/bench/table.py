@@ -18,6 +18,7 @@ from . import runs
 from . import gp
 from . import bandits
 from . import navigation
+from . import memory
 from . import recommendation
 
 BENCHES: dict[str, ModuleType] = {
@@ -30,5 +31,7 @@ BENCHES: dict[str, ModuleType] = {
     "gp": gp,
     "bandits": bandits,
     "navigation": navigation,
+    "mann": memory.mann,
+    "copy": memory.copy,
     "recommendation": recommendation,
 }

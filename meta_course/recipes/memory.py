@@ -33,12 +33,39 @@ RECIPES["lstm_omniglot"] = Recipe(
     "lstm-labels", dict(**MANN_FEATURES, hidden_size=200), steps=5000,
     note="LSTM baseline, same input as mann_omniglot", **OMNIGLOT_SEQUENCES)
 
+# ---------------------------------------------------------------------------------------- NTM, DNC (lesson 09)
+# Graves et al. (2014), Section 4.1: copy random 8-bit vectors; the paper trains on lengths 1..20 with one
+# LSTM layer of 100 as controller, memory 128 × 20, one read and one write head, shifts −1..+1, RMSprop 1e-4.
+# Here: lengths 1..10 (half the steps per sequence; the longest test, twice the training range, is 20), memory
+# 64 × 20 (room for 6× the longest training copy), meta-batch 16, Adam 1e-3, gradient norm clipped at 10.
+# Measured while choosing them: 0.04 s of CPU per step; wrong bits per length-10 sequence fall slowly
+# (33 → 23 in the first 2 200 steps, from 40 for guessing).
+COPY = dict(task="copy", task_args=dict(width=8, min_length=1, max_length=10), meta_batch_size=16, outer_lr=1e-3,
+            clip_grad_norm=10.0)
+RECIPES["ntm_copy"] = Recipe(
+    "ntm", dict(task="copy", width=8, memory_slots=64, memory_width=20, hidden_size=100, shift_range=1),
+    steps=10_000, note="NTM on the copy task, lengths 1-10", **COPY)
+# The DNC on the same task: memory 64 × 16, one read head, one write head, LSTM 100; otherwise COPY's settings.
+# 0.04 s of CPU per step, like the NTM.
+RECIPES["dnc_copy"] = Recipe(
+    "dnc", dict(task="copy", width=8, memory_slots=64, memory_width=16, read_heads=1, hidden_size=100),
+    steps=10_000, note="DNC on the copy task, lengths 1-10", **COPY)
+# The baseline: one LSTM layer of 256 (the NTM paper's baseline has three; one keeps the checkpoint near 1 MB).
+RECIPES["lstm_copy"] = Recipe(
+    "lstm-bits", dict(task="copy", width=8, hidden_size=256, num_layers=1), steps=10_000,
+    note="LSTM baseline on the copy task, lengths 1-10", **COPY)
+
+# ---------------------------------------------------------------------------------- CNP (lesson 10)
 #: the conditional neural process's networks: 3 hidden layers of 128 in the encoder h and the decoder g, r ∈ R^128
 CNP_NET = dict(r_dim=128, hidden=128, encoder_layers=3, decoder_layers=3)
 
 # CNP on lesson 01's sine family (Garnelo et al. 2018, Section 2.4 training): each task has 20 support and 20
 # query points; it reads a random N ~ U{1..20} of its support points and is scored on all 40 (Eq. 4).
 # Meta-batch 64, Adam 1e-3 with a cosine decay. Noise-free targets, so σ may go down to 0.01.
+# Measured: 20 000 steps in 433 s of CPU on one thread (user 423 s + sys 10 s; 34 min of wall clock on the
+# shared 2-core machine); checkpoint 0.41 MB. Held-out (`bench sine`, 1 000 tasks per K): MSE 0.015 / 0.002 /
+# 0.001 at K = 5 / 10 / 20 (MAML after 10 steps: 0.253 / 0.091 / 0.043), NLL −1.67 / −2.09 / −2.28 nats/point.
+# K = 5 MSE was 0.043 after 4 000 steps of a trial run and 0.027 after 8 000 of this one.
 RECIPES["cnp_sine"] = Recipe(
     "cnp", dict(**CNP_NET, min_std=0.01, context_range=[1, 20], lr_schedule="cosine"),
     task="sine", task_args={"k_shot": 20, "n_query": 20}, steps=20_000, meta_batch_size=64, outer_lr=1e-3,
@@ -54,4 +81,4 @@ RECIPES["cnp_gp"] = Recipe(
                 lr_schedule="cosine"),
     task="gp", task_args={"k_shot": 10, "n_query": 40, "lengthscale": 0.4, "variance": 1.0, "noise": 0.1,
                           "x_range": [-2.0, 2.0]},
-    steps=100_000, meta_batch_size=32, outer_lr=1e-3, note="CNP on GP samples (SE kernel), context 3-10 points")
+    steps=60_000, meta_batch_size=32, outer_lr=1e-3, note="CNP on GP samples (SE kernel), context 3-10 points")

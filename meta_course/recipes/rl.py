@@ -65,10 +65,32 @@ RECIPES.update({
     "maml_rl_nav": Recipe(
         "maml-rl", dict(_MAML_NAV, inner_steps=1), **_DENSE_TASKS, steps=500, meta_batch_size=20, outer_lr=1e-3,
         eval_knobs={"inner_steps": 1},
-        note="MAML-RL on 2-D navigation (dense)."),
+        note="MAML-RL on 2-D navigation (dense). 500 outer steps: 24 min wall on the shared 2-core machine "
+             "(4.5 min CPU, one thread). bench navigation (200 held-out goals): return −38.2 ± 2.1 before, "
+             "−11.9 ± 0.8 after one inner step (paired gain +26.3 ± 1.9); 2-3 steps add nothing (trained for 1)."),
     "pretrained_rl_nav": Recipe(
         "pretrained-rl", dict(_MAML_NAV, inner_steps=0), **_DENSE_TASKS, steps=500, meta_batch_size=20,
         outer_lr=1e-3, eval_knobs={"inner_steps": 1},
         note="One policy trained on all navigation goals at once (REINFORCE, no inner step); fine-tuned at "
              "test time with MAML-RL's inner step (α = 0.1, 20 trajectories)."),
+})
+
+# Rakelly et al. (2019) §6.3 and their sparse-point-robot configuration: 80 training goals, horizon 20,
+# latent size 5, γ = 0.9, reward scale 100 with a fixed temperature 1 (α_eff = 0.01), β = 1, the critic
+# meta-trained on the dense reward while the context only holds the sparse one, contexts drawn from
+# each task's most recent episodes (their code empties a task's encoder buffer before collecting).
+# Smaller than theirs: 64-64 networks (theirs 300×3), 16 tasks × 128 transitions per update.
+# A curriculum the paper does not use: over the first 4000 meta-steps the share of contexts holding
+# the dense reward falls from 1 to 0.
+_PEARL_NAV = dict(env=SPARSE_ENV, n_train_tasks=80, latent_dim=5, hidden=[64, 64], gamma=0.9, tau=0.005,
+                  kl_weight=1.0, reward_scale=100.0, init_alpha=1.0, learn_alpha=False, batch_size=128,
+                  context_size=40, context_window=60, capacity=2000, init_episodes=5, collect_every=5,
+                  collect_tasks=4, prior_episodes=1, posterior_episodes=2, dense_context_steps=4000)
+
+RECIPES.update({
+    "pearl_nav": Recipe(
+        "pearl", _PEARL_NAV, task="navigation",
+        task_args={"goals": "half_circle", "goal_size": 1.0, "pool": 80, "pool_seed": 0},
+        steps=15_000, meta_batch_size=16, outer_lr=3e-4, eval_knobs={"n_episodes": 3},
+        note="PEARL on the sparse point robot."),
 })

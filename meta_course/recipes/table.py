@@ -14,6 +14,7 @@ from . import optimisation
 from . import metric
 from . import memory
 from . import rl
+from . import gan
 from . import applications
 from .base import Recipe, RunsMethod
 
@@ -23,6 +24,7 @@ FAMILIES = (
     metric,
     memory,
     rl,
+    gan,
     applications,
 )
 

@@ -21,8 +21,9 @@ from __future__ import annotations
 import torch
 
 from ..core.checks import check_int
-from .images import to_float
-from .omniglot import DRAWINGS, OmniglotSplit, omniglot_split
+from .omniglot.files import DRAWINGS
+from .omniglot.images import to_float
+from .omniglot.splits import OmniglotSplit, omniglot_split
 from .samples import Samples
 
 
@@ -75,8 +76,9 @@ class CharacterTasks:
         return f"CharacterTasks({self.data.name}, {self.n_characters} characters, n_drawings={self.n_drawings}, {kind})"
 
 
-def _character_sampler(**task_args):
+def character_tasks(**task_args):
+    """The task family ``"omniglot_characters"``: ``CharacterTasks(**task_args).sample``."""
     return CharacterTasks(**task_args).sample
 
 
-__all__ = ["CharacterTasks"]
+__all__ = ["CharacterTasks", "character_tasks"]

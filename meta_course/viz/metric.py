@@ -25,6 +25,7 @@ from torch import Tensor
 
 from ..learners.metric.protonet import DISTANCES, prototypes, protonet_logits
 from ..core.checks import check_choice, check_int
+from ..core.device import module_device
 
 
 @dataclass
@@ -94,8 +95,9 @@ def episode_view(learner, n_way: int = 5, k_shot: int = 1, distance: str = "eucl
     check_choice("distance", distance, DISTANCES, "Toggle between the two.")
     check_choice("rule", rule, RULES, "prototypes: ProtoNet's rule; learner: the learner's own scores.")
     ep = _tasks(n_way, k_shot, n_query, split, part).sample(torch.Generator().manual_seed(int(seed)), 1).task(0)
+    dev = module_device(learner)  # embed where the learner lives (a GPU on Colab); the 2-D view is on the CPU
     with torch.no_grad():
-        zs, zq = learner.embed_episode(ep.x_support, ep.x_query)
+        zs, zq = (z.cpu() for z in learner.embed_episode(ep.x_support.to(dev), ep.x_query.to(dev)))
         protos = prototypes(zs, ep.y_support, n_way)
         if rule == "prototypes":
             score = lambda z: protonet_logits(z, protos, distance)  # noqa: E731

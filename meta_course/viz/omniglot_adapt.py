@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from ..core.checks import check_int
+from ..core.device import module_device
 from ..tasks import Episode
 
 COLORS = {"maml": "tab:green", "fomaml": "tab:cyan", "meta-sgd": "tab:purple", "reptile": "tab:brown",
@@ -92,9 +93,11 @@ def omniglot_adaptation(learners: dict, episode: Episode, max_steps: int = 10,
     with torch.no_grad():  # torch.func.grad inside adapt still differentiates
         for name, learner in learners.items():
             extra = (knobs or {}).get(name, {})
-            predictor = learner.adapt(episode.x_support, episode.y_support, inner_steps=max_steps, n_way=n_way,
-                                      **extra)
-            preds = torch.stack([at_step(episode.x_query).argmax(-1) for at_step in predictor.info["path"]])
+            dev = module_device(learner)  # adapt where the learner lives (a GPU on Colab)
+            predictor = learner.adapt(episode.x_support.to(dev), episode.y_support.to(dev), inner_steps=max_steps,
+                                      n_way=n_way, **extra)
+            x_query = episode.x_query.to(dev)
+            preds = torch.stack([at_step(x_query).argmax(-1).cpu() for at_step in predictor.info["path"]])
             predictions[name] = preds
             accuracy[name] = (preds == episode.y_query).double().mean(1).tolist()
     return OmniglotAdaptation(episode, predictions, accuracy)

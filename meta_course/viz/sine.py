@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import torch
 
 from ..core.checks import check_int, check_positive, check_range
+from ..core.device import module_device
 from ..tasks.sine import SineTasks
 
 COLORS = {"true": "black", "support": "tab:red", "before": "tab:gray", "maml": "tab:green", "fomaml": "tab:blue",
@@ -88,8 +89,10 @@ def sine_adaptation(learners: dict, amplitude: float, phase: float, k_shot: int 
     before, after, mse = {}, {}, {}
     with torch.no_grad():  # torch.func.grad inside adapt still differentiates
         for name, learner in learners.items():
-            predictor = learner.adapt(x_support, y_support, inner_steps=inner_steps, inner_lr=lrs[name])
-            preds = [at_step(x) for at_step in predictor.info["path"]]
+            dev = module_device(learner)  # adapt where the learner lives (a GPU on Colab), plot on the CPU
+            predictor = learner.adapt(x_support.to(dev), y_support.to(dev), inner_steps=inner_steps, inner_lr=lrs[name])
+            x_dev = x.to(dev)
+            preds = [at_step(x_dev).cpu() for at_step in predictor.info["path"]]
             before[name], after[name] = preds[0], preds[-1]
             mse[name] = [((p - y_true) ** 2).mean().item() for p in preds]
     return SineAdaptation(x, y_true, x_support, y_support, before, after, mse)
