@@ -47,9 +47,12 @@ def load_recommenders(device=None, train: bool = False) -> dict:
 
 
 def predict_ratings(learner, episodes, chunk: int = 250, **knobs) -> torch.Tensor:
-    """Predicted ratings ``[T, Q]`` of every user's query items after adapting on their support set."""
+    """Predicted ratings ``[T, Q]`` (on the CPU) of every user's query items after adapting on their support set."""
+    from ..core.device import module_device
+
+    dev = module_device(learner)
     with torch.no_grad():  # torch.func.grad inside adapt still differentiates
-        parts = [learner.predict(type(episodes)(*(t[i:i + chunk] for t in episodes)), **knobs)
+        parts = [learner.predict(type(episodes)(*(t[i:i + chunk] for t in episodes)).to(dev), **knobs).cpu()
                  for i in range(0, episodes.x_support.shape[0], chunk)]
     return torch.cat(parts)[..., 0]
 

@@ -102,7 +102,8 @@ def episode_view(learner, n_way: int = 5, k_shot: int = 1, distance: str = "eucl
         if rule == "prototypes":
             score = lambda z: protonet_logits(z, protos, distance)  # noqa: E731
         else:
-            score = lambda z: learner.logits(zs, ep.y_support, z, n_way)  # noqa: E731
+            ys_dev = ep.y_support.to(dev)
+            score = lambda z: learner.logits(zs.to(dev), ys_dev, z.to(dev), n_way).cpu()  # noqa: E731
             distance = learner.name
         pred = score(zq).argmax(1)
         mean, comps, explained = pca_2d(torch.cat([zs, zq]))

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import torch
 
 from ..core.checks import check_int
+from ..core.device import module_device
 from ..tasks.recommendation import AGE_GROUPS, GENRES, RecommendationTasks
 
 COLORS = {"global model": "tab:gray", "fine-tuning": "tab:orange", "MAML": "tab:green"}
@@ -74,7 +75,9 @@ def recommend(recommenders: dict, age: int, ratings: dict, k: int = 5,
     with torch.no_grad():  # torch.func.grad inside adapt still differentiates
         for name, (learner, knobs) in recommenders.items():
             knobs = dict(knobs) if items else {**knobs, "inner_steps": 0}
-            pred = learner.adapt(episode.x_support, episode.y_support, **knobs)(episode.x_query)[:, 0]
+            dev = module_device(learner)  # adapt where the learner lives (a GPU on Colab)
+            pred = learner.adapt(episode.x_support.to(dev), episode.y_support.to(dev), **knobs)(
+                episode.x_query.to(dev))[:, 0].cpu()
             predictions[name] = pred
             masked = pred.clone()
             masked[items] = -float("inf")

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import torch
 
 from ..core.checks import check_int, check_range
+from ..core.device import module_device
 from ..tasks.sine import SineTasks
 
 #: the learners of the widget: display name -> recipe of the committed checkpoint
@@ -79,11 +80,12 @@ def family_frame(learners: dict, amplitude: float, phase: float, k_shot: int = 5
     predictions, mse = {}, {}
     with torch.no_grad():  # torch.func.grad inside adapt still differentiates
         for name, learner in learners.items():
+            dev = module_device(learner)  # adapt where the learner lives (a GPU on Colab), plot on the CPU
+            xs, ys, x_dev = x_support.to(dev), y_support.to(dev), x.to(dev)
             one_pass = getattr(learner, "name", "") == "cnp"
-            predictor = (learner.adapt(x_support, y_support) if one_pass
-                         else learner.adapt(x_support, y_support, inner_steps=inner_steps))
+            predictor = learner.adapt(xs, ys) if one_pass else learner.adapt(xs, ys, inner_steps=inner_steps)
             path = getattr(predictor, "info", {}).get("path") or [predictor]
-            preds = [p(x) for p in path]
+            preds = [p(x_dev).cpu() for p in path]
             predictions[name] = preds[-1]
             mse[name] = [((p - y_true) ** 2).mean().item() for p in preds]
     return FamilyFrame(x, y_true, x_support, y_support, predictions, mse)
