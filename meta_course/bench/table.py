@@ -22,6 +22,7 @@ from . import memory
 from . import ring
 from . import generation
 from . import metagan
+from . import recommendation
 
 BENCHES: dict[str, ModuleType] = {
     "sine": sine,
@@ -38,4 +39,5 @@ BENCHES: dict[str, ModuleType] = {
     "ring": ring,
     "generation": generation,
     "metagan": metagan,
+    "recommendation": recommendation,
 }
