@@ -26,7 +26,8 @@ def test_discounted_returns_by_hand():
     # R_2 = 2; R_1 = 0 + 0.9·2 = 1.8; R_0 = 1 + 0.9·1.8 = 2.62
     assert torch.allclose(discounted_returns(R, 0.9), torch.tensor([[2.62, 1.8, 2.0]]))
     # a terminal flag after step 0 cuts the return there; a bootstrap value continues after the end
-    assert torch.allclose(discounted_returns(R, 0.9, dones=torch.tensor([[1.0, 0, 0]])), torch.tensor([[1.0, 1.8, 2.0]]))
+    cut = discounted_returns(R, 0.9, dones=torch.tensor([[1.0, 0, 0]]))
+    assert torch.allclose(cut, torch.tensor([[1.0, 1.8, 2.0]]))
     assert torch.allclose(discounted_returns(R, 0.9, bootstrap=torch.tensor([10.0])),
                           torch.tensor([[1 + 0.9 * (0.9 * (2 + 9)), 0.9 * (2 + 9), 2 + 9.0]]))
 
@@ -145,15 +146,23 @@ def test_training_through_the_loop_resumes_bit_identically(tmp_path):
     from meta_course import recipes
     from meta_course.train import train
 
-    def run(steps, checkpoint):
+    def run(checkpoint, stop_at=None):
         learner, sample = recipes.build("rl2_bandits_k5_n10", seed=0, hidden_size=8)
-        train(learner, sample, steps, meta_batch_size=8, seed=0, checkpoint=checkpoint, checkpoint_every=2,
-              progress=False, device="cpu")
+
+        def interrupt(step, values):
+            if step == stop_at:
+                raise KeyboardInterrupt
+
+        try:
+            train(learner, sample, 4, meta_batch_size=8, seed=0, checkpoint=checkpoint, checkpoint_every=1,
+                  progress=False, device="cpu", callback=interrupt)
+        except KeyboardInterrupt:
+            pass
         return learner
 
-    straight = run(4, tmp_path / "a.pt")
-    run(2, tmp_path / "b.pt")
-    resumed = run(4, tmp_path / "b.pt")
+    straight = run(tmp_path / "a.pt")
+    run(tmp_path / "b.pt", stop_at=3)                 # interrupted after step 3, last saved state: step 2
+    resumed = run(tmp_path / "b.pt")
     assert resumed.steps_done.item() == straight.steps_done.item() == 4
     for (name, p), q in zip(straight.state_dict().items(), resumed.state_dict().values()):
         assert torch.equal(p, q), name

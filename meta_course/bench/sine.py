@@ -9,7 +9,6 @@ widget's update time. ``--retrain`` first retrains every sine recipe with its pa
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
 import subprocess

@@ -66,9 +66,10 @@ def _embedding_space(device):
 
 
 def _parameter_space(device):
-    from ..viz.param_space import linear_tasks, param_space_explorer
+    from ..tasks.linear import bowl_tasks
+    from ..viz.param_space import param_space_explorer
 
-    return param_space_explorer(linear_tasks(), train_lr=0.3, train_steps=2)
+    return param_space_explorer(bowl_tasks(), train_lr=0.3, train_steps=2)
 
 
 def _omniglot_adaptation(device):

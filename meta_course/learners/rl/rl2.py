@@ -19,7 +19,12 @@ We optimise J with advantage actor-critic (A2C: synchronous, on-policy; Mnih et 
 
 with Â from :func:`~meta_course.learners.rl.returns.gae` over the whole trial (no cut between its
 episodes), computed on rewards divided by the trial length T (the critic's unit) and normalised over
-the batch. Why A2C rather than PPO (Duan et al. used TRPO): the environments here are batched
+the batch. Three training aids, each optional and measured in ``recipes/rl.py``: the learning signal
+can be the expected reward of the action taken instead of the sampled one (``reward_signal``), the
+critic can see the task (``critic="task"``, training only), and a curriculum can start with shorter
+trials (``curriculum``). None changes what the agent sees or how it acts.
+
+Why A2C rather than PPO (Duan et al. used TRPO): the environments here are batched
 tensors, so fresh on-policy trials cost about as much as the extra epochs PPO would spend re-using
 old ones; one rollout + one gradient step is exactly one ``meta_step`` of the course's loop, with
 no importance ratios, clipping or epochs to tune. A2C is also what Wang et al. (2016) used for the
@@ -201,7 +206,6 @@ class RL2(Learner):
 
     name = "rl2"
     metric = "return"
-    higher_is_better = True
 
     def __init__(self, env: str = "bandits", env_args: dict | None = None, episodes: int = 1,
                  hidden_size: int = 64, gamma: float = 1.0, lam: float = 0.3, value_coef: float = 0.5,
@@ -289,25 +293,17 @@ class RL2(Learner):
 
         loss, stats = a2c_loss(self.policy, trial, c["gamma"], c["lam"], c["value_coef"], self.entropy_coef(),
                                reward_signal=c["reward_signal"], value_fn=value_fn)
-        self.last_stats = {"return": trial.total_reward.mean().item(), **stats}
         self.last_trial_length = trial.rewards.shape[1]
+        self.last_stats = {"return": trial.total_reward.mean().item(), "trial_length": float(self.last_trial_length),
+                           **stats}
         self.steps_done += 1
         return loss
 
     def meta_step(self, batch: TaskBatch, optimizers: dict) -> dict[str, float]:
-        """One outer step: trials with the current policy, then one A2C gradient step on them."""
-        loss = self.meta_loss(batch)
-        for opt in optimizers.values():
-            opt.zero_grad(set_to_none=True)
-        loss.backward()
-        if getattr(self, "clip_grad_norm", 0):
-            nn.utils.clip_grad_norm_(self.parameters(), self.clip_grad_norm)
-        for opt in optimizers.values():
-            opt.step()
-        return {"loss": loss.item(), **self.last_stats}
-
-    def optimizers(self, outer_lr: float) -> dict[str, torch.optim.Optimizer]:
-        return {"outer": self.outer_optimizer(outer_lr)}
+        """One outer step (the default: back-propagate :meth:`meta_loss`, clip, step), reporting the
+        trials' mean total reward, the policy entropy and the loss terms besides the loss."""
+        values = super().meta_step(batch, optimizers)
+        return {**values, **self.last_stats}
 
     @torch.no_grad()
     def adapt(self, actions: Tensor, rewards: Tensor, obs: Tensor | None = None) -> "RL2Predictor":
@@ -339,7 +335,7 @@ class RL2(Learner):
                                       "value": self.policy.v(h).item(), "hidden": hidden[0]})
 
     @torch.no_grad()
-    def score(self, tasks: TaskBatch, seed: int = 0, greedy: bool = False) -> Tensor:
+    def score(self, tasks: TaskBatch, seed: int = 0, greedy: bool = False, metric: str | None = None) -> Tensor:
         """Total reward of one trial on every task ``[T]`` (seeded; the global RNG is left untouched)."""
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
@@ -359,13 +355,4 @@ class RL2Predictor:
         return self.agent.policy.distribution(self.h)
 
 
-def load_rl2(path, device=None) -> RL2:
-    """Rebuild an :class:`RL2` agent saved with ``torch.save(agent.checkpoint(), path)``."""
-    ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    ckpt = ckpt.get("learner", ckpt)
-    agent = RL2(**ckpt["config"])
-    agent.load_state_dict(ckpt["state_dict"])
-    return agent.to(device) if device is not None else agent
-
-
-__all__ = ["ENVS", "RL2", "RL2Predictor", "Trial", "a2c_loss", "load_rl2", "rollout"]
+__all__ = ["ENVS", "RL2", "RL2Predictor", "Trial", "a2c_loss", "rollout"]
