@@ -155,7 +155,7 @@ ERRATA: tuple[Erratum, ...] = (
             "the meta-LSTM outputs a learning rate and a gradient direction with a linear layer",
             "The learner's weights are the cell state, c_t = f_t ⊙ c_{t−1} + i_t ⊙ (−∇L_t); the step size is the "
             "input gate i_t = σ(·) ∈ (0, 1) and the direction is the gradient itself (Ravi & Larochelle, "
-            "Eq. 2-4). A linear output can be negative: a step uphill.", "05_optimisation_family §3",
+            "Eq. 2-4). A linear output can be negative: a step uphill.", "17_learned_optimisers §1",
             "check_meta_lstm_gates"),
     # --- names and credits -----------------------------------------------------------------------------
     Erratum("ntm_name", A4, "神经算法机",
@@ -258,7 +258,7 @@ TAXONOMY: tuple[TaxonomyRow, ...] = (
         A4: Filing("a cheaper MAML", "First-Order MAML、Reptile")}),
     TaxonomyRow("Meta-SGD", "optimisation", "05_optimisation_family", {
         A1: Filing("supervision-based", "Meta-SGD、Metro")}),
-    TaxonomyRow("LSTM meta-learner", "optimisation", "05_optimisation_family", {
+    TaxonomyRow("LSTM meta-learner", "optimisation", "17_learned_optimisers", {
         A0: Filing("optimisation-based", "代表性算法包括 LSTM Meta-Learner、Reptile 等"),
         A2: Filing("optimisation-based", "Meta-LSTM是一种基于优化学习的元学习算法")}),
     TaxonomyRow("Siamese network", "metric", "06_metric_learning", {

@@ -46,10 +46,10 @@ LESSONS: dict[str, Lesson] = {lesson.stem: lesson for lesson in (
            "MAML's two loops as equations and code, the paper's table reproduced, the adaptation widget"),
     Lesson("02_omniglot", "Omniglot", "data", "the dataset, N-way K-shot episodes, Lake's one-shot benchmark"),
     Lesson("03_derivations", "Derivations", "optimisation-based",
-           "the meta-gradient with its Hessian term, checked three ways; first-order error; Reptile's expansion"),
+           "the meta-gradient with its Hessian term, checked three ways; first-order error and its α widget; cost"),
     Lesson("04_pitfalls", "Pitfalls", "optimisation-based", "six bugs of popular meta-learning code, with numbers"),
-    Lesson("05_optimisation_family", "The optimisation family", "optimisation-based",
-           "Reptile, Meta-SGD, the LSTM meta-learner, a learned optimiser, the parameter-space widget"),
+    Lesson("05_optimisation_family", "Reptile and Meta-SGD", "optimisation-based",
+           "Reptile and its Taylor expansion, Meta-SGD, the parameter-space widget, the sine family side by side"),
     Lesson("06_metric_learning", "Metric learning", "metric-based",
            "Siamese, Matching and Prototypical networks, the embedding-space widget"),
     Lesson("07_maml_omniglot", "MAML on Omniglot", "optimisation-based",
@@ -70,6 +70,8 @@ LESSONS: dict[str, Lesson] = {lesson.stem: lesson for lesson in (
            "every error of the five source articles, the right version, and the cell that checks it"),
     Lesson("16_applications_cold_start", "Cold-start recommendation", "optimisation-based (application)",
            "MeLU-style MAML over users against a global model and per-user fine-tuning"),
+    Lesson("17_learned_optimisers", "Learned update rules", "optimisation-based",
+           "the LSTM meta-learner and the learned LSTM optimiser against tuned SGD and Adam"),
 )}
 
 #: lessons being written: referenced before their notebooks exist (each leaves this list when it lands)
@@ -90,8 +92,8 @@ GLOSSARY: tuple[Term, ...] = (
     _("meta-knowledge", "元知识", "what carries over from task to task: an initialisation, an update rule, a "
       "metric, a way of using memory", "00_welcome"),
     _("meta-learner", "元学习器", "the part trained by the outer loop, e.g. the LSTM that updates the learner's "
-      "weights", "05_optimisation_family"),
-    _("base learner", "基学习器", "the model adapted to each task by the inner loop", "05_optimisation_family"),
+      "weights", "17_learned_optimisers"),
+    _("base learner", "基学习器", "the model adapted to each task by the inner loop", "17_learned_optimisers"),
     # --- tasks and data ---------------------------------------------------------------------------------
     _("task", "任务", "a data distribution and a loss; in meta-learning a draw from the task distribution p(T)",
       "01_maml_sine"),
@@ -146,9 +148,9 @@ GLOSSARY: tuple[Term, ...] = (
       "05_optimisation_family"),
     _("Meta-SGD", "Meta-SGD", "MAML with a meta-learned step size for every coordinate", "05_optimisation_family"),
     _("LSTM meta-learner", "LSTM 元学习器", "an LSTM whose cell state is the learner's weights and whose gates "
-      "are learned step sizes", "05_optimisation_family"),
+      "are learned step sizes", "17_learned_optimisers"),
     _("learned optimiser", "学习的优化器", "a coordinate-wise LSTM that outputs the update from the gradient",
-      "05_optimisation_family"),
+      "17_learned_optimisers"),
     _("optimisation-based meta-learning", "基于优化的元学习", "adaptation is an optimiser: learn its start, "
       "steps or rule", "05_optimisation_family"),
     _("transductive", "直推式", "predictions that use the whole query batch (e.g. batch statistics), not one "
