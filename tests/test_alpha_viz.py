@@ -2,7 +2,7 @@
 
 import pytest
 
-from meta_course.lessons.derivations import loglog_slope
+from meta_course.core.metagrad import loglog_slope
 from meta_course.viz.derivations import alpha_curves, alpha_frame, plot_alpha
 
 

@@ -28,7 +28,7 @@ COLORS = {"first_order": "tab:blue", "article": "tab:red", "expansion": "tab:gre
 @functools.lru_cache(maxsize=1)
 def alpha_problem(seed: int = 0):
     """``(net, θ, episodes)``: the tanh MLP 1-16-16-1 in float64 and four sine tasks (K = 10, 10 queries)."""
-    from ..lessons.derivations import tanh_mlp
+    from ..models.mlp import tanh_mlp
     from ..tasks.sine import SineTasks
 
     torch.manual_seed(seed)
@@ -41,7 +41,7 @@ def alpha_problem(seed: int = 0):
 @functools.lru_cache(maxsize=1)
 def alpha_curves(n: int = 13) -> tuple[list[float], dict]:
     """The relative errors of :data:`METHODS` on a log grid of ``n`` values of α (computed once)."""
-    from ..lessons.derivations import formula_errors
+    from ..core.metagrad import formula_errors
 
     lo, hi = ALPHA_RANGE
     alphas = torch.logspace(torch.log10(torch.tensor(lo)), torch.log10(torch.tensor(hi)), n).tolist()
@@ -69,7 +69,7 @@ def alpha_frame(alpha: float) -> AlphaFrame:
         >>> frame.errors["expansion"] < frame.errors["first_order"]
         True
     """
-    from ..lessons.derivations import compare_meta_gradients
+    from ..core.metagrad import compare_meta_gradients
 
     check_range("alpha", alpha, *ALPHA_RANGE, "Move the slider within the plotted range of inner step sizes.")
     net, theta, eps = alpha_problem()
