@@ -17,7 +17,7 @@ ifneq ($(wildcard $(SHARED_DATA)),)
 export META_COURSE_DATA ?= $(SHARED_DATA)
 endif
 
-.PHONY: lab test test-fast bench venv clean
+.PHONY: lab app test test-fast bench venv clean
 
 venv: $(STAMP)
 
@@ -25,12 +25,18 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q "$(TORCH)"
-	$(BIN)/python -m pip install -q -e ".[lab,test]"
+	$(BIN)/python -m pip install -q -e ".[lab,test,app]"
 	touch $(STAMP)
 
 lab: $(STAMP)
 	@echo "Opening JupyterLab on notebooks/ — the URL with its token is printed below."
 	cd notebooks && MPLBACKEND= ../$(BIN)/jupyter lab $(ROOT_FLAG) $(LAB_ARGS)
+
+# The classroom app: every lesson widget as a page without code (Voilà), on http://127.0.0.1:8866/.
+# For a classroom network: make app APP_ARGS="--ip 0.0.0.0"
+APP_ARGS ?=
+app: $(STAMP)
+	MPLBACKEND= $(BIN)/python -m meta_course app $(APP_ARGS)
 
 test: $(STAMP)
 	META_COURSE_QUICK=1 $(BIN)/python -m pytest tests notebooks --nbval-lax -p no:cacheprovider

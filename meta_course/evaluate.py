@@ -1,16 +1,17 @@
-"""One evaluation for every learner: mean and 95% confidence interval over held-out tasks."""
+"""One evaluation for every learner: mean and 95% confidence interval of its metric over held-out tasks."""
 
 from __future__ import annotations
 
-import contextlib
 import math
 from typing import NamedTuple
 
 import torch
 from torch import Tensor
 
-from .core.checks import check_choice, check_int
-from .tasks import Episode
+from .core.checks import check_int
+from .learners.base import per_task_score
+
+__all__ = ["EvalResult", "evaluate", "mean_ci95", "per_task_score"]
 
 
 class EvalResult(NamedTuple):
@@ -35,22 +36,27 @@ def mean_ci95(values: Tensor) -> tuple[float, float]:
     return values.mean().item(), 1.96 * sd / math.sqrt(n)
 
 
-def per_task_score(pred: Tensor, target: Tensor, metric: str) -> Tensor:
-    """Per-task MSE (``[T, Q, d]`` → ``[T]``) or accuracy (logits ``[T, Q, C]``, labels ``[T, Q]``)."""
-    if metric == "mse":
-        return ((pred - target) ** 2).flatten(1).mean(1)
-    return (pred.argmax(-1) == target).double().mean(1)
+def _chunks(tasks, size: int, device):
+    """The batch in chunks of ``size`` tasks when it is a tuple of tensors with a leading task dimension
+    (an Episode, a NamedTuple); any other batch (with ``.to``) in one piece."""
+    if not (isinstance(tasks, tuple) and tasks and all(isinstance(t, Tensor) for t in tasks)):
+        yield tasks.to(device)
+        return
+    n = tasks[0].shape[0]
+    for start in range(0, n, size):
+        yield type(tasks)(*(t[start:start + size] for t in tasks)).to(device)
 
 
-def evaluate(learner, episodes: Episode, metric: str | None = None, chunk: int = 250, **knobs) -> EvalResult:
-    """Score ``learner`` on a batch of held-out tasks after adapting to each support set.
+def evaluate(learner, tasks, metric: str | None = None, chunk: int = 250, **knobs) -> EvalResult:
+    """Score ``learner`` on a batch of held-out tasks: mean ± 95% CI of ``learner.score`` over the tasks.
 
     Args:
-        learner: anything with ``predict(episodes, **knobs)`` (every :class:`Learner`).
-        episodes: tasks with a leading task dimension.
-        metric: ``"mse"`` or ``"accuracy"``; defaults to ``learner.metric``.
-        chunk: tasks per vectorised call (bounds memory).
-        **knobs: passed to ``learner.adapt`` (e.g. ``inner_steps=10``).
+        learner: any :class:`~meta_course.learners.base.Learner` (its ``score(tasks, **knobs) -> [T]``).
+        tasks: held-out tasks with a leading task dimension (an Episode, or a family's batch with ``.to``).
+        metric: overrides ``learner.metric`` (passed to ``score``; the default score knows "mse" and
+            "accuracy").
+        chunk: tasks per call of ``score`` (bounds memory).
+        **knobs: passed to ``learner.score`` and from there to ``adapt`` (e.g. ``inner_steps=10``).
 
     Example:
         >>> from meta_course.learners import load_learner
@@ -61,18 +67,16 @@ def evaluate(learner, episodes: Episode, metric: str | None = None, chunk: int =
         >>> evaluate(maml, tasks, inner_steps=10).mean < 1.0
         True
     """
-    metric = check_choice("metric", metric or learner.metric, ("mse", "accuracy"))
     check_int("chunk", chunk, 1)
-    device = next(learner.parameters()).device
+    p = next(iter(learner.parameters()), None)
+    device = p.device if p is not None else torch.device("cpu")
+    if metric is not None:
+        knobs["metric"] = metric
     scores = []
-    for start in range(0, episodes.x_support.shape[0], chunk):
-        part = Episode(*(t[start:start + chunk].to(device) for t in episodes))
-        # torch.func.grad ignores an outer no_grad, so gradient-based learners still adapt here;
-        # a learner that needs torch.autograd inside adapt sets ``adapt_needs_autograd = True``.
-        grad_mode = contextlib.nullcontext() if getattr(learner, "adapt_needs_autograd", False) else torch.no_grad()
-        with grad_mode:
-            pred = learner.predict(part, **knobs)
-        scores.append(per_task_score(pred.detach(), part.y_query, metric).cpu())
+    for part in _chunks(tasks, chunk, device):
+        # torch.func.grad ignores an outer no_grad, so gradient-based learners still adapt here
+        with torch.no_grad():
+            scores.append(learner.score(part, **knobs).detach().cpu())
     per_task = torch.cat(scores)
     mean, ci = mean_ci95(per_task)
     return EvalResult(mean, ci, per_task.numel(), per_task)

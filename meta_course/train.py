@@ -1,33 +1,44 @@
 """One training loop for every learner of the course.
 
-Each step samples a meta-batch of tasks from a seeded :class:`torch.Generator`, computes
-``learner.meta_loss(episodes)``, back-propagates and steps the outer optimiser (Adam, β =
-``outer_lr``). Checkpoints hold everything needed to continue bit-for-bit: the learner, the
-optimiser, the task generator's state, the step and the history — so an interrupted run resumed
-from its last checkpoint ends with exactly the parameters of an uninterrupted one.
+Each step samples a batch of tasks from a seeded :class:`torch.Generator` and calls
+``learner.meta_step(batch, optimizers)`` — one outer step, which returns a dict of floats. The default
+:meth:`~meta_course.learners.base.Learner.meta_step` back-propagates ``learner.meta_loss(batch)``,
+clips and steps every optimiser; a GAN alternates its critic and generator optimisers, an RL learner
+collects rollouts in its batch of environments — all through this one loop. Checkpoints hold everything
+needed to continue bit-for-bit: the learner, every optimiser, the task generator's state, torch's (and
+Python's and NumPy's) global RNG, the step and the history — so an interrupted run resumed from its last
+checkpoint ends with exactly the parameters of an uninterrupted one.
 """
 
 from __future__ import annotations
 
+import math
+import random
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from .learners.base import Learner
 from .core.checks import check_int, check_positive
 from .core.device import default_device
-from .tasks import Episode
+from .core.io import atomic_save
+from .learners.base import Learner
 
-SampleTasks = Callable[[torch.Generator, int], Episode]
+SampleTasks = Callable[[torch.Generator, int], object]
+"""``sample(generator, n_tasks) -> batch``; the batch has ``.to(device)`` (e.g. an Episode)."""
 
 
 @dataclass
 class History:
-    """Learning curves: training meta-loss per logged step and held-out evaluations."""
+    """Learning curves: the meta-step's values per logged step and held-out evaluations.
+
+    ``loss`` is the curve of the meta-step's ``"loss"`` (or, for a learner that returns no ``"loss"``,
+    of its first value); ``values`` holds the curve of every value it returns.
+    """
 
     step: list[int] = field(default_factory=list)
     loss: list[float] = field(default_factory=list)
@@ -35,15 +46,40 @@ class History:
     eval_mean: list[float] = field(default_factory=list)
     eval_ci95: list[float] = field(default_factory=list)
     seconds: float = 0.0
+    values: dict[str, list[float]] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
 
 
-def _atomic_save(obj, path: Path) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    torch.save(obj, tmp)
-    tmp.replace(path)
+def rng_state() -> dict:
+    """The global RNG states a meta-step may draw from: torch, Python's ``random`` and NumPy's legacy one."""
+    kind, keys, pos, has_gauss, cached = np.random.get_state()
+    return {"torch": torch.get_rng_state(), "python": random.getstate(),
+            "numpy": {"kind": kind, "keys": torch.from_numpy(keys.astype(np.int64)), "pos": int(pos),
+                      "has_gauss": int(has_gauss), "cached": float(cached)}}
+
+
+def set_rng_state(state) -> None:
+    """Inverse of :func:`rng_state` (a bare tensor: a checkpoint that saved torch's state only)."""
+    if isinstance(state, torch.Tensor):
+        torch.set_rng_state(state)
+        return
+    torch.set_rng_state(state["torch"])
+    version, internal, gauss = state["python"]
+    random.setstate((version, tuple(internal), gauss))
+    n = state["numpy"]
+    np.random.set_state((n["kind"], n["keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"], n["cached"]))
+
+
+def _non_finite(values: dict, learner: Learner) -> str | None:
+    for key, value in values.items():
+        if not math.isfinite(value):
+            return f"meta-step value {key!r} is {value}"
+    for name, p in learner.named_parameters():
+        if not torch.isfinite(p).all():
+            return f"parameter {name!r} is not finite"
+    return None
 
 
 def train(
@@ -56,39 +92,40 @@ def train(
     seed: int = 0,
     checkpoint: str | Path | None = None,
     checkpoint_every: int = 1000,
-    eval_tasks: Episode | None = None,
+    eval_tasks=None,
     eval_every: int = 1000,
     eval_knobs: dict | None = None,
     log_every: int = 100,
     clip_grad_norm: float = 0.0,
     device: torch.device | str | None = None,
     progress: bool = True,
-    callback: Callable[[int, float], None] | None = None,
+    callback: Callable[[int, dict], None] | None = None,
 ) -> History:
     """Meta-train ``learner`` for ``steps`` outer steps; resume from ``checkpoint`` if it exists.
 
     Args:
         learner: any :class:`~meta_course.learners.base.Learner`.
-        sample_tasks: ``sample_tasks(generator, n_tasks) -> Episode`` with a leading task dim.
+        sample_tasks: ``sample_tasks(generator, n_tasks) -> batch`` (a batch of tasks with ``.to``).
         steps: total outer steps (a resumed run continues up to this number).
         meta_batch_size: tasks per outer step.
-        outer_lr: β, Adam's step size.
-        seed: seeds the task generator (and torch's global RNG).
+        outer_lr: β, the base step size of ``learner.optimizers(outer_lr)``.
+        seed: seeds the task generator and the global RNGs (torch, ``random``, NumPy).
         checkpoint: file to save to every ``checkpoint_every`` steps and at the end, and to resume
             from when it exists.
         eval_tasks: held-out tasks scored every ``eval_every`` steps with ``eval_knobs``.
-        log_every: steps between points of the loss history (the mean over those steps).
-        clip_grad_norm: rescale the meta-gradient to at most this global norm before each step (0: off)
-            — the usual guard for learners whose updates can blow up (the meta-LSTM's gates).
+        log_every: steps between points of the history (the mean of each value over those steps).
+        clip_grad_norm: sets ``learner.clip_grad_norm``: the default meta-step rescales the meta-gradient
+            to at most this global norm (0: off) — the usual guard for learners whose updates can blow
+            up (the meta-LSTM's gates).
         device: default cuda → mps → cpu.
-        callback: called as ``callback(step, loss)`` after each step (e.g. to stop early).
+        callback: called as ``callback(step, values)`` after each step (e.g. to stop early).
 
     Returns:
         The :class:`History` (also stored in the checkpoint).
 
     Raises:
-        FloatingPointError: the meta-loss became NaN/inf; the message names the step, and the last
-            good checkpoint is left untouched.
+        FloatingPointError: a value the meta-step returned, or a parameter, became NaN/inf; the
+            message names the step, and the last good checkpoint is left untouched.
 
     Example:
         >>> from meta_course import recipes
@@ -106,56 +143,57 @@ def train(
         check_int(name, value, 1)
     device = torch.device(device) if device is not None else default_device()
     learner.to(device)
-    optimizer = learner.outer_optimizer(outer_lr)
-    for group in optimizer.param_groups:  # the schedule scales each group's own base step size
-        group.setdefault("base_lr", group["lr"])
+    learner.clip_grad_norm = float(clip_grad_norm)
+    optimizers = learner.optimizers(outer_lr)
+    for opt in optimizers.values():
+        for group in opt.param_groups:  # the schedule scales each group's own base step size
+            group.setdefault("base_lr", group["lr"])
     generator = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
+    random.seed(seed)
+    np.random.seed(seed)
     history, start = History(), 0
     checkpoint = Path(checkpoint) if checkpoint is not None else None
     if checkpoint is not None and checkpoint.exists():
-        start, history = _resume(checkpoint, learner, optimizer, generator)
+        start, history = _resume(checkpoint, learner, optimizers, generator)
 
     def save(step: int) -> None:
-        if checkpoint is None:
-            return
-        checkpoint.parent.mkdir(parents=True, exist_ok=True)
-        _atomic_save({"learner": learner.checkpoint(), "optimizer": optimizer.state_dict(), "step": step,
-                      "generator": generator.get_state(), "rng": torch.get_rng_state(),
-                      "history": history.as_dict()}, checkpoint)
+        if checkpoint is not None:
+            atomic_save({"learner": learner.checkpoint(), "optimizers": {k: o.state_dict() for k, o in optimizers.items()},
+                         "step": step, "generator": generator.get_state(), "rng": rng_state(),
+                         "history": history.as_dict()}, checkpoint)
 
     bar = tqdm(total=steps, initial=start, disable=not progress, desc=f"meta-train {learner.name}", dynamic_ncols=True)
-    window, t0, step = [], time.perf_counter(), start
+    window: dict[str, list[float]] = {}
+    t0, step = time.perf_counter(), start
     try:
         while step < steps:
-            gen_state = generator.get_state()
-            episodes = sample_tasks(generator, meta_batch_size).to(device)
-            loss = learner.meta_loss(episodes)
-            if not torch.isfinite(loss):
-                generator.set_state(gen_state)
-                kept = f"the last good checkpoint {checkpoint} is kept" if checkpoint else "no checkpoint was set"
-                raise FloatingPointError(
-                    f"meta-loss is {loss.item()} at step {step + 1}: training stopped; {kept}. "
-                    "Lower inner_lr or outer_lr (or inner_steps) and resume.")
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if clip_grad_norm:
-                torch.nn.utils.clip_grad_norm_(learner.parameters(), clip_grad_norm)
+            batch = sample_tasks(generator, meta_batch_size).to(device)
             factor = learner.outer_lr_factor(step, steps)
-            for group in optimizer.param_groups:
-                group["lr"] = group["base_lr"] * factor
-            optimizer.step()
+            for opt in optimizers.values():
+                for group in opt.param_groups:
+                    group["lr"] = group["base_lr"] * factor
+            values = {k: float(v) for k, v in learner.meta_step(batch, optimizers).items()}
+            bad = _non_finite(values, learner)
+            if bad is not None:
+                kept = f"the last good checkpoint {checkpoint} is kept" if checkpoint else "no checkpoint was set"
+                raise FloatingPointError(f"{bad} at step {step + 1}: training stopped; {kept}. "
+                                         "Lower inner_lr or outer_lr (or inner_steps), or clip, and resume.")
             step += 1
-            window.append(loss.item())
-            if step % log_every == 0 or step == steps:
+            for k, v in values.items():
+                window.setdefault(k, []).append(v)
+            if window and (step % log_every == 0 or step == steps):
                 history.step.append(step)
-                history.loss.append(sum(window) / len(window))
-                window = []
-                bar.set_postfix(loss=f"{history.loss[-1]:.4f}")
+                for k, w in window.items():
+                    history.values.setdefault(k, []).append(sum(w) / len(w))
+                main = "loss" if "loss" in window else next(iter(window))
+                history.loss.append(history.values[main][-1])
+                window = {}
+                bar.set_postfix({k: f"{v[-1]:.4f}" for k, v in history.values.items()})
             if eval_tasks is not None and (step % eval_every == 0 or step == steps):
                 _evaluate_into(history, step, learner, eval_tasks, eval_knobs or {})
             if callback is not None:
-                callback(step, loss.item())
+                callback(step, values)
             if step % checkpoint_every == 0 or step == steps:
                 history.seconds += time.perf_counter() - t0
                 t0 = time.perf_counter()
@@ -175,32 +213,19 @@ def _evaluate_into(history: History, step: int, learner, eval_tasks, knobs) -> N
     history.eval_ci95.append(result.ci95)
 
 
-def _resume(path: Path, learner, optimizer, generator) -> tuple[int, History]:
+def _resume(path: Path, learner, optimizers: dict, generator) -> tuple[int, History]:
     state = torch.load(path, map_location="cpu", weights_only=True)
     if state["learner"]["name"] != learner.name or state["learner"]["config"] != learner.config:
         raise ValueError(
             f"checkpoint {path} holds {state['learner']['name']} with config {state['learner']['config']}, "
             f"not {learner.name} with {learner.config}: pass another --checkpoint path or delete that file.")
     learner.load_state_dict(state["learner"]["state_dict"])
-    optimizer.load_state_dict(state["optimizer"])
+    saved = state["optimizers"] if "optimizers" in state else {"outer": state["optimizer"]}  # older files: one
+    if set(saved) != set(optimizers):
+        raise ValueError(f"checkpoint {path} holds optimisers {sorted(saved)}, the learner has {sorted(optimizers)}: "
+                         "delete that file to start afresh.")
+    for name, opt in optimizers.items():
+        opt.load_state_dict(saved[name])
     generator.set_state(state["generator"])
-    torch.set_rng_state(state["rng"])
-    history = History(**state["history"])
-    return state["step"], history
-
-
-def steps_per_second(learner: Learner, sample_tasks: SampleTasks, n_steps: int = 50, meta_batch_size: int = 25,
-                     seed: int = 0, **meta_loss_kwargs) -> float:
-    """Meta-training steps per second (forward, backward, Adam) — used by the benchmarks."""
-    optimizer = torch.optim.Adam(learner.parameters(), lr=1e-3)
-    generator = torch.Generator().manual_seed(seed)
-    batches = [sample_tasks(generator, meta_batch_size) for _ in range(n_steps + 3)]
-    for i, episodes in enumerate(batches):
-        if i == 3:  # after warm-up
-            t0 = time.perf_counter()
-        loss = learner.meta_loss(episodes, **meta_loss_kwargs)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-    return n_steps / (time.perf_counter() - t0)
-
+    set_rng_state(state["rng"])
+    return state["step"], History(**state["history"])

@@ -116,11 +116,67 @@ def test_clear_errors_for_missing_or_odd_paths(tmp_path):
 
 def test_default_path_error_names_what_to_pass(monkeypatch, tmp_path):
     monkeypatch.setenv("META_COURSE_DATA", str(tmp_path))
+    monkeypatch.setenv("META_COURSE_OFFLINE", "1")
     with pytest.raises(FileNotFoundError, match="--runs-dir.*download --split runs"):
         lake_runs.default_runs_path()
     (tmp_path / "all_runs.zip").write_bytes(b"corrupt")  # present but not the official file: not used
     with pytest.raises(ValueError, match="md5"):
         lake_runs.default_runs_path()
+    (tmp_path / "all_runs.zip").unlink()
+    (tmp_path / lake_runs.DEFAULT_ZIP).write_bytes(b"not the offline copy")
+    with pytest.raises(ValueError, match="96a719386675d50d48567314443503a3"):
+        lake_runs.default_runs_path()
+
+
+def test_unreachable_mirror_gives_the_runs_hint(monkeypatch, tmp_path):
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("META_COURSE_DATA", str(tmp_path))
+    monkeypatch.delenv("META_COURSE_OFFLINE", raising=False)
+    monkeypatch.setenv("META_COURSE_MIRROR", f"http://127.0.0.1:{port}")
+    with pytest.raises(FileNotFoundError, match=f"--runs-dir.*127.0.0.1:{port}/all_runs.zip"):
+        lake_runs.default_runs_path()
+    assert not list(tmp_path.iterdir())  # nothing half-written
+
+
+@needs_data
+def test_all_runs_zip_downloads_by_itself_from_a_mirror(monkeypatch, tmp_path, recwarn):
+    from _mirror import build_all_runs_fixture, serve
+
+    served, root = tmp_path / "served", tmp_path / "data"
+    served.mkdir()
+    fixture_md5 = build_all_runs_fixture(served / "all_runs.zip")
+    assert fixture_md5 != lake_runs.SOURCES_MD5_ALL_RUNS  # a 10-run fixture, not the official 20-run file
+    monkeypatch.setenv("META_COURSE_DATA", str(root))
+    monkeypatch.delenv("META_COURSE_OFFLINE", raising=False)
+    with serve(served) as url:
+        monkeypatch.setenv("META_COURSE_MIRROR", url + "/")
+        # without the explicit override, the official md5 is demanded and the fixture refused
+        with pytest.raises(ValueError, match="md5"):
+            lake_runs.default_runs_path()
+        assert not (root / "all_runs.zip").exists()
+        monkeypatch.setenv("META_COURSE_MD5", f"all_runs.zip={fixture_md5}")
+        path = lake_runs.default_runs_path()
+    assert path == root / "all_runs.zip" and any("not the official one" in str(w.message) for w in recwarn)
+    runs = load_runs(path)
+    ref = load_runs(ZIP)
+    assert [r.name for r in runs] == list(lake_runs.RUNS_01_10)
+    assert all(torch.equal(a.test, b.test) and torch.equal(a.answer, b.answer) for a, b in zip(runs, ref))
+    assert lake_runs.default_runs_path() == path  # second call: no server needed, md5 checked
+
+
+def test_mhd_reference_follows_the_runs_loaded():
+    ten = [f"run{i:02d}" for i in range(1, 11)]
+    twenty = [f"run{i:02d}" for i in range(1, 21)]
+    assert lake_runs.mhd_reference(ten) == (38.0, "official demo, runs 01–10")
+    assert lake_runs.mhd_reference(twenty)[0] == 38.8
+    assert lake_runs.runs_label(ten) == "runs 01–10" and lake_runs.runs_label(twenty) == "runs 01–20"
+    assert lake_runs.runs_label(["run02", "run05"]) == "runs 02, 05"
+    with pytest.raises(ValueError, match="runs 02, 05.*38.0%.*38.8%"):
+        lake_runs.mhd_reference(["run02", "run05"])
 
 
 # ------------------------------------------------------------------------------------- evaluator

@@ -226,3 +226,25 @@ def test_full_and_vinyals_partitions_on_synthetic_big_zips(tmp_path, cache, monk
     assert v["test"].characters == ["Ev0/character01", "Ev0/character02", "Ev1/character01"]
     tasks = om.OmniglotTasks("vinyals", "train", n_way=20, k_shot=1, q_query=1, rotations=True, root=root)
     assert tasks.n_classes == 20 and tasks.sample(torch.Generator().manual_seed(0), 2).x_support.shape[1] == 20
+
+
+def test_mirror_replaces_canonical_urls_with_flat_official_names(monkeypatch):
+    monkeypatch.delenv("META_COURSE_MIRROR", raising=False)
+    assert om.source_url("all_runs.zip") == om.BASE_URL + "one-shot-classification/all_runs.zip"
+    monkeypatch.setenv("META_COURSE_MIRROR", "http://127.0.0.1:9/omniglot/")
+    for name in om.SOURCES:
+        assert om.source_url(name) == f"http://127.0.0.1:9/omniglot/{name}"
+    assert om.source_url("all_runs.zip", base_url="http://x/") == "http://x/one-shot-classification/all_runs.zip"
+
+
+def test_md5_override_is_explicit_validated_and_loud(monkeypatch):
+    official = om.SOURCES["all_runs.zip"][1]
+    monkeypatch.delenv("META_COURSE_MD5", raising=False)
+    assert om.expected_md5("all_runs.zip") == official
+    monkeypatch.setenv("META_COURSE_MD5", "all_runs.zip=" + "ab" * 16)
+    with pytest.warns(UserWarning, match="not the official one"):
+        assert om.expected_md5("all_runs.zip") == "ab" * 16
+    assert om.expected_md5("images_evaluation.zip") == om.SOURCES["images_evaluation.zip"][1]  # others untouched
+    monkeypatch.setenv("META_COURSE_MD5", "all_runs.zip=12345")
+    with pytest.raises(ValueError, match="32-digit hex md5"):
+        om.expected_md5("all_runs.zip")

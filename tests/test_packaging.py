@@ -47,4 +47,4 @@ def test_every_torch_range_admits_the_local_cpu_build():
 def test_the_makefile_installs_the_pinned_torch_first():
     makefile = (ROOT / "Makefile").read_text()
     assert "TORCH ?= torch==2.13.0" in makefile
-    assert makefile.index('pip install -q "$(TORCH)"') < makefile.index('pip install -q -e ".[lab,test]"')
+    assert makefile.index('pip install -q "$(TORCH)"') < makefile.index('pip install -q -e ".[lab,test,app]"')

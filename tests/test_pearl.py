@@ -110,3 +110,41 @@ def test_pearl_step_runs_and_checkpoint_is_small():
     # the posterior before any data is the prior
     post = learner.posterior(None, n_tasks=2)
     assert torch.equal(post.mu, torch.zeros(2, 5)) and torch.equal(post.var, torch.ones(2, 5))
+
+
+def test_one_backward_of_the_summed_losses_is_sac():
+    """Each loss reaches only its own networks, so backward(sum) = the separate SAC backward passes."""
+    torch.manual_seed(0)
+    learner = PEARL(n_train_tasks=4, batch_size=8, context_size=8, init_episodes=2, learn_alpha=True)
+    batch = GoalPool("half_circle", 4, seed=0, size=1.0).sample(torch.Generator().manual_seed(0), 4)
+    learner.meta_loss(batch)  # fills the buffers
+    torch.manual_seed(1)
+    losses = learner.losses(batch.index)
+    total = losses["critic"] + learner.config["kl_weight"] * losses["kl"] + losses["actor"] + losses["alpha"]
+    params = [p for p in learner.parameters() if p.requires_grad]
+    combined = torch.autograd.grad(total, params, retain_graph=True, allow_unused=True)
+    groups = {"critic": [*learner.q1.parameters(), *learner.q2.parameters(), *learner.encoder.parameters()],
+              "actor": list(learner.actor.parameters()), "alpha": [learner.log_alpha]}
+    parts = {"critic": losses["critic"] + learner.config["kl_weight"] * losses["kl"],
+             "actor": losses["actor"], "alpha": losses["alpha"]}
+    for name, group in groups.items():
+        separate = torch.autograd.grad(parts[name], group, retain_graph=True)
+        for p, g in zip(group, separate):
+            got = combined[next(i for i, q in enumerate(params) if q is p)]
+            assert torch.allclose(got, g, atol=1e-6), name
+    # the critics get nothing from the actor's loss
+    assert all(g is None for g in torch.autograd.grad(losses["actor"], groups["critic"], retain_graph=True,
+                                                      allow_unused=True))
+
+
+def test_pearl_trains_through_the_loop_and_keeps_its_buffers_out_of_the_checkpoint(tmp_path):
+    from meta_course import recipes
+    from meta_course.train import train
+
+    learner, sample = recipes.build("pearl_nav", init_episodes=1, batch_size=8, context_size=8)
+    train(learner, sample, steps=3, meta_batch_size=4, outer_lr=3e-4, progress=False, log_every=1,
+          checkpoint=tmp_path / "p.state.pt")
+    assert int(learner.steps_done) == 3 and int(learner.replay.size.sum()) > 0
+    assert not any("replay" in k for k in learner.checkpoint()["state_dict"])
+    with pytest.raises(ValueError, match="kl_weight"):
+        PEARL(kl_weight=0)

@@ -26,7 +26,8 @@ def test_discounted_returns_by_hand():
     # R_2 = 2; R_1 = 0 + 0.9·2 = 1.8; R_0 = 1 + 0.9·1.8 = 2.62
     assert torch.allclose(discounted_returns(R, 0.9), torch.tensor([[2.62, 1.8, 2.0]]))
     # a terminal flag after step 0 cuts the return there; a bootstrap value continues after the end
-    assert torch.allclose(discounted_returns(R, 0.9, dones=torch.tensor([[1.0, 0, 0]])), torch.tensor([[1.0, 1.8, 2.0]]))
+    cut = discounted_returns(R, 0.9, dones=torch.tensor([[1.0, 0, 0]]))
+    assert torch.allclose(cut, torch.tensor([[1.0, 1.8, 2.0]]))
     assert torch.allclose(discounted_returns(R, 0.9, bootstrap=torch.tensor([10.0])),
                           torch.tensor([[1 + 0.9 * (0.9 * (2 + 9)), 0.9 * (2 + 9), 2 + 9.0]]))
 
@@ -145,15 +146,59 @@ def test_training_through_the_loop_resumes_bit_identically(tmp_path):
     from meta_course import recipes
     from meta_course.train import train
 
-    def run(steps, checkpoint):
+    def run(checkpoint, stop_at=None):
         learner, sample = recipes.build("rl2_bandits_k5_n10", seed=0, hidden_size=8)
-        train(learner, sample, steps, meta_batch_size=8, seed=0, checkpoint=checkpoint, checkpoint_every=2,
-              progress=False, device="cpu")
+
+        def interrupt(step, values):
+            if step == stop_at:
+                raise KeyboardInterrupt
+
+        try:
+            train(learner, sample, 4, meta_batch_size=8, seed=0, checkpoint=checkpoint, checkpoint_every=1,
+                  progress=False, device="cpu", callback=interrupt)
+        except KeyboardInterrupt:
+            pass
         return learner
 
-    straight = run(4, tmp_path / "a.pt")
-    run(2, tmp_path / "b.pt")
-    resumed = run(4, tmp_path / "b.pt")
+    straight = run(tmp_path / "a.pt")
+    run(tmp_path / "b.pt", stop_at=3)                 # interrupted after step 3, last saved state: step 2
+    resumed = run(tmp_path / "b.pt")
     assert resumed.steps_done.item() == straight.steps_done.item() == 4
     for (name, p), q in zip(straight.state_dict().items(), resumed.state_dict().values()):
         assert torch.equal(p, q), name
+
+
+def test_task_critic_trains_and_never_acts():
+    torch.manual_seed(0)
+    agent = RL2("bandits", {"k": 3, "n": 6}, hidden_size=8, critic="task", lam=1.0, reward_signal="expected")
+    tasks = agent.make_env(1).sample_tasks(16, torch.Generator().manual_seed(0))
+    with torch.random.fork_rng():
+        a1 = agent.play(tasks, seed=1).actions
+    with torch.no_grad():
+        for p in agent.critic.parameters():
+            p.add_(1.0)                                   # acting must not depend on the critic
+    with torch.random.fork_rng():
+        a2 = agent.play(tasks, seed=1).actions
+    assert torch.equal(a1, a2)
+    before = [p.clone() for p in agent.critic.parameters()]
+    stats = agent.meta_step(tasks, agent.optimizers(1e-2))
+    assert all(not torch.equal(b, p) for b, p in zip(before, agent.critic.parameters()))
+    assert set(stats) >= {"loss", "return", "entropy", "value_loss"}
+    with pytest.raises(ValueError, match="unknown critic 'oracle'"):
+        RL2("bandits", {"k": 3, "n": 6}, critic="oracle")
+
+
+def test_curriculum_switches_the_trial_length_after_its_steps():
+    agent = RL2("bandits", {"k": 3, "n": 12}, hidden_size=8, curriculum={"steps": 2, "env_args": {"k": 3, "n": 4}},
+                lr_schedule="linear")
+    tasks = agent.make_env(1).sample_tasks(4, torch.Generator().manual_seed(0))
+    opts = agent.optimizers(1e-3)
+    lengths = []
+    for _ in range(3):
+        agent.meta_step(tasks, opts)
+        lengths.append(agent.last_trial_length)
+    assert lengths == [4, 4, 12]
+    assert agent.score(tasks).shape == (4,) and agent.make_env(1).n == 12      # evaluation: the target setting
+    assert agent.outer_lr_factor(50, 100) == 0.5
+    with pytest.raises(ValueError, match="curriculum="):
+        RL2("bandits", {"k": 3, "n": 12}, curriculum={"n": 4})

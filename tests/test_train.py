@@ -79,7 +79,7 @@ def test_nan_loss_stops_naming_the_step_and_keeps_the_last_good_checkpoint(tmp_p
         poisoned.calls += 1
         return ep
     poisoned.calls = 0
-    with pytest.raises(FloatingPointError, match=r"meta-loss is nan at step 26: .*last good checkpoint .*state.pt is kept"):
+    with pytest.raises(FloatingPointError, match=r"meta-step value 'loss' is nan at step 26: .*last good checkpoint .*state.pt is kept"):
         train(learner, poisoned, 100, meta_batch_size=4, checkpoint=tmp_path / "state.pt", checkpoint_every=10,
               progress=False, device="cpu")
     state = torch.load(tmp_path / "state.pt", weights_only=True)
@@ -95,6 +95,35 @@ def test_nan_loss_stops_naming_the_step_and_keeps_the_last_good_checkpoint(tmp_p
 def test_cli_bad_input_gives_a_clear_error(argv, message, capsys, tmp_path):
     assert main(argv + ["--out", str(tmp_path / "x.pt"), "--no-progress"]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_cli_evaluate_applies_the_recipes_eval_knobs(tmp_path):
+    """`evaluate RECIPE` scores with the knobs every table uses for it (10 inner steps for maml_sine)."""
+    import json
+
+    from meta_course.evaluate import evaluate
+
+    out = tmp_path / "e.json"
+    assert main(["evaluate", "maml_sine", "--tasks", "40", "--json", str(out)]) == 0
+    row = json.loads(out.read_text())[0]
+    recipe = recipes.get_recipe("maml_sine")
+    assert row["inner_steps"] == recipe.eval_knobs["inner_steps"] == 10
+    tasks = recipes.task_sampler(recipe.task, **recipe.task_args)(torch.Generator().manual_seed(2026), 40)
+    assert row["mse"] == evaluate(recipes.load_or_train("maml_sine"), tasks, inner_steps=10).mean
+    assert main(["evaluate", "maml_sine", "--tasks", "40", "--inner-steps", "1", "--json", str(out)]) == 0
+    assert json.loads(out.read_text())[0]["inner_steps"] == 1  # the command line wins
+
+
+def test_train_recipe_is_what_the_cli_trains(tmp_path):
+    """`python -m meta_course train` and train_recipe give the same learner (the one way to train a recipe)."""
+    assert main(["train", "reptile_sine", "--steps", "3", "--out", str(tmp_path / "cli.pt"), "--no-progress",
+                 "--device", "cpu"]) == 0
+    learner, history = recipes.train_recipe("reptile_sine", steps=3, progress=False, device="cpu")
+    cli = load_learner(tmp_path / "cli.pt")
+    for a, b in zip(cli.state_dict().values(), learner.state_dict().values()):
+        assert torch.equal(a, b)
+    saved = torch.load(tmp_path / "cli.pt", weights_only=True)
+    assert saved["recipe"] == "reptile_sine" and saved["history"]["loss"] == history.loss
 
 
 def test_cli_unknown_command_exits_with_usage(capsys):

@@ -3,7 +3,8 @@
 For every setting (k arms, n pulls) the same ``--trials`` held-out tasks (p ~ U[0, 1]^k, drawn from
 ``--seed``, never used for training or tuning) and the same reward draws (paired: every method sees
 the same uniform u_{b,t}, reward = u < p_a) are played by each method; a row is the mean total
-reward of a trial ± the half-width of its 95% confidence interval. ε-greedy's ε and UCB1's c are
+reward of a trial ± the half-width of its 95% confidence interval, and the paired difference to the
+finite-horizon Gittins policy (``minus_gittins`` ± its CI: same bandits, same draws). ε-greedy's ε and UCB1's c are
 tuned on a grid (Duan et al.'s grids) over 1 000 *separate* tuning tasks. The Bayes-optimal row
 (exact dynamic programming) is only computed for n ≤ 10; its ``exact`` field is the policy's exact
 expected total reward under the prior, the ceiling of every method. RL² rows load the committed
@@ -60,13 +61,13 @@ def _parse_setting(text: str) -> tuple[int, int]:
 def load_rl2(k: int, n: int):
     """The committed RL² agent for (k, n), or None when there is no checkpoint."""
     from ..checkpoints import checkpoint_path
-    from ..learners.rl.rl2 import load_rl2 as _load
+    from ..learners import load_learner
 
     try:
         path = checkpoint_path(rl2_recipe_name(k, n))
     except FileNotFoundError:
         return None
-    return _load(path)
+    return load_learner(path)
 
 
 def evaluate_setting(k: int, n: int, trials: int, seed: int, methods=METHODS) -> list[dict]:
@@ -78,7 +79,7 @@ def evaluate_setting(k: int, n: int, trials: int, seed: int, methods=METHODS) ->
     family = BernoulliBandits(k=k, n=n)
     held_out = family.sample_tasks(trials, torch.Generator().manual_seed(seed))
     tuning = family.sample_tasks(1000, torch.Generator().manual_seed(seed + 1))
-    rows = []
+    rows, totals_of = [], {}
     for method in methods:
         t0 = time.perf_counter()
         extra = {}
@@ -98,10 +99,16 @@ def evaluate_setting(k: int, n: int, trials: int, seed: int, methods=METHODS) ->
                 extra["hyper"] = hyper
             if method == "bayes_optimal":
                 extra["exact"] = bayes_optimal_value(k, n)
+        totals_of[method] = totals.detach().cpu().double()
         mean, ci = mean_ci95(totals)
         rows.append({"method": method, "k": k, "n": n, "mean_total_reward": mean, "ci95": ci,
                      "trials": trials, "seconds": round(time.perf_counter() - t0, 2),
                      "paper": PAPER.get((k, n), {}).get(method), **extra})
+    if "gittins" in totals_of:      # paired: same bandits, same reward draws
+        for row in rows:
+            if row["method"] in totals_of and row["method"] != "gittins":
+                d, c = mean_ci95(totals_of[row["method"]] - totals_of["gittins"])
+                row["minus_gittins"], row["minus_gittins_ci95"] = d, c
     return rows
 
 
@@ -115,9 +122,12 @@ def format_table(rows: list[dict]) -> str:
                 lines.append(f"  {LABELS[r['method']]:32s}{'—':>18s}{'':8s}  {r['missing']}")
                 continue
             paper = PAPER.get((k, n), {}).get(r["method"])
-            note = ", ".join(f"{a}={b}" for a, b in r.get("hyper", {}).items())
+            notes = [f"{a}={b}" for a, b in r.get("hyper", {}).items()]
+            if "minus_gittins" in r:
+                notes.append(f"− Gittins (paired) {r['minus_gittins']:+.2f} ± {r['minus_gittins_ci95']:.2f}")
             if "exact" in r:
-                note = f"exact expected value {r['exact']:.3f}"
+                notes.append(f"exact expected value {r['exact']:.3f}")
+            note = "; ".join(notes)
             lines.append(f"  {LABELS[r['method']]:32s}{r['mean_total_reward']:10.2f} ± {r['ci95']:5.2f}"
                          f"{paper if paper is not None else '':>8}  {note}")
     return "\n".join(lines)

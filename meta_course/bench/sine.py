@@ -9,7 +9,6 @@ widget's update time. ``--retrain`` first retrains every sine recipe with its pa
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
 import subprocess
@@ -69,13 +68,20 @@ def retrain(names: list[str], out_dir: Path, jobs: int) -> dict[str, Path]:
     return paths
 
 
+def held_out_tasks(k_shot: int, n_tasks: int = 1000, n_query: int = 100, seed: int = 2026):
+    """The benchmark's held-out sine tasks for one K (seed ``seed + k_shot``): what the README's table and
+    lesson 01's evaluation score, so both print the same numbers."""
+    from ..tasks.sine import SineTasks
+
+    return SineTasks().sample(torch.Generator().manual_seed(seed + k_shot), n_tasks, k_shot, n_query)
+
+
 def evaluate_rows(learners: dict, n_tasks: int, n_query: int, seed: int) -> list[dict]:
     from ..evaluate import evaluate
-    from ..tasks.sine import SineTasks
 
     rows = []
     for k_shot in K_SHOTS:
-        tasks = SineTasks().sample(torch.Generator().manual_seed(seed + k_shot), n_tasks, k_shot, n_query)
+        tasks = held_out_tasks(k_shot, n_tasks, n_query, seed)
         for method, learner in learners.items():
             if method in NO_INNER_LOOP:
                 rows.append(read_row(method, learner, tasks, k_shot))
@@ -116,7 +122,6 @@ def format_table(rows: list[dict]) -> str:
 def speed(n_steps: int = 40) -> list[dict]:
     """Meta-training steps/s: vmap core vs per-task loop (vs ``higher``), meta-batch 25."""
     from .. import recipes
-    from ..train import steps_per_second
 
     out = []
     for inner_steps in (1, 5):
@@ -130,6 +135,24 @@ def speed(n_steps: int = 40) -> list[dict]:
             row["higher"] = None
         out.append(row)
     return out
+
+
+def steps_per_second(learner, sample_tasks, n_steps: int = 50, meta_batch_size: int = 25, seed: int = 0,
+                     **meta_loss_kwargs) -> float:
+    """Meta-training steps per second: the learner's meta-loss, backward, and a step of its own optimisers
+    (``meta_loss_kwargs``, e.g. ``use_vmap=False``, select the variant being timed)."""
+    optimizers = learner.optimizers(1e-3)
+    generator = torch.Generator().manual_seed(seed)
+    batches = [sample_tasks(generator, meta_batch_size) for _ in range(n_steps + 3)]
+    for i, episodes in enumerate(batches):
+        if i == 3:  # after warm-up
+            t0 = time.perf_counter()
+        for opt in optimizers.values():
+            opt.zero_grad(set_to_none=True)
+        learner.meta_loss(episodes, **meta_loss_kwargs).backward()
+        for opt in optimizers.values():
+            opt.step()
+    return n_steps / (time.perf_counter() - t0)
 
 
 def higher_steps_per_second(inner_steps: int, n_steps: int) -> float:

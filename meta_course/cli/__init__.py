@@ -1,4 +1,4 @@
-"""Command line: ``python -m meta_course {train,evaluate,bench,download,runs} ...``.
+"""Command line: ``python -m meta_course {train,evaluate,bench,download,runs,app} ...``.
 
 :data:`COMMANDS` is the table of subcommands; each module defines ``HELP``, ``add_arguments(parser)``
 and ``run(args) -> int``.
@@ -9,9 +9,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import bench, download, evaluate, runs, train
+from . import app, bench, download, evaluate, runs, train
 
-COMMANDS = {"train": train, "evaluate": evaluate, "bench": bench, "download": download, "runs": runs}
+COMMANDS = {"train": train, "evaluate": evaluate, "bench": bench, "download": download, "runs": runs, "app": app}
 
 
 def build_parser(prog: str = "python -m meta_course") -> argparse.ArgumentParser:

@@ -7,14 +7,15 @@ from pathlib import Path
 
 import torch
 
-HELP = "score a saved learner on held-out tasks: mean ± 95%% CI"
+HELP = "score a saved learner on held-out tasks with its recipe's eval_knobs: mean ± 95%% CI"
 
 
 def add_arguments(p) -> None:
     p.add_argument("checkpoint", help="a learner file, or the name of a committed checkpoint (e.g. maml_sine)")
     p.add_argument("--recipe", help="task family and settings to draw tasks from (default: the checkpoint's)")
     p.add_argument("--k-shot", type=int, help="support examples per task (default: the recipe's)")
-    p.add_argument("--inner-steps", type=int, nargs="*", default=[None], help="adaptation steps (several allowed)")
+    p.add_argument("--inner-steps", type=int, nargs="*", default=[None],
+                   help="adaptation steps (several allowed; default: the recipe's eval_knobs)")
     p.add_argument("--inner-lr", type=float, help="override the adaptation step size")
     p.add_argument("--tasks", type=int, default=1000)
     p.add_argument("--seed", type=int, default=2026)
@@ -22,26 +23,30 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    from ..learners import load_learner
     from ..checkpoints import checkpoint_path
     from ..core.checks import check_int
     from ..evaluate import evaluate
+    from ..learners import load_learner
     from ..recipes import get_recipe, task_sampler
 
     path = Path(args.checkpoint)
     if not path.exists() and not path.suffix:
         path = checkpoint_path(args.checkpoint)
     learner = load_learner(path)
-    recipe_name = args.recipe or torch.load(path, map_location="cpu", weights_only=True).get("recipe")
+    trained_with = torch.load(path, map_location="cpu", weights_only=True).get("recipe")
+    recipe_name = args.recipe or trained_with
     if recipe_name is None:
         raise ValueError(f"{path} does not record its recipe: pass --recipe (e.g. maml_sine).")
     recipe = get_recipe(recipe_name)
+    # the knobs every table uses for this learner (e.g. 10 inner steps), then the command line's
+    eval_knobs = get_recipe(trained_with).eval_knobs if trained_with is not None else recipe.eval_knobs
     check_int("tasks", args.tasks, 1, fix="Evaluate on at least one task (1000 gives a tight CI).")
     task_args = dict(recipe.task_args, **({"k_shot": args.k_shot} if args.k_shot is not None else {}))
     tasks = task_sampler(recipe.task, **task_args)(torch.Generator().manual_seed(args.seed), args.tasks)
     results = []
     for steps in args.inner_steps:
-        knobs = {k: v for k, v in (("inner_steps", steps), ("inner_lr", args.inner_lr)) if v is not None}
+        given = {k: v for k, v in (("inner_steps", steps), ("inner_lr", args.inner_lr)) if v is not None}
+        knobs = {**eval_knobs, **given}
         r = evaluate(learner, tasks, **knobs)
         results.append({"method": learner.name, **task_args, **knobs, learner.metric: r.mean, "ci95": r.ci95, "n": r.n})
         print(f"{learner.name} on {args.tasks} held-out {recipe.task} tasks {task_args} {knobs}: "

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import torch
-
 HELP = "meta-train a recipe (e.g. maml_sine); resumes from --checkpoint when it exists"
 
 
@@ -27,28 +25,18 @@ def add_arguments(p) -> None:
 
 def run(args) -> int:
     from .. import recipes
-    from ..learners import save_learner
-    from ..train import train
 
     if args.list or not args.recipe:
         for name, r in sorted(recipes.RECIPES.items()):
             print(f"{name:24s} {r.learner:12s} task={r.task} steps={r.steps} {r.note}")
         return 0
-    recipe = recipes.get_recipe(args.recipe)
+    recipes.get_recipe(args.recipe)  # a clear error for an unknown name before anything else
     overrides = {k: v for k, v in (("inner_lr", args.inner_lr), ("inner_steps", args.inner_steps)) if v is not None}
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    if args.seed is None:
-        args.seed = recipe.seed
-    learner, sample = recipes.build(args.recipe, seed=args.seed, **overrides)
     out = args.out or Path("runs") / f"{args.recipe}.pt"
-    state = args.checkpoint or out.with_suffix(".state.pt")
-    history = train(learner, sample, args.steps if args.steps is not None else recipe.steps,
-                    meta_batch_size=recipe.meta_batch_size, outer_lr=recipe.outer_lr, seed=args.seed,
-                    checkpoint=state, checkpoint_every=args.checkpoint_every, device=args.device,
-                    clip_grad_norm=recipe.clip_grad_norm,
-                    progress=not args.no_progress)
-    save_learner(learner.cpu(), out, history=history.as_dict(), recipe=args.recipe, seed=args.seed)
+    _, history = recipes.train_recipe(args.recipe, steps=args.steps, seed=args.seed, out=out,
+                                      checkpoint=args.checkpoint or out.with_suffix(".state.pt"),
+                                      checkpoint_every=args.checkpoint_every, device=args.device, threads=args.threads,
+                                      progress=not args.no_progress, **overrides)
     print(json.dumps({"recipe": args.recipe, "out": str(out), "final_loss": history.loss[-1] if history.loss else None,
                       "seconds": round(history.seconds, 1)}))
     return 0

@@ -16,3 +16,17 @@ def default_device() -> torch.device:
     if mps is not None and mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
+
+
+def module_device(module) -> torch.device:
+    """The device of a module's first parameter (or buffer); ``cpu`` for a module with neither.
+
+    Widgets and scorers use it to send their data where the learner lives (the setup cell's ``device``).
+
+    Example:
+        >>> module_device(torch.nn.Linear(2, 1))
+        device(type='cpu')
+    """
+    for tensor in (*module.parameters(), *module.buffers()):
+        return tensor.device
+    return torch.device("cpu")

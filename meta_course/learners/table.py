@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from ..core.checks import check_choice
 from .base import Learner
+from .generative.figr import FIGR
+from .generative.gan import MinimaxGAN
+from .generative.metagan import MetaGAN
+from .generative.wgan_gp import WGANGP
 from .memory.cnp import CNP
 from .memory.dnc import DNC
 from .memory.lstm import LSTMBits, LSTMLabels
@@ -56,6 +60,11 @@ LEARNERS: dict[str, type[Learner]] = {
     "maml-rl": MAMLRL,
     "pretrained-rl": PretrainedRL,
     "pearl": PEARL,
+    # generative (GANs)
+    "gan": MinimaxGAN,
+    "wgan-gp": WGANGP,
+    "figr": FIGR,
+    "metagan": MetaGAN,
 }
 
 

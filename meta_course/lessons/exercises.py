@@ -8,6 +8,7 @@ with a hint; a right one prints ✓. The expected answers are computed by the pa
 from __future__ import annotations
 
 import functools
+import re
 from typing import Callable
 
 import torch
@@ -16,7 +17,8 @@ _CHECKS: dict[str, tuple[Callable, str]] = {}
 
 
 def exercise(name: str, hint: str):
-    """Register ``fn(answer) -> bool`` as the checker of exercise ``name``."""
+    """Make ``fn(answer) -> bool | str`` the checker of exercise ``name`` (a string names a recognised
+    mistake: the answer is wrong, and the message says how)."""
     def deco(fn):
         _CHECKS[name] = (fn, hint)
         return fn
@@ -36,7 +38,10 @@ def check(name: str, answer) -> bool | None:
     if answer is None:
         print(f"✗ not answered yet. Hint: {hint}")
         return None
-    if not fn(answer):
+    verdict = fn(answer)
+    if isinstance(verdict, str):  # a checker that recognises a specific mistake says which
+        raise AssertionError(f"not quite: {verdict} Hint: {hint}")
+    if not verdict:
         raise AssertionError(f"not quite. Hint: {hint}")
     print("✓ correct")
     return True
@@ -56,9 +61,104 @@ def _inner_step(fn) -> bool:
 
 @exercise("sine.hessian_term", "Differentiate θ − α∇L_s(θ) with respect to θ: the Jacobian is I − α∇²L_s(θ).")
 def _hessian_term(answer) -> bool:
-    """Which factor does first-order MAML drop? Accepts 'I - alpha * hessian' spellings."""
-    text = str(answer).lower().replace(" ", "").replace("α", "alpha").replace("∇²", "hessian")
-    return text in {"i-alpha*hessian", "i-alphahessian", "(i-alpha*hessian)", "i-alpha*h", "i-alphah"}
+    """Which factor does first-order MAML drop? Any expression equal to I − α∇²L_s(θ) is accepted: the
+    answer is evaluated with a random α and a random symmetric matrix for the Hessian, not string-matched."""
+    return matrix_expression_equals(str(answer), lambda eye, alpha, hess: eye - alpha * hess)
+
+
+#: spellings of the support loss's Hessian ∇²L_s(θ), after lower-casing and removing spaces
+_HESSIAN = re.compile(r"(∇\^?2|∇∇|nabla\^?2|nablanabla|grad\^?2|d\^?2)(_?\{?(θ|theta)\}?)?"
+                      r"(l|loss)?(_?\{?(s|support|tr|train|t_?i)\}?)?(\((θ|theta)\))?"
+                      r"|(the)?hessian(matrix)?(of)?(the)?((support)?(loss)?|l(_?s)?)(\((θ|theta)\))?|h_?s|h")
+_WORDS = {"identity": "i", "minus": "-", "plus": "+", "times": "*", "ᵀ": "", "^t": "", "⊤": ""}
+
+
+def matrix_expression_equals(text: str, reference, trials: int = 2) -> bool:
+    """Whether ``text`` (a formula in I, α and the Hessian, e.g. ``"I − α∇²L_s(θ)"`` or ``"(I - alpha*H)"``)
+    equals ``reference(eye, alpha, hessian)`` for random α and random symmetric Hessians.
+
+    Example:
+        >>> matrix_expression_equals("I − α∇²L_s(θ)", lambda eye, a, h: eye - a * h)
+        True
+        >>> matrix_expression_equals("α∇²L_s(θ)", lambda eye, a, h: eye - a * h)
+        False
+    """
+    t = text.strip().lower().replace(" ", "")
+    for word, sub in _WORDS.items():
+        t = t.replace(word, sub)
+    t = (t.replace("−", "-").replace("–", "-").replace("·", "*").replace("⋅", "*").replace("×", "*")
+         .replace("²", "^2").replace("α", "alpha"))
+    t = _HESSIAN.sub("H", t.replace("alpha", "A"))
+    tokens = re.findall(r"A|H|i|\d+\.?\d*|[()+\-*/]", t)
+    if "".join(tokens) != t or not tokens:  # something the parser does not know
+        return False
+    expr = []
+    for tok in tokens:  # implicit products: "AH", "2A", ")(" ...
+        if expr and (expr[-1] in ("A", "H", "i", ")") or expr[-1][0].isdigit()) and (tok in ("A", "H", "i", "(")
+                                                                                     or tok[0].isdigit()):
+            expr.append("*")
+        expr.append(tok)
+    g = torch.Generator().manual_seed(0)
+    for _ in range(trials):
+        m = torch.randn(4, 4, generator=g, dtype=torch.float64)
+        hess, alpha, eye = m + m.T, 0.1 + torch.rand(1, generator=g, dtype=torch.float64).item(), torch.eye(4, dtype=torch.float64)
+        try:
+            got = eval("".join(expr), {"__builtins__": {}}, {"A": alpha, "H": hess, "i": eye})  # noqa: S307 (tokens only)
+        except Exception:  # noqa: BLE001 (any malformed formula is simply a wrong answer)
+            return False
+        if not torch.is_tensor(got) or got.shape != (4, 4) or not torch.allclose(got, reference(eye, alpha, hess)):
+            return False
+    return True
+
+
+def _maml_problem():
+    """The seeded problem every MAML implement-it checker uses: a float64 MLP 1-8-8-1, three sine tasks."""
+    from .pitfalls import _small_problem
+
+    return _small_problem(n_tasks=3, seed=4)
+
+
+def _params_close(got, want, rtol: float = 1e-6) -> bool:
+    from ..core.metagrad import relative_error
+
+    return (isinstance(got, dict) and set(got) == set(want)
+            and all(torch.is_tensor(got[k]) and got[k].shape == want[k].shape for k in want)
+            and relative_error({k: got[k].detach().double() for k in want}, want) < rtol)
+
+
+@exercise("sine.maml_step", "θ′_i = θ − α∇L_{S_i}(θ) per task, keeping the graph (torch.func.grad, or "
+          "autograd.grad(..., create_graph=True)); loss = mean_i L_{Q_i}(θ′_i); g = autograd.grad(loss, θ); "
+          "return {k: θ_k − β g_k}.")
+def _maml_step(fn):
+    """``fn(model, params, episodes, loss_fn, inner_lr, inner_steps, outer_lr) -> new params``: one MAML
+    meta-training step with a plain SGD outer update, compared with the package's second-order meta-gradient
+    on a seeded problem. Recognises the first-order and averaged-support-gradient mistakes."""
+    from ..core.functional import meta_batch_loss
+    from .pitfalls import WRONG_average_support_gradients
+
+    model, params, eps = _maml_problem()
+    mse = torch.nn.functional.mse_loss
+    alpha, steps, beta = 0.05, 2, 0.1
+
+    def reference(first_order):
+        leaves = {k: v.clone().requires_grad_() for k, v in params.items()}
+        loss = meta_batch_loss(model, leaves, eps, mse, alpha, steps, first_order=first_order, use_vmap=False)
+        grads = torch.autograd.grad(loss, list(leaves.values()))
+        return {k: params[k] - beta * g for k, g in zip(leaves, grads)}
+
+    theta = {k: v.clone().requires_grad_() for k, v in params.items()}
+    got = fn(model, theta, eps, mse, alpha, steps, beta)
+    if any(not torch.equal(theta[k].detach(), params[k]) for k in params):
+        return "your function changed θ in place; return a new dict and leave the meta-parameters as they are."
+    if _params_close(got, reference(False)):
+        return True
+    if _params_close(got, reference(True)):
+        return ("that is first-order MAML: the inner gradient was detached, so the Hessian term is missing "
+                "(keep the graph with create_graph=True or torch.func.grad).")
+    avg = WRONG_average_support_gradients(model, params, eps, mse, alpha, steps)
+    if _params_close(got, {k: params[k] - beta * avg[k] for k in params}):
+        return "that step uses the mean support gradient — no adaptation and no query loss (lesson 04, pitfall 1)."
+    return False
 
 
 @exercise("sine.steps_needed", "Loop inner_steps over 1..10 with evaluate(maml, tasks, inner_steps=s) on the given tasks.")
@@ -213,7 +313,8 @@ def _linear_adapt(fn) -> bool:
 @exercise("derivations.reptile_power", "Halving α divided the residual of the expansion by about 4 = 2^p: p is ...")
 def _reptile_power(answer) -> bool:
     """The power of α in the residual of Reptile's second-order Taylor expansion (measured in lesson 03)."""
-    from .derivations import loglog_slope, reptile_taylor_check
+    from ..core.metagrad import loglog_slope
+    from .derivations import reptile_taylor_check
     from ..models import MLP
     from ..tasks.sine import SineTasks
 
@@ -269,6 +370,43 @@ def _metric_prototypes(fn) -> bool:
     z, y = torch.randn(12, 4, generator=g), torch.randperm(12, generator=g) % 3
     got = fn(z, y, 3)
     return torch.is_tensor(got) and got.shape == (3, 4) and torch.allclose(got, prototypes(z, y, 3), atol=1e-6)
+
+
+@exercise("metric.protonet_loss", "c_k = mean of the support embeddings of class k; logits = −‖z_query − c_k‖² "
+          "(squared Euclidean); loss = cross_entropy(logits, y_query).")
+def _metric_protonet_loss(fn):
+    """``fn(z_support, y_support, z_query, y_query, n_way) -> scalar``: ProtoNet's training loss (Eq. 1-2 and
+    Algorithm 1), compared in value and in gradient (with respect to both embeddings) with the package."""
+    from ..learners.metric.protonet import prototypes, protonet_logits
+
+    g = torch.Generator().manual_seed(2)
+    n_way, k_shot, q = 4, 3, 2
+    zs0, zq0 = torch.randn(n_way * k_shot, 5, generator=g), torch.randn(n_way * q, 5, generator=g)
+    ys, yq = torch.arange(n_way).repeat(k_shot), torch.arange(n_way).repeat_interleave(q)
+
+    def value_and_grads(loss_fn):
+        zs, zq = zs0.clone().requires_grad_(), zq0.clone().requires_grad_()
+        loss = loss_fn(zs, ys, zq, yq, n_way)
+        if not (torch.is_tensor(loss) and loss.numel() == 1 and loss.requires_grad):
+            return None
+        grads = torch.autograd.grad(loss.reshape(()), [zs, zq], allow_unused=True)
+        return (loss.detach().reshape(()), *(torch.zeros_like(z) if gz is None else gz for z, gz in zip((zs, zq), grads)))
+
+    def ce(logits_fn):
+        return lambda zs, ys_, zq, yq_, n: torch.nn.functional.cross_entropy(logits_fn(zs, ys_, zq, n), yq_)
+
+    want = value_and_grads(ce(lambda zs, ys_, zq, n: protonet_logits(zq, prototypes(zs, ys_, n))))
+    got = value_and_grads(fn)
+    if got is None:
+        return "return the loss as a scalar tensor that is still attached to the embeddings' graph."
+    if all(torch.allclose(a, b, atol=1e-5) for a, b in zip(got, want)):
+        return True
+    dist = value_and_grads(ce(lambda zs, ys_, zq, n: -torch.cdist(zq, prototypes(zs, ys_, n))))
+    if all(torch.allclose(a, b, atol=1e-5) for a, b in zip(got, dist)):
+        return "that uses the Euclidean distance; ProtoNet's logits are minus the *squared* distance."
+    if torch.allclose(got[0], want[0], atol=1e-5):
+        return "the value is right but the gradient is not: did you detach the prototypes or the embeddings?"
+    return False
 
 
 @exercise("metric.linear_bias", "Expand −‖z − c_k‖² and keep the terms without z that depend on k.")

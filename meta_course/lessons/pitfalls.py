@@ -44,6 +44,7 @@ import torch
 from torch import Tensor, nn
 from torch.func import functional_call
 
+from ..core.io import atomic_save
 from ..learners.optimisation.maml import MAML
 from ..core.functional import Params, adapt, meta_batch_loss, sgd_step, task_loss
 from ..tasks import Episode
@@ -449,20 +450,16 @@ def meta_train_damage(names=("average_support", "range_inner_lr", "stale_forward
     to that file (``meta_course/checkpoints/pitfalls_sine.pt`` is made by
     ``python -m meta_course.lessons.pitfalls --steps 5000``).
     """
-    from ..recipes.sine import SINE_MLP
-    from ..tasks.table import task_sampler
-    from ..train import train
+    from ..recipes import train_recipe
 
-    sample = task_sampler("sine", k_shot=10, n_query=10)
     learners = {}
     for name in ("maml", *names):
         cls = MAML if name == "maml" else DAMAGE_LEARNERS[name]
-        torch.manual_seed(seed)
-        learners[name] = cls(SINE_MLP, inner_lr=inner_lr, inner_steps=1)
-        train(learners[name], sample, steps=steps, seed=seed, progress=progress, device="cpu")
+        learners[name], _ = train_recipe("maml_sine", steps=steps, seed=seed, learner_class=cls, inner_lr=inner_lr,
+                                         progress=progress, device="cpu")
     if out is not None:
-        torch.save({"steps": steps, "inner_lr": inner_lr, "seed": seed,
-                    "state_dicts": {n: m.state_dict() for n, m in learners.items()}}, out)
+        atomic_save({"steps": steps, "inner_lr": inner_lr, "seed": seed,
+                     "state_dicts": {n: m.state_dict() for n, m in learners.items()}}, out)
     return learners
 
 

@@ -133,9 +133,15 @@ class RecurrentPolicy(nn.Module):
         """A whole sequence: ``x [B, T, input_size]`` → (π(·|h_{1..T}) batch ``[B, T]``, V ``[B, T]``, h_T)."""
         if x.ndim != 3 or x.shape[-1] != self.input_size:
             raise ValueError(f"x has shape {tuple(x.shape)}: expected (batch, time, {self.input_size}).")
+        out = self.hidden_states(x, h0)
+        return self.distribution(out), self.v(out).squeeze(-1), out[:, -1]
+
+    def hidden_states(self, x: Tensor, h0: Tensor | None = None) -> Tensor:
+        """h_1 … h_T for a whole sequence: ``x [B, T, input_size]`` → ``[B, T, hidden_size]``."""
+        if x.ndim != 3 or x.shape[-1] != self.input_size:
+            raise ValueError(f"x has shape {tuple(x.shape)}: expected (batch, time, {self.input_size}).")
         h0 = self.initial_state(x.shape[0]) if h0 is None else h0
-        out, h_last = self.gru(x, h0.unsqueeze(0))
-        return self.distribution(out), self.v(out).squeeze(-1), h_last.squeeze(0)
+        return self.gru(x, h0.unsqueeze(0))[0]
 
 
 __all__ = ["RecurrentPolicy", "space_spec"]

@@ -9,11 +9,17 @@ build from here, and each committed checkpoint ``meta_course/checkpoints/RECIPE.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 
-from ..core.checks import check_choice
+from ..checkpoints import checkpoint_path
+from ..core.checks import check_choice, check_int
+from ..learners.base import load_learner, save_learner
 from ..learners.table import LEARNERS
+from ..tasks.lake_runs import BASELINES, learner_scorer
 from ..tasks.table import TASKS, task_sampler
+from ..train import train as train_loop
 from .base import Recipe, RunsMethod
 from .table import RECIPES, RUNS_METHODS
 
@@ -24,8 +30,11 @@ def get_recipe(name: str) -> Recipe:
     return RECIPES[name]
 
 
-def build(name: str, seed: int = 0, **config_overrides):
+def build(name: str, seed: int = 0, learner_class=None, **config_overrides):
     """A fresh learner (initialised from ``seed``) and its task sampler for recipe ``name``.
+
+    ``learner_class`` replaces the recipe's learner class with another one taking the same config (lesson
+    04 trains its buggy MAMLs on ``maml_sine`` this way); ``config_overrides`` replace config entries.
 
     Example:
         >>> learner, sample = build("maml_sine")
@@ -34,16 +43,70 @@ def build(name: str, seed: int = 0, **config_overrides):
     """
     recipe = get_recipe(name)
     torch.manual_seed(seed)
-    learner = LEARNERS[recipe.learner](**{**recipe.config, **config_overrides})
+    cls = LEARNERS[recipe.learner] if learner_class is None else learner_class
+    learner = cls(**{**recipe.config, **config_overrides})
     return learner, task_sampler(recipe.task, **recipe.task_args)
 
 
 
 
+def train_recipe(name: str, *, steps: int | None = None, seed: int | None = None, out=None, checkpoint=None,
+                 checkpoint_every: int = 1000, device=None, threads: int | None = None, progress: bool = True,
+                 eval_tasks=None, eval_every: int = 1000, log_every: int = 100, callback=None, learner_class=None,
+                 **config_overrides):
+    """Meta-train recipe ``name`` with every one of its settings — the one way to train a recipe (the CLI's
+    ``train``, the lessons' ``TRAIN = True``, the pitfalls and ``bench --retrain`` all call it).
+
+    Args:
+        steps: outer steps (default: the recipe's); a run resumed from ``checkpoint`` continues up to it.
+        seed: default: the recipe's.
+        out: write the trained learner there (with its history, recipe and seed), e.g. ``runs/NAME.pt``.
+        checkpoint: resumable training state (resumed when it exists).
+        threads: ``torch.set_num_threads`` (one thread reproduces the recipe's measured time).
+        eval_tasks, eval_every: held-out tasks scored during training with the recipe's ``eval_knobs``.
+        learner_class, **config_overrides: as :func:`build` (e.g. ``inner_lr=0.01``).
+
+    Returns:
+        ``(learner, history)``; the learner is on ``device``.
+
+    Example:
+        >>> learner, history = train_recipe("maml_sine", steps=5, progress=False, device="cpu")
+        >>> learner.name, len(history.loss)
+        ('maml', 1)
+    """
+    recipe = get_recipe(name)
+    seed = recipe.seed if seed is None else seed
+    if threads is not None:
+        torch.set_num_threads(check_int("threads", threads, 1, 1024, "Use e.g. --threads 1."))
+    learner, sample = build(name, seed=seed, learner_class=learner_class, **config_overrides)
+    history = train_loop(learner, sample, recipe.steps if steps is None else steps,
+                    meta_batch_size=recipe.meta_batch_size, outer_lr=recipe.outer_lr, seed=seed,
+                    checkpoint=checkpoint, checkpoint_every=checkpoint_every, clip_grad_norm=recipe.clip_grad_norm,
+                    eval_tasks=eval_tasks, eval_every=eval_every, eval_knobs=recipe.eval_knobs, log_every=log_every,
+                    device=device, progress=progress, callback=callback)
+    if out is not None:
+        device_of = next(iter(learner.parameters()), torch.empty(0)).device
+        save_learner(learner.cpu(), out, history=history.as_dict(), recipe=name, seed=seed)
+        learner.to(device_of)
+    return learner, history
+
+
+def load_or_train(name: str, train: bool = False, device=None, **train_kwargs):
+    """The learner of recipe ``name``: its committed checkpoint, or (``train=True``) a fresh run of the recipe
+    (:func:`train_recipe`, resumable from ``NAME.state.pt`` in the working folder unless ``checkpoint`` is given).
+
+    Example:
+        >>> load_or_train("maml_sine").name
+        'maml'
+    """
+    if not train:
+        return load_learner(checkpoint_path(name), device=device)
+    train_kwargs.setdefault("checkpoint", f"{name}.state.pt")
+    learner, _ = train_recipe(name, device=device, **train_kwargs)
+    return learner
+
 def runs_methods() -> dict[str, str]:
     """Every method of ``python -m meta_course runs``: the baselines and the recipes' learner methods → help."""
-    from ..tasks.lake_runs import BASELINES
-
     methods = {name: help_ for name, (_, help_) in BASELINES.items()}
     methods.update({name: m.help or f"{name} learner (checkpoint {m.recipe}.pt)" for name, m in RUNS_METHODS.items()})
     return dict(sorted(methods.items()))
@@ -55,12 +118,6 @@ def get_runs_method(name: str, checkpoint=None, device=None):
     A learner method loads ``meta_course/checkpoints/RECIPE.pt`` (or ``checkpoint``: a file, or the name of
     a committed checkpoint) and adapts it with the method's knobs; a baseline needs no checkpoint.
     """
-    from pathlib import Path
-
-    from ..checkpoints import checkpoint_path
-    from ..learners.base import load_learner
-    from ..tasks.lake_runs import BASELINES, learner_scorer
-
     check_choice("method", name, list(runs_methods()), "List them with `python -m meta_course runs --list`.")
     if name in BASELINES:
         return BASELINES[name][0](checkpoint=checkpoint, device=device)
@@ -74,4 +131,4 @@ def get_runs_method(name: str, checkpoint=None, device=None):
 
 
 __all__ = ["RECIPES", "RUNS_METHODS", "Recipe", "RunsMethod", "TASKS", "build", "get_recipe", "get_runs_method",
-           "runs_methods", "task_sampler"]
+           "load_or_train", "runs_methods", "task_sampler", "train_recipe"]

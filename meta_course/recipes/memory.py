@@ -72,6 +72,10 @@ CNP_NET = dict(r_dim=128, hidden=128, encoder_layers=3, decoder_layers=3)
 # CNP on lesson 01's sine family (Garnelo et al. 2018, Section 2.4 training): each task has 20 support and 20
 # query points; it reads a random N ~ U{1..20} of its support points and is scored on all 40 (Eq. 4).
 # Meta-batch 64, Adam 1e-3 with a cosine decay. Noise-free targets, so σ may go down to 0.01.
+# Measured: 20 000 steps in 433 s of CPU on one thread (user 423 s + sys 10 s; 34 min of wall clock on the
+# shared 2-core machine); checkpoint 0.41 MB. Held-out (`bench sine`, 1 000 tasks per K): MSE 0.015 / 0.002 /
+# 0.001 at K = 5 / 10 / 20 (MAML after 10 steps: 0.253 / 0.091 / 0.043), NLL −1.67 / −2.09 / −2.28 nats/point.
+# K = 5 MSE was 0.043 after 4 000 steps of a trial run and 0.027 after 8 000 of this one.
 RECIPES["cnp_sine"] = Recipe(
     "cnp", dict(**CNP_NET, min_std=0.01, context_range=[1, 20], lr_schedule="cosine"),
     task="sine", task_args={"k_shot": 20, "n_query": 20}, steps=20_000, meta_batch_size=64, outer_lr=1e-3,
@@ -87,4 +91,4 @@ RECIPES["cnp_gp"] = Recipe(
                 lr_schedule="cosine"),
     task="gp", task_args={"k_shot": 10, "n_query": 40, "lengthscale": 0.4, "variance": 1.0, "noise": 0.1,
                           "x_range": [-2.0, 2.0]},
-    steps=100_000, meta_batch_size=32, outer_lr=1e-3, note="CNP on GP samples (SE kernel), context 3-10 points")
+    steps=60_000, meta_batch_size=32, outer_lr=1e-3, note="CNP on GP samples (SE kernel), context 3-10 points")

@@ -14,6 +14,8 @@ from . import optimisation
 from . import metric
 from . import memory
 from . import rl
+from . import gan
+from . import applications
 from .base import Recipe, RunsMethod
 
 FAMILIES = (
@@ -22,6 +24,8 @@ FAMILIES = (
     metric,
     memory,
     rl,
+    gan,
+    applications,
 )
 
 

@@ -48,8 +48,8 @@ import torch
 from PIL import Image
 from torch import Tensor
 
-from ..core.checks import check_choice, check_int
-from .omniglot.files import SOURCES, check_members, data_root, fetch
+from ..core.checks import check_choice
+from .omniglot.files import SOURCES, ChecksumError, MissingDataError, check_members, data_root, fetch, md5sum
 from .omniglot.images import decode_png, resize_u8, to_float
 
 ScoreFn = Callable[[Tensor, Tensor], Tensor]
@@ -57,6 +57,12 @@ ScoreFn = Callable[[Tensor, Tensor], Tensor]
 higher = more similar. Images are ``uint8``, ink = 255, 105×105 as stored in the runs."""
 
 DEFAULT_ZIP = "one_shot_runs_01-10.zip"
+SOURCES_MD5_ALL_RUNS = SOURCES["all_runs.zip"][1]  # the official 20-run file
+OFFLINE_COPY_MD5 = "96a719386675d50d48567314443503a3"  # runs 01-10 of all_runs.zip, repacked (not an official file)
+RUNS_01_10 = tuple(f"run{i:02d}" for i in range(1, 11))
+ALL_RUNS = tuple(f"run{i:02d}" for i in range(1, 21))
+#: published MHD error (%) per set of runs, and its source
+MHD_REFERENCES = {RUNS_01_10: (38.0, "official demo, runs 01–10"), ALL_RUNS: (38.8, "Lake et al. 2015, all 20 runs")}
 LABELS = "class_labels.txt"
 _RUN_RE = re.compile(r"^run\d+$")
 
@@ -82,21 +88,66 @@ class Run:
 
 
 # ----------------------------------------------------------------------------------------- loading
-def default_runs_path(root=None) -> Path:
-    """The runs to use when none are named: in the data folder (``root``, else ``$META_COURSE_DATA``, else
-    ``~/.cache/meta_course``), ``one_shot_runs_01-10.zip`` (the offline copy) if present, else the
-    official ``all_runs.zip`` (md5-checked); otherwise a clear error saying what to pass or fetch."""
+def default_runs_path(root=None, download: bool | None = None) -> Path:
+    """The runs to use when none are named, in the data folder (``root``, else ``$META_COURSE_DATA``, else
+    ``~/.cache/meta_course``): the offline copy ``one_shot_runs_01-10.zip`` when it is there, else the
+    official ``all_runs.zip`` (20 runs, md5-checked), downloaded on first use (progress bar; from
+    ``$META_COURSE_MIRROR/all_runs.zip`` when that is set).
+
+    Args:
+        root: data folder (see :func:`meta_course.tasks.omniglot.data_root`).
+        download: try the network when ``all_runs.zip`` is absent; default: yes unless
+            ``META_COURSE_OFFLINE=1``.
+
+    Raises:
+        MissingDataError (a FileNotFoundError): no runs there and no download possible; the message says
+        what to pass or fetch. ChecksumError (a ValueError): a file is there with the wrong md5.
+    """
     folder = data_root(root)
-    if (folder / DEFAULT_ZIP).exists():
-        return folder / DEFAULT_ZIP
-    if (folder / "all_runs.zip").exists():
-        return fetch("all_runs.zip", root, download_missing=False)  # verifies the md5
-    rel, md5 = SOURCES["all_runs.zip"]
-    raise FileNotFoundError(
-        f"no one-shot runs in {folder} (looked for {DEFAULT_ZIP} and all_runs.zip). Pass --runs-dir (or "
-        f"load_runs(path)) with a folder of runNN/ folders or a zip of them, or fetch the official all_runs.zip "
-        f"(md5 {md5}) with `python -m meta_course download --split runs`, or set META_COURSE_DATA to the folder "
-        f"holding {DEFAULT_ZIP}.")
+    offline = folder / DEFAULT_ZIP
+    if offline.exists():
+        got = md5sum(offline)
+        if got != OFFLINE_COPY_MD5:
+            raise ChecksumError(f"{offline} has md5 {got}, expected {OFFLINE_COPY_MD5} (runs 01-10 of the official "
+                                f"all_runs.zip): it was not used. Delete it; all_runs.zip is then downloaded.")
+        return offline
+    try:
+        return fetch("all_runs.zip", root, download_missing=download)
+    except MissingDataError as err:
+        raise MissingDataError(
+            f"no one-shot runs in {folder} (looked for {DEFAULT_ZIP} and all_runs.zip). Pass --runs-dir (or "
+            f"load_runs(path)) with a folder of runNN/ folders or a zip of them, or fetch the official all_runs.zip "
+            f"with `python -m meta_course download --split runs`, or set META_COURSE_DATA to the folder holding "
+            f"{DEFAULT_ZIP}. ({err})") from err
+
+
+def runs_label(runs) -> str:
+    """``"runs 01–10"`` for ten consecutive runs from run01, ``"runs 01–20"``, or the names joined."""
+    names = [r if isinstance(r, str) else r.name for r in runs]
+    n = len(names)
+    if n and names == [f"run{i:02d}" for i in range(1, n + 1)]:
+        return f"runs 01–{n:02d}" if n > 1 else "run 01"
+    return "runs " + ", ".join(name.removeprefix("run") for name in names)
+
+
+def mhd_reference(runs) -> tuple[float, str]:
+    """The published MHD error (percent) for this set of runs and where it comes from.
+
+    Runs 01–10: 38.0% (the official ``demo_classification.py`` on those runs); all 20 runs: 38.8%
+    (Lake et al. 2015). A lesson checks its MHD against the figure for the set it loaded.
+
+    Raises:
+        ValueError: no published figure for this subset (names it and the two sets that have one).
+
+    Example:
+        >>> mhd_reference([f"run{i:02d}" for i in range(1, 11)])
+        (38.0, 'official demo, runs 01–10')
+    """
+    names = tuple(r if isinstance(r, str) else r.name for r in runs)
+    if names not in MHD_REFERENCES:
+        raise ValueError(f"no published MHD figure for {runs_label(names)}: use runs 01–10 (the official demo, "
+                         f"38.0%) or all 20 (Lake et al. 2015, 38.8%), e.g. load_runs(path, runs=RUNS_01_10).")
+    return MHD_REFERENCES[names]
 
 
 class _Source:

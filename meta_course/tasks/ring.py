@@ -110,8 +110,9 @@ def mode_report(samples: Tensor, ring: RingMixture, n_std: float = 3.0, min_shar
     return ModeReport(int((counts >= needed).sum()), float(good.float().mean()), counts, nearest)
 
 
-def _ring_sampler(**task_args):
+def ring_tasks(**task_args):
+    """The task family ``"ring"``: ``RingMixture(**task_args).sample``."""
     return RingMixture(**task_args).sample
 
 
-__all__ = ["ModeReport", "RingMixture", "Samples", "mode_report"]
+__all__ = ["ModeReport", "RingMixture", "Samples", "mode_report", "ring_tasks"]

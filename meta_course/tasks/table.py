@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Callable
 
 from ..core.checks import check_choice
+from .drawings import character_tasks
 from .envs.bandits import bandit_tasks
 from .envs.navigation import navigation_tasks
 from .gp import gp_tasks
@@ -20,7 +21,9 @@ from .linear import linear_tasks, quadratic_tasks
 from .omniglot.augment import omniglot_affine
 from .omniglot.classes import omniglot_classes
 from .omniglot.episodes import omniglot_tasks
+from .ring import ring_tasks
 from .sequences import associative_recall, copy_task, omniglot_sequences
+from .recommendation import recommendation_tasks
 from .sine import sine_tasks
 
 TASKS: dict[str, Callable] = {
@@ -38,6 +41,11 @@ TASKS: dict[str, Callable] = {
     # reinforcement-learning family
     "bandits": bandit_tasks,
     "navigation": navigation_tasks,
+    # generative family
+    "ring": ring_tasks,
+    "omniglot_characters": character_tasks,
+    # applications
+    "recommendation": recommendation_tasks,
 }
 
 

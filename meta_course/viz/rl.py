@@ -72,7 +72,8 @@ def bandit_view(agent=None, k: int = 5, n: int = 10, seed: int = 0, methods=("rl
     for m in methods:
         if m == "rl2":
             if agent is None:
-                raise ValueError("method 'rl2' needs a trained agent: pass agent=load_rl2(...) or drop 'rl2'.")
+                raise ValueError("method 'rl2' needs a trained agent: pass agent=load_learner(checkpoint_path(...)) "
+                                 "or drop 'rl2'.")
             env_args = agent.config["env_args"]
             if (env_args["k"], env_args["n"]) != (k, n):
                 raise ValueError(f"the RL² agent was trained for k={env_args['k']}, n={env_args['n']} but the view "
@@ -140,11 +141,12 @@ class BanditFigure:
         cmap = matplotlib.colormaps["tab10"]
         for arm in range(view.k):
             density = beta_pdf(x, view.alpha[m][t - 1, arm], view.beta[m][t - 1, arm])
-            ax.plot(x, density, color=cmap(arm % 10), lw=1.2)
+            ax.plot(x, density, color=cmap(arm % 10), lw=1.2, label=f"arm {arm}")
             ax.axvline(float(view.p[arm]), color=cmap(arm % 10), ls="--", lw=0.8)
         ax.set(xlabel="success probability p", ylabel="posterior density",
                title=f"posterior per arm after pull {t} ({LABELS[m]}); dashed: true p")
         ax.title.set_fontsize(9)
+        ax.legend(fontsize=7, ncol=2)
 
         ax = self.ax_regret
         ax.clear()

@@ -36,6 +36,8 @@ from torch.nn.functional import binary_cross_entropy_with_logits as bce_logits
 
 from ...core.checks import check_int, check_positive
 from ...models import build_model
+from ..base import Learner
+from .metrics import energy_distance
 
 
 # --------------------------------------------------------------------------- the equations
@@ -114,8 +116,8 @@ LOG4 = math.log(4.0)
 
 
 # --------------------------------------------------------------------------- what every GAN learner shares
-class GANLearner(nn.Module):
-    """A generator and a critic/discriminator built from specs, two optimisers, sampling.
+class GANLearner(Learner):
+    """A generator and a critic/discriminator built from specs, two optimisers, sampling, a score.
 
     Args:
         generator, critic: model specs for :func:`meta_course.models.build_model`.
@@ -123,9 +125,11 @@ class GANLearner(nn.Module):
 
     Subclasses implement ``meta_step(batch, optimizers)``: one step of the game on a
     :class:`~meta_course.tasks.samples.Samples` batch, returning ``{"critic": .., "generator": ..}``.
+    ``score`` (what :func:`meta_course.evaluate.evaluate` reports) is the energy distance between
+    generated and real examples of each task — lower is better, 0 only when the distributions agree.
     """
 
-    metric = "loss"
+    metric = "energy_distance"
     higher_is_better = False
 
     def __init__(self, generator: dict, critic: dict, betas=(0.5, 0.999)):
@@ -154,8 +158,30 @@ class GANLearner(nn.Module):
         """``n`` samples of the generator (no gradient)."""
         return self.generator(self.latent(n, generator))
 
-    def checkpoint(self) -> dict:
-        return {"name": self.name, "config": self.config, "state_dict": self.state_dict()}
+    def adapt(self, x_support: Tensor | None = None, **knobs):
+        """A plain GAN does not adapt: its predictor is the generator itself (``predictor(z)``)."""
+        from .wgan_gp import GeneratorPredictor
+
+        g = {k: v.detach() for k, v in self.generator.named_parameters()}
+        c = {k: v.detach() for k, v in self.critic.named_parameters()}
+        return GeneratorPredictor(self, g, c, {"steps": 0})
+
+    def score(self, tasks, k_shot: int = 0, seed: int = 0, **knobs) -> Tensor:
+        """Energy distance per task ``[T]`` between generated and real examples of ``tasks`` (``Samples``).
+
+        ``k_shot = 0``: the generator as it is against all of a task's examples; ``k_shot = K > 0``: adapt
+        on the first K examples (``knobs`` go to :meth:`adapt`) and compare with the others.
+        """
+        x = tasks.x if hasattr(tasks, "x") else tasks
+        check_int("k_shot", k_shot, 0, x.shape[1] - 2, "Keep at least two examples per task to compare with.")
+        out = []
+        for i in range(x.shape[0]):
+            real = x[i]
+            predictor = self.adapt(real[:k_shot], seed=seed + i, **knobs) if k_shot else self.adapt()
+            reference = real[k_shot:]
+            fake = predictor.sample(reference.shape[0], torch.Generator().manual_seed(seed + i))
+            out.append(energy_distance(fake.flatten(1), reference.flatten(1)))
+        return torch.stack(out)
 
     @staticmethod
     def _real(batch) -> Tensor:

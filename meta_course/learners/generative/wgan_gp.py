@@ -99,6 +99,19 @@ def critic_loss(critic_real: Tensor, critic_fake: Tensor) -> Tensor:
     return critic_fake.mean() - critic_real.mean()
 
 
+def wasserstein_1d(x: Tensor, y: Tensor) -> Tensor:
+    """W₁ between two equal-size 1-D samples: the mean distance between their sorted values (the optimal
+    transport plan on a line matches quantiles).
+
+    Example:
+        >>> float(wasserstein_1d(torch.tensor([0.0, 1.0]), torch.tensor([3.0, 2.0])))   # move each point by 2
+        2.0
+    """
+    if x.dim() != 1 or x.shape != y.shape:
+        raise ValueError(f"wasserstein_1d needs two 1-D samples of equal size, got {tuple(x.shape)} and {tuple(y.shape)}.")
+    return (x.sort().values - y.sort().values).abs().mean()
+
+
 def wasserstein_generator_loss(critic_fake: Tensor) -> Tensor:
     """−E f(G(z)) (Algorithm 1, line 11)."""
     return -critic_fake.mean()
@@ -138,6 +151,7 @@ class GameTrace:
     wasserstein: list[float] = field(default_factory=list)   # critic's estimate E f(x) − E f(G(z)), last critic step
     penalty: list[float] = field(default_factory=list)
     generator_loss: list[float] = field(default_factory=list)
+    snapshots: dict[int, Params] = field(default_factory=dict)  # round → generator parameters after it
 
 
 def _detached(params: Params) -> Params:
@@ -146,7 +160,8 @@ def _detached(params: Params) -> Params:
 
 def wgan_gp_steps(generator, critic, g_params: Params, c_params: Params, x_real: Tensor, steps: int, lr: float,
                   penalty_weight: float = 10.0, n_critic: int = 1, betas=(0.0, 0.9), n_fake: int | None = None,
-                  rng: torch.Generator | None = None, cond: Tensor | None = None) -> GameTrace:
+                  rng: torch.Generator | None = None, cond: Tensor | None = None,
+                  snapshots: tuple[int, ...] = ()) -> GameTrace:
     """``steps`` rounds of WGAN-GP on the examples ``x_real``, functionally, from fresh Adam moments.
 
     Each round: ``n_critic`` critic updates (fresh z and ε each, Eq. 3), then one generator update, every
@@ -162,6 +177,8 @@ def wgan_gp_steps(generator, critic, g_params: Params, c_params: Params, x_real:
         penalty_weight: λ ≥ 0.
         n_fake: generated examples per update (default K).
         rng: a :class:`torch.Generator` for z and ε (default: torch's global generator).
+        snapshots: rounds after which to keep the generator's parameters (``trace.snapshots``; 0 = the start),
+            so one run gives the result of several adaptation budgets.
 
     Raises:
         ValueError: no real examples, λ < 0, bad step counts.
@@ -179,11 +196,14 @@ def wgan_gp_steps(generator, critic, g_params: Params, c_params: Params, x_real:
     z_dim = generator.z_dim
     trace = GameTrace({k_: v.detach() for k_, v in g_params.items()}, {k_: v.detach() for k_, v in c_params.items()})
     g_state, c_state = {}, {}
+    keep = {check_int("snapshot", s_, 0, steps, "Snapshot rounds must lie within [0, steps].") for s_ in snapshots}
+    if 0 in keep:
+        trace.snapshots[0] = trace.generator
 
     def gen(p, z):
         return functional_call(generator, p, (z,) if cond is None else (z, cond.expand(z.shape[0], -1)))
 
-    for _ in range(steps):
+    for step in range(1, steps + 1):
         for _ in range(n_critic):
             cp = _detached(trace.critic)
             with torch.no_grad():
@@ -202,6 +222,8 @@ def wgan_gp_steps(generator, critic, g_params: Params, c_params: Params, x_real:
         trace.wasserstein.append(float(w))
         trace.penalty.append(float(gp))
         trace.generator_loss.append(g_loss.item())
+        if step in keep:
+            trace.snapshots[step] = trace.generator
     return trace
 
 
@@ -222,6 +244,13 @@ class GeneratorPredictor:
 
     def sample(self, n: int, rng: torch.Generator | None = None) -> Tensor:
         return self(self.learner.latent(n, rng))
+
+    def at(self, step: int) -> "GeneratorPredictor":
+        """The generator as it was after ``step`` rounds (a snapshot kept by ``adapt(snapshots=...)``)."""
+        snaps = self.info.get("snapshots", {})
+        if step not in snaps:
+            raise ValueError(f"no snapshot after {step} rounds: kept {sorted(snaps)}; pass snapshots=({step},) to adapt.")
+        return GeneratorPredictor(self.learner, snaps[step], self.c_params, {"steps": step})
 
     def critic(self, x: Tensor) -> Tensor:
         with torch.no_grad():
@@ -293,10 +322,12 @@ class WGANGP(GANLearner):
                 {k: v.detach() for k, v in self.critic.named_parameters()})
 
     def adapt(self, x_support: Tensor, inner_steps: int | None = None, inner_lr: float | None = None,
-              seed: int | None = None, n_critic: int | None = None, n_fake: int | None = None) -> GeneratorPredictor:
+              seed: int | None = None, n_critic: int | None = None, n_fake: int | None = None,
+              snapshots: tuple[int, ...] = ()) -> GeneratorPredictor:
         """Fine-tune both players on the K examples ``x_support`` (``[K, ...]``) with :func:`wgan_gp_steps`.
 
-        Knobs default to the learner's ``inner_*`` settings; ``seed`` makes z and ε reproducible.
+        Knobs default to the learner's ``inner_*`` settings; ``seed`` makes z and ε reproducible;
+        ``snapshots`` keeps the generator after those rounds (``predictor.at(step)`` samples from it).
         """
         if x_support.dim() < 2 or x_support.shape[0] == 0:
             raise ValueError(f"x_support has shape {tuple(x_support.shape)}: give K >= 1 examples "
@@ -306,12 +337,14 @@ class WGANGP(GANLearner):
         g, c = self.params()
         trace = wgan_gp_steps(self.generator, self.critic, g, c, x_support, steps,
                               self.inner_lr if inner_lr is None else inner_lr, self.penalty_weight,
-                              self.inner_n_critic if n_critic is None else n_critic, self.betas, n_fake, rng)
+                              self.inner_n_critic if n_critic is None else n_critic, self.betas, n_fake, rng,
+                              snapshots=tuple(snapshots))
         return GeneratorPredictor(self, trace.generator, trace.critic,
                                   {"steps": steps, "wasserstein": trace.wasserstein, "penalty": trace.penalty,
-                                   "generator_loss": trace.generator_loss})
+                                   "generator_loss": trace.generator_loss, "snapshots": trace.snapshots})
 
 
 __all__ = ["GameTrace", "GeneratorPredictor", "WGANGP", "adam_update", "check_penalty_weight", "critic_loss",
-           "critic_objective", "gradient_norms", "gradient_penalty", "interpolates", "wasserstein_generator_loss",
+           "critic_objective", "gradient_norms", "gradient_penalty", "interpolates", "wasserstein_1d",
+           "wasserstein_generator_loss",
            "wgan_gp_steps"]

@@ -15,10 +15,11 @@ uniformly at random. All randomness comes from the ``torch.Generator`` passed in
 - Gittins (finite horizon): :func:`finite_horizon_gittins_index` — for each arm the retirement
                    reward λ at which, with h pulls left, pulling that arm (and acting optimally
                    afterwards, retiring whenever it pays) is worth exactly as much as retiring at
-                   once for λ per remaining pull. Computed exactly (up to a λ-grid of 1/2000,
-                   linearly interpolated) by dynamic programming; the finite-horizon analogue of
-                   the Gittins index (Gittins 1979; Niño-Mora 2011). An index policy: near-optimal,
-                   not exactly Bayes-optimal for n > 1.
+                   once for λ per remaining pull. Computed by dynamic programming on a λ-grid
+                   of 1/200, linearly interpolated (at n = 100 the largest difference from a
+                   1/1000 grid is 0.003; mean reward on 2 000 bandits 78.98 with both). The
+                   finite-horizon analogue of the Gittins index (Gittins 1979; Niño-Mora 2011).
+                   An index policy: near-optimal, not exactly Bayes-optimal for k > 1.
 - Bayes-optimal:   :func:`bayes_optimal_value` — the exact finite-horizon Bayes-optimal policy for
                    independent Beta(1, 1) priors, by dynamic programming over the multiset of the
                    arms' posteriors (arms are exchangeable, so their order does not matter). Its
@@ -134,12 +135,13 @@ def thompson(s, f, t, n, generator):
 # ---- finite-horizon Gittins index -----------------------------------------------------------------
 
 @functools.lru_cache(maxsize=8)
-def finite_horizon_gittins_index(n: int, grid: int = 1000) -> Tensor:
+def finite_horizon_gittins_index(n: int, grid: int = 200) -> Tensor:
     """Index table ``G[s, f, h]`` of a Beta(1 + s, 1 + f) Bernoulli arm with ``h`` pulls left.
 
     For a retirement reward λ per remaining pull, the one-armed problem's value is
         V_λ(s, f, 0) = 0,
-        V_λ(s, f, h) = max( λ·h,  p·(1 + V_λ(s+1, f, h−1)) + (1 − p)·V_λ(s, f+1, h−1) ),  p = (s+1)/(s+f+2),
+        V_λ(s, f, h) = max( λ·h,  p·(1 + V_λ(s+1, f, h−1)) + (1 − p)·V_λ(s, f+1, h−1) ),
+        p = (s+1)/(s+f+2),
     and the index is the λ at which both terms are equal at (s, f, h): the largest λ for which pulling
     is still (weakly) better. We solve V_λ for ``grid + 1`` values λ ∈ [0, 1] at once and interpolate
     the sign change of ``pull − retire`` linearly (both are piecewise linear in λ). ``G[s, f, 1] = p``
@@ -179,10 +181,12 @@ def finite_horizon_gittins_index(n: int, grid: int = 1000) -> Tensor:
 
 @dataclass(frozen=True)
 class FiniteHorizonGittins:
-    """Pull the arm with the largest finite-horizon Gittins index G[s_i, f_i, n − t]."""
+    """Pull the arm with the largest finite-horizon Gittins index G[s_i, f_i, n − t] (λ-grid ``grid``)."""
+
+    grid: int = 200
 
     def __call__(self, s, f, t, n, generator):
-        table = finite_horizon_gittins_index(n).to(s.device)
+        table = finite_horizon_gittins_index(n, self.grid).to(s.device)
         si, fi = s.long(), f.long()
         return _argmax_random_ties(table[si, fi, n - t], generator)
 
@@ -315,7 +319,7 @@ BASELINES: dict[str, Callable[..., BanditPolicy]] = {
     "ucb1": lambda c=1.0: UCB1(c, prior=True),
     "ucb1_classic": lambda c=1.0: UCB1(c, prior=False),
     "thompson": lambda: thompson,
-    "gittins": lambda: FiniteHorizonGittins(),
+    "gittins": lambda grid=200: FiniteHorizonGittins(grid),
     "bayes_optimal": lambda: BayesOptimal(),
 }
 

@@ -32,11 +32,13 @@ from typing import NamedTuple
 
 import torch
 from torch import Tensor, nn
+from torch.func import functional_call
 
 from ...core.checks import check_int, check_positive, check_range
 from ...models.mlp import MLP
 from ...models.policies import QNetwork, TanhGaussianPolicy
 from ...tasks.envs.navigation import GoalTasks, PointNavigation
+from ..base import Learner
 
 
 # ---- the posterior ------------------------------------------------------------------------------
@@ -164,7 +166,7 @@ class Episodes(NamedTuple):
 
 
 # ---- the learner --------------------------------------------------------------------------------
-class PEARL(nn.Module):
+class PEARL(Learner):
     """PEARL with SAC on a navigation task family (see the module docstring for the equations).
 
     Args:
@@ -189,9 +191,10 @@ class PEARL(nn.Module):
         context_window: draw training contexts from the task's most recent transitions only (0: all);
             PEARL's reference code empties a task's encoder buffer before each collection, so its
             contexts come from the current policy's latest episodes of the task.
-        dense_context_steps: for the first meta-steps, the context holds the dense reward instead
-            of the sparse one (a curriculum: the critic is always meta-trained on the dense reward;
-            0 switches it off). Meta-testing always sees the sparse reward only.
+        dense_context_steps: a curriculum: at first the meta-training context holds the dense
+            reward instead of the sparse one, for a share of tasks decreasing linearly to 0 over these
+            meta-steps (0: off). The critic is always meta-trained on the dense reward, and
+            meta-testing only ever sees the sparse reward.
     """
 
     name = "pearl"
@@ -245,6 +248,7 @@ class PEARL(nn.Module):
         self.replay = TaskReplay(n_train_tasks, capacity, 2 * self.obs_dim + self.act_dim + 2)
         self.register_buffer("steps_done", torch.zeros((), dtype=torch.long))
         self.last_collect: dict[str, float] = {}
+        self.last_stats: dict[str, float] = {}
 
     # ---- pieces ---------------------------------------------------------------------------------
     def optimizers(self, outer_lr: float) -> dict[str, torch.optim.Optimizer]:
@@ -261,16 +265,21 @@ class PEARL(nn.Module):
             parts.append(next_obs)
         return torch.cat(parts, dim=-1)
 
-    @property
-    def dense_context(self) -> bool:
-        """Whether the meta-training context currently holds the dense reward (the curriculum)."""
-        return int(self.steps_done) < self.config["dense_context_steps"]
+    def dense_context_share(self) -> float:
+        """Share of meta-training contexts that hold the dense reward: 1 → 0 linearly over the first
+        ``dense_context_steps`` meta-steps (a curriculum; 0 afterwards and at meta-test time)."""
+        n = self.config["dense_context_steps"]
+        return max(0.0, 1.0 - int(self.steps_done) / n) if n > 0 else 0.0
 
     def sample_context(self, task_index: Tensor) -> Tensor:
         """A meta-training context for each task: ``context_size`` transitions from its buffer."""
         rows = self.replay.sample(task_index, self.config["context_size"], window=self.config["context_window"])
-        o, a, r, o2 = rows[..., 0:2], rows[..., 2:4], rows[..., 7 if self.dense_context else 4], rows[..., 5:7]
-        return self.context_rows(o, a, r, o2)
+        r = rows[..., 4]
+        share = self.dense_context_share()
+        if share > 0:
+            dense = torch.rand(len(task_index), 1, device=rows.device) < share  # per task
+            r = torch.where(dense, rows[..., 7], r)
+        return self.context_rows(rows[..., 0:2], rows[..., 2:4], r, rows[..., 5:7])
 
     def posterior(self, context: Tensor | None, mask: Tensor | None = None, n_tasks: int | None = None) -> Posterior:
         """q(z | context) for ``context [T, N, context_dim]``; the prior N(0, I) when it is None/empty."""
@@ -357,18 +366,33 @@ class PEARL(nn.Module):
             target = cfg["reward_scale"] * r + cfg["gamma"] * (q_next - self.alpha * logp2)  # time limits are not terminal
         critic = ((self.q1(s, a, zb) - target) ** 2).mean() + ((self.q2(s, a, zb) - target) ** 2).mean()
         a_new, logp = self.actor.sample(torch.cat([s, zd], -1))
-        q_new = torch.min(self.q1(s, a_new, zd), self.q2(s, a_new, zd))
+        # the actor's loss reaches only the actor: the critics enter with detached weights (and z detached)
+        q_new = torch.min(*(functional_call(q, {k: v.detach() for k, v in q.named_parameters()}, (s, a_new, zd))
+                            for q in (self.q1, self.q2)))
         actor = (self.alpha.detach() * logp - q_new).mean()
         alpha = -(self.log_alpha * (logp.detach() + self.target_entropy)).mean() if self.config["learn_alpha"] \
             else torch.zeros(())
         return {"critic": critic, "kl": kl, "actor": actor, "alpha": alpha}
 
-    def meta_step(self, batch: GoalTasks, optimizers: dict) -> dict[str, float]:
-        """Collect data when due, then one gradient step of every optimiser on ``batch``'s tasks.
+    def _polyak(self) -> None:
+        """θ_target ← (1 − τ) θ_target + τ θ for both critics."""
+        with torch.no_grad():
+            for net, tgt in ((self.q1, self.q1_target), (self.q2, self.q2_target)):
+                for p, pt in zip(net.parameters(), tgt.parameters()):
+                    pt.lerp_(p, self.config["tau"])
 
-        ``batch`` is a :class:`GoalTasks` with an ``index`` into the training pool (``task_index``).
+    def meta_loss(self, batch: GoalTasks) -> Tensor:
+        """Collect data when due, then the sum of every SAC and bottleneck loss on ``batch``'s tasks.
+
+        ``batch`` is a :class:`IndexedGoalTasks` (its ``index`` picks the tasks' replay buffers). Each
+        loss reaches only its own parameters (critics + encoder: Bellman error + β·KL; actor: its SAC
+        loss; α: the temperature loss), so one backward pass of the sum and one optimiser step per
+        parameter group is SAC's update. The target critics follow the critics by one Polyak step
+        taken at the start of the next meta-step.
         """
         cfg = self.config
+        if int(self.steps_done) > 0:
+            self._polyak()
         index = batch.index
         fresh = self.replay.size[index] == 0
         if bool(fresh.any()):
@@ -377,22 +401,19 @@ class PEARL(nn.Module):
             k = min(cfg["collect_tasks"], len(batch))
             self.collect(batch[:k], index[:k], cfg["prior_episodes"], cfg["posterior_episodes"])
         losses = self.losses(index)
+        self.steps_done += 1
+        self.last_stats = {**{k: float(v.detach()) for k, v in losses.items()}, **self.last_collect}
+        return losses["critic"] + cfg["kl_weight"] * losses["kl"] + losses["actor"] + losses["alpha"]
+
+    def meta_step(self, batch: GoalTasks, optimizers: dict) -> dict[str, float]:
+        """One meta-training step: :meth:`meta_loss`, backward, a step of every optimiser."""
+        loss = self.meta_loss(batch)
         for opt in optimizers.values():
             opt.zero_grad(set_to_none=True)
-        # the critic's Bellman error trains the encoder too (z is not detached in Q(s, a, z))
-        (losses["critic"] + cfg["kl_weight"] * losses["kl"]).backward(inputs=[
-            *self.q1.parameters(), *self.q2.parameters(), *self.encoder.parameters()])
-        losses["actor"].backward(inputs=list(self.actor.parameters()))
-        if cfg["learn_alpha"]:
-            losses["alpha"].backward(inputs=[self.log_alpha])
+        loss.backward()
         for opt in optimizers.values():
             opt.step()
-        with torch.no_grad():
-            for net, tgt in ((self.q1, self.q1_target), (self.q2, self.q2_target)):
-                for p, pt in zip(net.parameters(), tgt.parameters()):
-                    pt.lerp_(p, cfg["tau"])
-        self.steps_done += 1
-        return {**{k: float(v.detach()) for k, v in losses.items()}, **self.last_collect}
+        return {"loss": float(loss.detach()), **self.last_stats}
 
     # ---- meta-test: posterior sampling -------------------------------------------------------------
     @torch.no_grad()

@@ -22,30 +22,23 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from ...core.checks import check_range
+from .returns import discounted_returns
 
 
 def reward_to_go(rewards: Tensor, gamma: float = 1.0, mask: Tensor | None = None) -> Tensor:
-    """Ĝ_t = Σ_{t' ≥ t} γ^{t'−t} r_{t'} along the last dimension (steps after ``mask`` ends count 0).
+    """Ĝ_t = Σ_{t' ≥ t} γ^{t'−t} r_{t'} along the last dimension of ``rewards [..., H]``.
 
-    Args:
-        rewards: ``[..., H]``.
-        gamma: discount in [0, 1].
-        mask: ``[..., H]`` 1 for the steps of the episode, 0 after it ended (default all 1).
+    Steps where ``mask`` is 0 (after the episode ended) count 0. The recursion is
+    :func:`~meta_course.learners.rl.returns.discounted_returns`, applied to every trajectory.
 
     Example:
         >>> reward_to_go(torch.tensor([1.0, 2.0, 3.0]), gamma=0.5).tolist()
         [2.75, 3.5, 3.0]
     """
-    check_range("gamma", gamma, 0.0, 1.0, "A discount factor lies in [0, 1].")
     if mask is not None:
         rewards = rewards * mask
-    out = torch.zeros_like(rewards)
-    running = torch.zeros_like(rewards[..., 0])
-    for t in range(rewards.shape[-1] - 1, -1, -1):
-        running = rewards[..., t] + gamma * running
-        out[..., t] = running
-    return out
+    flat = rewards.reshape(-1, rewards.shape[-1])
+    return discounted_returns(flat, gamma).view(rewards.shape)
 
 
 def baseline_features(obs: Tensor) -> Tensor:

@@ -19,7 +19,12 @@ We optimise J with advantage actor-critic (A2C: synchronous, on-policy; Mnih et 
 
 with Â from :func:`~meta_course.learners.rl.returns.gae` over the whole trial (no cut between its
 episodes), computed on rewards divided by the trial length T (the critic's unit) and normalised over
-the batch. Why A2C rather than PPO (Duan et al. used TRPO): the environments here are batched
+the batch. Three training aids, each optional and measured in ``recipes/rl.py``: the learning signal
+can be the expected reward of the action taken instead of the sampled one (``reward_signal``), the
+critic can see the task (``critic="task"``, training only), and a curriculum can start with shorter
+trials (``curriculum``). None changes what the agent sees or how it acts.
+
+Why A2C rather than PPO (Duan et al. used TRPO): the environments here are batched
 tensors, so fresh on-policy trials cost about as much as the extra epochs PPO would spend re-using
 old ones; one rollout + one gradient step is exactly one ``meta_step`` of the course's loop, with
 no importance ratios, clipping or epochs to tune. A2C is also what Wang et al. (2016) used for the
@@ -128,7 +133,7 @@ def _mode(dist: torch.distributions.Distribution) -> Tensor:
 
 def a2c_loss(policy: RecurrentPolicy, trial: Trial, gamma: float = 1.0, lam: float = 0.3,
              value_coef: float = 0.5, entropy_coef: float = 0.01, normalize_advantages: bool = True,
-             reward_signal: str = "sampled") -> tuple[Tensor, dict[str, float]]:
+             reward_signal: str = "sampled", value_fn=None) -> tuple[Tensor, dict[str, float]]:
     """The A2C loss L(θ) of the module docstring on one batch of trials (re-run with gradients).
 
     The recorded inputs are replayed through the GRU in one call; the policy that acted is the
@@ -141,8 +146,12 @@ def a2c_loss(policy: RecurrentPolicy, trial: Trial, gamma: float = 1.0, lam: flo
     E[Σ_t r_t] = E[Σ_t E[r_t | a_t, task]] for every θ, this is an unbiased estimate of the same
     gradient with the reward noise removed (a Rao–Blackwellisation the simulator allows during
     meta-training; it is not available when acting in the real task).
+
+    ``value_fn(hidden) -> [B, T]`` replaces the policy's own value head (see ``RL2(critic="task")``).
     """
-    dist, values, _ = policy(trial.inputs)
+    hidden = policy.hidden_states(trial.inputs)
+    dist = policy.distribution(hidden)
+    values = policy.v(hidden).squeeze(-1) if value_fn is None else value_fn(hidden)
     log_probs = dist.log_prob(trial.actions)
     # The critic predicts returns in units of the trial length T (targets stay in [0, 1] for
     # bandits whatever n): unscaled, the squared error of a 100-step return would dwarf the
@@ -180,6 +189,13 @@ class RL2(Learner):
             ``entropy_anneal_steps`` outer steps (0: constant). A high c_H early keeps the policy from
             committing before it has learned to explore; a low one late lets it exploit sharply.
         reward_signal: ``"sampled"`` (Duan et al.) or ``"expected"`` (see :func:`a2c_loss`).
+        critic: ``"shared"`` — V is a head on the policy's GRU, seeing only what the agent sees — or
+            ``"task"`` — a separate small network V_φ(h_t, o_t, task) that also sees the task
+            (an asymmetric critic, Pinto et al. 2018): the task's own quality (how good its best arm
+            is) no longer counts as noise in the advantage. Used only to train; acting never uses it.
+        curriculum: ``{"steps": S, "env_args": {...}}`` — the first S training steps use these
+            environment arguments (e.g. shorter trials, n = 10, before n = 100), then ``env_args``.
+        lr_schedule: ``"constant"`` or ``"linear"`` decay of the outer step size to 0.
 
     Example:
         >>> agent = RL2("bandits", {"k": 2, "n": 3}, hidden_size=8)
@@ -190,12 +206,12 @@ class RL2(Learner):
 
     name = "rl2"
     metric = "return"
-    higher_is_better = True
 
     def __init__(self, env: str = "bandits", env_args: dict | None = None, episodes: int = 1,
                  hidden_size: int = 64, gamma: float = 1.0, lam: float = 0.3, value_coef: float = 0.5,
                  entropy_coef: float = 0.01, entropy_final: float | None = None, entropy_anneal_steps: int = 0,
-                 reward_signal: str = "sampled"):
+                 reward_signal: str = "sampled", critic: str = "shared", curriculum: dict | None = None,
+                 lr_schedule: str = "constant"):
         super().__init__()
         check_choice("env", env, list(ENVS))
         env_args = dict(env_args or {})
@@ -205,13 +221,32 @@ class RL2(Learner):
                        "entropy_coef": entropy_coef,
                        "entropy_final": entropy_coef if entropy_final is None else entropy_final,
                        "entropy_anneal_steps": check_int("entropy_anneal_steps", entropy_anneal_steps, 0),
-                       "reward_signal": check_choice("reward_signal", reward_signal, ("sampled", "expected"))}
+                       "reward_signal": check_choice("reward_signal", reward_signal, ("sampled", "expected")),
+                       "critic": check_choice("critic", critic, ("shared", "task")),
+                       "curriculum": dict(curriculum or {}),
+                       "lr_schedule": check_choice("lr_schedule", lr_schedule, ("constant", "linear"))}
+        cur = self.config["curriculum"]
+        if cur:
+            if set(cur) != {"steps", "env_args"}:
+                raise ValueError(f"curriculum={cur} must be {{'steps': S, 'env_args': {{...}}}}, e.g. "
+                                 "{'steps': 3000, 'env_args': {'k': 5, 'n': 10}}.")
+            check_int("curriculum steps", cur["steps"], 0)
         probe = self.make_env(1)
         self.policy = RecurrentPolicy(obs_dim(probe.single_observation_space),
                                       space_spec(probe.single_action_space), hidden_size)
+        if critic == "task":
+            # V_φ(h_t, o_t, task): used only to train (a baseline may depend on anything the action
+            # does not change, the task included); h_t is detached so the GRU learns from π alone.
+            features = sum(v[0].numel() for v in probe.sample_tasks(1)._tensors().values())
+            self.critic = nn.Sequential(nn.Linear(hidden_size + self.policy.obs_dim + features, 64), nn.Tanh(),
+                                        nn.Linear(64, 1))
         # outer steps taken so far (a buffer: saved and restored with the weights, so a resumed run
         # follows the same entropy schedule)
         self.register_buffer("steps_done", torch.zeros((), dtype=torch.long))
+
+    def outer_lr_factor(self, step: int, steps: int) -> float:
+        """``"linear"``: the step size decays linearly to 0 over the run (steadier end of training)."""
+        return 1.0 - step / max(steps, 1) if self.config["lr_schedule"] == "linear" else 1.0
 
     def entropy_coef(self) -> float:
         """c_H at the current outer step (linear from ``entropy_coef`` to ``entropy_final``)."""
@@ -221,16 +256,21 @@ class RL2(Learner):
         frac = min(1.0, self.steps_done.item() / c["entropy_anneal_steps"])
         return c["entropy_coef"] + frac * (c["entropy_final"] - c["entropy_coef"])
 
-    def make_env(self, num_envs: int, device=None) -> BatchedEnv:
-        """A batch of ``num_envs`` environments of the configured family."""
+    def make_env(self, num_envs: int, device=None, training: bool = False) -> BatchedEnv:
+        """A batch of ``num_envs`` environments of the configured family (during the first
+        ``curriculum["steps"]`` training steps, with the curriculum's ``env_args``)."""
         device = device if device is not None else next(self.parameters(), torch.empty(0)).device
-        return ENVS[self.config["env"]](num_envs=num_envs, device=device, **self.config["env_args"])
+        env_args = self.config["env_args"]
+        cur = self.config.get("curriculum") or {}
+        if training and cur and self.steps_done.item() < cur["steps"]:
+            env_args = cur["env_args"]
+        return ENVS[self.config["env"]](num_envs=num_envs, device=device, **env_args)
 
     def play(self, tasks: TaskBatch, seed: int | None = None, greedy: bool = False,
-             record_hidden: bool = False) -> Trial:
+             record_hidden: bool = False, training: bool = False) -> Trial:
         """One trial on every task of ``tasks`` (environment randomness from ``seed``, else drawn from
         torch's global RNG; action sampling from the global RNG)."""
-        env = self.make_env(len(tasks))
+        env = self.make_env(len(tasks), training=training)
         if seed is None:
             seed = int(torch.randint(2**62, (1,)).item())
         env.reset(seed=seed, options={"task": tasks})
@@ -240,28 +280,30 @@ class RL2(Learner):
         """Play one trial on every task of ``batch`` with the current policy (actions and the
         environment's seed drawn from torch's global RNG, which the training loop saves and restores)
         and return the A2C loss on those trials. Statistics of the trials go to ``self.last_stats``."""
-        trial = self.play(batch.to(self.policy.pi.weight.device))
+        trial = self.play(batch.to(self.policy.pi.weight.device), training=True)
         c = self.config
+        value_fn = None
+        if c["critic"] == "task":
+            task = torch.cat([v.flatten(1) for v in batch._tensors().values()], 1).to(trial.inputs)
+            obs = trial.inputs[..., :self.policy.obs_dim]
+
+            def value_fn(hidden):
+                t = task.unsqueeze(1).expand(-1, hidden.shape[1], -1)
+                return self.critic(torch.cat([hidden.detach(), obs, t], -1)).squeeze(-1)
+
         loss, stats = a2c_loss(self.policy, trial, c["gamma"], c["lam"], c["value_coef"], self.entropy_coef(),
-                               reward_signal=c["reward_signal"])
-        self.last_stats = {"return": trial.total_reward.mean().item(), **stats}
+                               reward_signal=c["reward_signal"], value_fn=value_fn)
+        self.last_trial_length = trial.rewards.shape[1]
+        self.last_stats = {"return": trial.total_reward.mean().item(), "trial_length": float(self.last_trial_length),
+                           **stats}
         self.steps_done += 1
         return loss
 
     def meta_step(self, batch: TaskBatch, optimizers: dict) -> dict[str, float]:
-        """One outer step: trials with the current policy, then one A2C gradient step on them."""
-        loss = self.meta_loss(batch)
-        for opt in optimizers.values():
-            opt.zero_grad(set_to_none=True)
-        loss.backward()
-        if getattr(self, "clip_grad_norm", 0):
-            nn.utils.clip_grad_norm_(self.parameters(), self.clip_grad_norm)
-        for opt in optimizers.values():
-            opt.step()
-        return {"loss": loss.item(), **self.last_stats}
-
-    def optimizers(self, outer_lr: float) -> dict[str, torch.optim.Optimizer]:
-        return {"outer": self.outer_optimizer(outer_lr)}
+        """One outer step (the default: back-propagate :meth:`meta_loss`, clip, step), reporting the
+        trials' mean total reward, the policy entropy and the loss terms besides the loss."""
+        values = super().meta_step(batch, optimizers)
+        return {**values, **self.last_stats}
 
     @torch.no_grad()
     def adapt(self, actions: Tensor, rewards: Tensor, obs: Tensor | None = None) -> "RL2Predictor":
@@ -293,7 +335,7 @@ class RL2(Learner):
                                       "value": self.policy.v(h).item(), "hidden": hidden[0]})
 
     @torch.no_grad()
-    def score(self, tasks: TaskBatch, seed: int = 0, greedy: bool = False) -> Tensor:
+    def score(self, tasks: TaskBatch, seed: int = 0, greedy: bool = False, metric: str | None = None) -> Tensor:
         """Total reward of one trial on every task ``[T]`` (seeded; the global RNG is left untouched)."""
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
@@ -313,13 +355,4 @@ class RL2Predictor:
         return self.agent.policy.distribution(self.h)
 
 
-def load_rl2(path, device=None) -> RL2:
-    """Rebuild an :class:`RL2` agent saved with ``torch.save(agent.checkpoint(), path)``."""
-    ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    ckpt = ckpt.get("learner", ckpt)
-    agent = RL2(**ckpt["config"])
-    agent.load_state_dict(ckpt["state_dict"])
-    return agent.to(device) if device is not None else agent
-
-
-__all__ = ["ENVS", "RL2", "RL2Predictor", "Trial", "a2c_loss", "load_rl2", "rollout"]
+__all__ = ["ENVS", "RL2", "RL2Predictor", "Trial", "a2c_loss", "rollout"]

@@ -77,10 +77,12 @@ class GymEnv(gym.Env):
 
     def step(self, action):
         if isinstance(self.action_space, gym.spaces.Discrete):
-            if isinstance(action, (np.ndarray, torch.Tensor)) and action.size not in (1, torch.Size([1]), torch.Size([])):
-                raise ValueError(f"action has shape {tuple(action.shape)}: expected one integer in [0, {self.action_space.n}).")
-            a = torch.tensor([int(np.asarray(action).reshape(-1)[0]) if not isinstance(action, int) else action])
-        else:
+            arr = np.asarray(action.cpu() if isinstance(action, torch.Tensor) else action)
+            if arr.size != 1 or not np.issubdtype(arr.dtype, np.integer):
+                raise ValueError(f"action {action!r} has shape {arr.shape} and dtype {arr.dtype}: expected one "
+                                 f"integer in [0, {self.action_space.n}).")
+            a = torch.tensor([int(arr.reshape(-1)[0])])
+        else:  # the family checks the shape
             a = torch.as_tensor(np.asarray(action, dtype=np.float32)).unsqueeze(0)
         obs, reward, terminated, truncated, info = self.env.step(a)
         return self._obs(obs), float(reward[0]), bool(terminated[0]), bool(truncated[0]), self._info(info)

@@ -50,10 +50,11 @@ References:
 
 from .episodes import OmniglotTasks, omniglot_tasks
 from .files import (BASE_URL, DECODER_VERSION, DRAWINGS, SOURCES, ChecksumError, MissingDataError, cache_dir,
-                    check_members, data_root, decode_zip, download, fetch, md5sum, safe_extract)
+                    check_members, data_root, decode_zip, download, expected_md5, fetch, md5sum, safe_extract,
+                    source_url)
 from .splits import PARTS, SPLITS, OmniglotSplit, load_split, omniglot_split, part_alphabets
 
 __all__ = ["BASE_URL", "ChecksumError", "DECODER_VERSION", "DRAWINGS", "MissingDataError", "OmniglotSplit",
            "OmniglotTasks", "PARTS", "SOURCES", "SPLITS", "cache_dir", "check_members", "data_root", "decode_zip",
-           "download", "fetch", "load_split", "md5sum", "omniglot_split", "omniglot_tasks", "part_alphabets",
-           "safe_extract"]
+           "download", "expected_md5", "fetch", "load_split", "md5sum", "omniglot_split", "omniglot_tasks", "part_alphabets",
+           "safe_extract", "source_url"]

@@ -5,6 +5,11 @@ Where the files are looked for (:func:`data_root`): the ``root=`` argument, else
 the right md5 is used without network; a missing one is downloaded (progress bar, temporary name,
 md5 check, then moved into place). Offline, the error names the file, its URL, its md5 and the
 folder to put it in. Nothing ever falls back to fake data.
+
+Mirrors: ``META_COURSE_MIRROR=URL`` replaces every canonical URL with ``URL/<official file name>`` (a
+flat folder holding ``images_background_small1.zip``, ``all_runs.zip``, ...), for a proxy, a classroom
+server or tests. The md5 stays the official one; ``META_COURSE_MD5="name=md5,..."`` replaces it
+explicitly (and loudly) for a file that is *not* the official one, e.g. a test fixture.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from pathlib import Path, PurePosixPath
 import torch
 
 from ...core.checks import check_choice
+from ...core.io import atomic_save
 from .images import DEFAULT_SIZE, decode_png
 
 BASE_URL = "https://raw.githubusercontent.com/brendenlake/omniglot/master/python/"
@@ -37,6 +43,7 @@ SOURCES: dict[str, tuple[str, str]] = {
 DRAWINGS = 20  # drawings per character in every Omniglot file
 DECODER_VERSION = 1  # bump when decoding changes: every cached tensor is rebuilt
 _ENV_ROOT, _ENV_CACHE, _ENV_OFFLINE = "META_COURSE_DATA", "META_COURSE_CACHE", "META_COURSE_OFFLINE"
+_ENV_MIRROR, _ENV_MD5 = "META_COURSE_MIRROR", "META_COURSE_MD5"
 
 
 class ChecksumError(ValueError):
@@ -87,6 +94,56 @@ def _missing_message(filename: str, url: str, md5: str, folder: Path, why: str) 
             f"{folder}, or point META_COURSE_DATA / root= at a folder that holds it.")
 
 
+def source_url(filename: str, sources: dict | None = None, base_url: str | None = None) -> str:
+    """Where ``filename`` is downloaded from.
+
+    ``base_url`` (an explicit override) wins; else ``$META_COURSE_MIRROR/<filename>`` when the variable is
+    set (a flat folder of the official file names); else the canonical URL, :data:`BASE_URL` + its path.
+
+    Example:
+        >>> source_url("all_runs.zip", base_url="http://127.0.0.1:8000/")
+        'http://127.0.0.1:8000/one-shot-classification/all_runs.zip'
+    """
+    sources = SOURCES if sources is None else sources
+    rel, _ = sources[filename]
+    if base_url is not None:
+        return base_url + rel
+    mirror = os.environ.get(_ENV_MIRROR, "").strip()
+    if mirror:
+        return mirror.rstrip("/") + "/" + filename
+    return BASE_URL + rel
+
+
+def md5_overrides() -> dict[str, str]:
+    """``{file name: md5}`` from ``META_COURSE_MD5="name=md5,name=md5"`` (empty when unset).
+
+    Raises:
+        ValueError: an entry is not ``name=<32 hex digits>``.
+    """
+    text = os.environ.get(_ENV_MD5, "").strip()
+    out = {}
+    for entry in filter(None, (e.strip() for e in text.split(","))):
+        name, _, md5 = entry.partition("=")
+        md5 = md5.strip().lower()
+        if not name.strip() or len(md5) != 32 or any(c not in "0123456789abcdef" for c in md5):
+            raise ValueError(f"{_ENV_MD5} entry {entry!r} is not 'file name=md5' with a 32-digit hex md5: "
+                             f"write e.g. {_ENV_MD5}='all_runs.zip=0123456789abcdef0123456789abcdef', or unset it.")
+        out[name.strip()] = md5
+    return out
+
+
+def expected_md5(filename: str, sources: dict | None = None) -> str:
+    """The md5 a file must have: the official one, unless ``META_COURSE_MD5`` names the file (warns)."""
+    sources = SOURCES if sources is None else sources
+    official = sources[filename][1]
+    override = md5_overrides().get(filename)
+    if override is None or override == official:
+        return official
+    warnings.warn(f"{_ENV_MD5} replaces the official md5 of {filename} ({official}) with {override}: the file "
+                  f"used is not the official one.", stacklevel=3)
+    return override
+
+
 def download(url: str, dest: str | os.PathLike, md5: str, progress: bool = True, timeout: float = 60.0) -> Path:
     """Download ``url`` to ``dest`` via a temporary file in the same folder; verify ``md5``; move into place.
 
@@ -126,17 +183,17 @@ def fetch(filename: str, root=None, download_missing: bool | None = None, progre
         root: data folder (see :func:`data_root`).
         download_missing: try the network when the file is absent; default: yes unless
             ``META_COURSE_OFFLINE=1``.
-        sources, base_url: override :data:`SOURCES` / :data:`BASE_URL` (tests, mirrors).
+        sources, base_url: override :data:`SOURCES` / the download URL (tests); see :func:`source_url`
+            for ``META_COURSE_MIRROR``.
 
     Raises:
         ChecksumError: a file is present but its md5 is wrong (it is not used).
         MissingDataError: absent and not downloadable; the message says what to fetch and where.
     """
     sources = SOURCES if sources is None else sources
-    base_url = BASE_URL if base_url is None else base_url
     check_choice("Omniglot file", filename, sorted(sources), "These are the official files.")
-    rel, md5 = sources[filename]
-    url = base_url + rel
+    url = source_url(filename, sources, base_url)
+    md5 = expected_md5(filename, sources)
     folder = data_root(root)
     path = folder / filename
     if path.exists():
@@ -213,11 +270,7 @@ def _load_source(path: Path, size: int, progress: bool):
         return d["images"], d["alphabets"], d["characters"]
     images, alphabets, characters = decode_zip(path, size, progress)
     try:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(suffix=".part", dir=cached.parent)
-        os.close(fd)
-        torch.save({"images": images, "alphabets": alphabets, "characters": characters}, tmp)
-        os.replace(tmp, cached)
+        atomic_save({"images": images, "alphabets": alphabets, "characters": characters}, cached)
     except OSError as err:  # a read-only home must not stop the course: it only loses the speed-up
         warnings.warn(f"could not write the Omniglot cache {cached} ({err}); set META_COURSE_CACHE to a writable "
                       f"folder to make the next load fast.")

@@ -1,0 +1,184 @@
+"""The classroom app: every lesson widget as a page without code (served by Voilà).
+
+:data:`APPS` is the one table: page name → :class:`App` (title, what to try, and a builder that loads the
+committed checkpoints onto the chosen device and returns the same widget the lesson shows).
+:func:`write_apps` writes one small notebook per page (a title cell and one code cell calling
+:func:`show`); ``python -m meta_course app`` (``make app``) writes them and serves the folder with Voilà,
+which runs each page's cell in its own kernel and shows only the rendered output.
+
+Example:
+    >>> sorted(APPS)[:2]
+    ['embedding_space', 'neural_processes']
+    >>> write_apps("build/app")                                       # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from ..core.checks import check_choice
+
+
+@dataclass(frozen=True)
+class App:
+    """One page of the classroom app.
+
+    Attributes:
+        title: the page heading.
+        lesson: the lesson notebook the widget comes from (``"01_maml_sine"``).
+        intro: two or three sentences for the page: what is shown and what to try.
+        build: ``build(device) -> ipywidgets.Widget``.
+    """
+
+    title: str
+    lesson: str
+    intro: str
+    build: Callable
+
+
+def _learner(recipe: str, device):
+    from ..checkpoints import checkpoint_path
+    from ..learners import load_learner
+
+    return load_learner(checkpoint_path(recipe), device=device).eval()
+
+
+def _sine(device):
+    from ..viz.sine import sine_explorer
+
+    return sine_explorer({"maml": _learner("maml_sine", device), "pretrained": _learner("pretrained_sine", device)})
+
+
+def _omniglot_episodes(device):
+    from ..tasks.omniglot import load_split
+    from ..viz.omniglot import omniglot_explorer
+
+    return omniglot_explorer(load_split("minimal"))
+
+
+def _embedding_space(device):
+    from ..viz.metric import metric_explorer
+
+    return metric_explorer(_learner("protonet_omniglot", device))
+
+
+def _parameter_space(device):
+    from ..tasks.linear import bowl_tasks
+    from ..viz.param_space import param_space_explorer
+
+    return param_space_explorer(bowl_tasks(), train_lr=0.3, train_steps=2)
+
+
+def _omniglot_adaptation(device):
+    from ..recipes import get_recipe
+    from ..viz.omniglot_adapt import omniglot_explorer
+
+    recipes = {"maml": "maml_omniglot", "transfer": "transfer_omniglot"}
+    shown = {n: _learner(r, device) for n, r in recipes.items()}
+    # each learner adapts with its recipe's test-time step size, as in lesson 07
+    knobs = {n: {k: v for k, v in get_recipe(r).eval_knobs.items() if k != "inner_steps"} for n, r in recipes.items()}
+    return omniglot_explorer(shown, max_steps=10, knobs=knobs)
+
+
+def _neural_processes(device):
+    from ..viz.neural_processes import np_explorer
+
+    cnps = {"sine": _learner("cnp_sine", device), "gp": _learner("cnp_gp", device)}
+    return np_explorer(cnps, maml=_learner("maml_sine", device))
+
+
+#: RL² agents of lesson 11, one per (arms k, pulls n)
+BANDIT_SETTINGS = ((5, 10), (10, 10), (5, 100), (10, 100))
+
+
+def _bandits(device):
+    from ..viz.rl import bandit_explorer
+
+    return bandit_explorer({kn: _learner(f"rl2_bandits_k{kn[0]}_n{kn[1]}", device) for kn in BANDIT_SETTINGS})
+
+
+APPS: dict[str, App] = {
+    "sine_adaptation": App(
+        "Sine waves: MAML adapts, pretraining does not", "01_maml_sine",
+        "A new task is a sine wave y = A·sin(x − φ); the learners see only K points of it. Move the sliders: "
+        "MAML's initialisation fits the wave in a few gradient steps, the pretrained network barely moves. "
+        "Try K = 1, or 0 inner steps.", _sine),
+    "omniglot_episodes": App(
+        "Omniglot: what a few-shot episode looks like", "02_omniglot",
+        "An N-way K-shot episode: N characters, K drawings of each to learn from (support), more drawings to "
+        "classify (query). Pick an alphabet, N and K; resample for a new episode.", _omniglot_episodes),
+    "parameter_space": App(
+        "Parameter space: where meta-learned initialisations sit", "05_optimisation_family",
+        "Each contour plot is one task's loss over two parameters. MAML, Reptile and pretraining start from "
+        "different points; the paths are the inner-loop steps. Change the steps and the step size.",
+        _parameter_space),
+    "embedding_space": App(
+        "Embedding space: prototypes and their regions", "06_metric_learning",
+        "A prototypical network maps every drawing to a point; each class is the mean of its support points, "
+        "and a query takes the class of the nearest prototype. Change N, K and the distance and watch the "
+        "regions move (a 2-D projection of the 64-D space).", _embedding_space),
+    "omniglot_adaptation": App(
+        "Omniglot: adaptation step by step", "07_maml_omniglot",
+        "A held-out 5-way episode (an alphabet never seen in training). Slide the inner steps: MAML's "
+        "predictions become right after a few steps; the transfer baseline's fresh head needs more. "
+        "A new episode draws other characters.", _omniglot_adaptation),
+    "neural_processes": App(
+        "Neural processes: a prediction with its uncertainty", "10_neural_processes",
+        "A conditional neural process reads context points and predicts a mean and a band of uncertainty at "
+        "once, with no gradient step. Add points and watch the band shrink where it has seen data.",
+        _neural_processes),
+    "bandits": App(
+        "Meta-RL on bandits: an agent that learned to explore", "11_meta_rl_bandits",
+        "An RL² agent (a recurrent policy trained on many bandit problems) pulls arms of a new bandit next to "
+        "UCB1 and Thompson sampling. Change the number of arms and pulls, draw another bandit, and slide the "
+        "pull t to see what each method believes at that point.", _bandits),
+}
+
+
+def available_apps() -> list[str]:
+    """The pages whose checkpoints are in this install (a family's page appears once its checkpoints do)."""
+    from ..checkpoints import HERE
+
+    needs = {"neural_processes": ("cnp_sine", "cnp_gp"),
+             "bandits": tuple(f"rl2_bandits_k{k}_n{n}" for k, n in BANDIT_SETTINGS)}
+    return [name for name in APPS if all((HERE / f"{r}.pt").exists() for r in needs.get(name, ()))]
+
+
+def show(name: str, device=None):
+    """Build page ``name``'s widget on ``device`` (default: cuda → mps → cpu) and return it."""
+    from ..core.device import default_device
+
+    check_choice("app", name, sorted(APPS), "These are the classroom pages (meta_course.lessons.apps.APPS).")
+    return APPS[name].build(device if device is not None else default_device())
+
+
+def app_notebook(name: str) -> dict:
+    """The notebook of one page: a title cell and a code cell (hidden by Voilà) that shows the widget."""
+    check_choice("app", name, sorted(APPS), "These are the classroom pages (meta_course.lessons.apps.APPS).")
+    app = APPS[name]
+    md = f"# {app.title}\n\n{app.intro}\n\n*From lesson `{app.lesson}` of the meta-learning course.*"
+    code = ("import torch\nfrom meta_course.lessons.apps import show\n\n"
+            f"torch.manual_seed(0)\nshow({name!r})")
+    cell = lambda kind, text, **extra: {"cell_type": kind, "id": f"{name[:20]}-{kind[:4]}", "metadata": {},  # noqa: E731
+                                        "source": text, **extra}
+    return {"cells": [cell("markdown", md), cell("code", code, execution_count=None, outputs=[])],
+            "metadata": {"kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python",
+                                        "name": "python3"},
+                         "language_info": {"name": "python"}},
+            "nbformat": 4, "nbformat_minor": 5}
+
+
+def write_apps(folder, names=None) -> list[Path]:
+    """Write one notebook per page into ``folder`` (``NN_name.ipynb`` in :data:`APPS` order); return the paths."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    names = available_apps() if names is None else list(names)
+    paths = []
+    for i, name in enumerate(names, 1):
+        path = folder / f"{i:02d}_{name}.ipynb"
+        path.write_text(json.dumps(app_notebook(name), indent=1) + "\n")
+        paths.append(path)
+    return paths
