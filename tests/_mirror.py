@@ -58,8 +58,11 @@ def build_mirror(dest: Path, source: Path = SHARED) -> dict[str, str]:
 @contextlib.contextmanager
 def serve(folder: Path):
     """A real HTTP server on 127.0.0.1 (free port) serving ``folder``; yields its base URL."""
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
-    handler.log_message = lambda *a, **k: None
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):  # no line per request on stderr
+            pass
+
+    handler = functools.partial(Quiet, directory=str(folder))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()

@@ -35,9 +35,10 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
-#: every lesson with a widget; a new family's lesson joins here
-WIDGET_LESSONS = ["01_maml_sine.ipynb", "02_omniglot.ipynb", "05_optimisation_family.ipynb",
-                  "06_metric_learning.ipynb", "07_maml_omniglot.ipynb"]
+#: every lesson that displays an explorer widget (a new family's lesson joins by itself)
+WIDGET_LESSONS = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9]*.ipynb")
+                        if re.search(r"\b\w+_explorer\(", "".join("".join(c["source"]) for c in
+                                     json.loads(p.read_text())["cells"] if c["cell_type"] == "code")))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 REDRAW_TIMEOUT_MS = 120_000  # one redraw on a loaded 2-core machine (adapting two Conv-4s 10 steps)

@@ -108,3 +108,59 @@ def test_fourier_features_are_the_formula_and_travel_with_the_weights():
     other.load_state_dict(state)
     x = torch.randn(4, 1)
     torch.testing.assert_close(other(x, x, x).mean, cnp(x, x, x).mean)
+
+
+def test_learner_adapts_in_one_forward_pass_and_scores_mse_and_nll():
+    from meta_course.learners.memory.cnp import CNP
+    from meta_course.tasks.sine import SineTasks
+
+    torch.manual_seed(0)
+    cnp = CNP(hidden=16, r_dim=8, context_range=[2, 5])
+    tasks = SineTasks().sample(torch.Generator().manual_seed(0), 6, k_shot=5, n_query=7)
+    with torch.no_grad():
+        pred = cnp.distribution(tasks)
+        predictor = cnp.adapt(tasks.x_support[2], tasks.y_support[2])
+        torch.testing.assert_close(predictor(tasks.x_query[2]), pred.mean[2])
+        assert predictor.info["k_shot"] == 5 and predictor.info["r"].shape == (8,)
+        mse, nll = cnp.score(tasks, metric="mse"), cnp.score(tasks, metric="nll")
+    torch.testing.assert_close(mse, ((pred.mean - tasks.y_query) ** 2).flatten(1).mean(1))
+    torch.testing.assert_close(nll, gaussian_nll(tasks.y_query, pred.mean, pred.std).flatten(1).mean(1))
+    torch.testing.assert_close(cnp.predict(tasks, inner_steps=0), pred.mean)
+    assert cnp.outer_lr_factor(50, 100) == 1.0
+    assert CNP(lr_schedule="cosine").outer_lr_factor(50, 100) == pytest.approx(0.5)
+
+
+def test_meta_loss_draws_context_sizes_from_its_range():
+    from meta_course.learners.memory.cnp import CNP
+    from meta_course.tasks.sine import SineTasks
+
+    torch.manual_seed(0)
+    cnp = CNP(hidden=16, r_dim=8, context_range=[3, 3])  # N = 3 for every task: Eq. 4 by hand
+    tasks = SineTasks().sample(torch.Generator().manual_seed(1), 4, k_shot=5, n_query=6)
+    x, y = torch.cat([tasks.x_support, tasks.x_query], 1), torch.cat([tasks.y_support, tasks.y_query], 1)
+    want = gaussian_nll(y, *cnp.net(x[:, :3], y[:, :3], x)).mean()
+    torch.testing.assert_close(cnp.meta_loss(tasks), want)
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: __import__("meta_course.learners.memory.cnp", fromlist=["CNP"]).CNP(context_range=[0, 5]), r"context_range\[0\]=0"),
+    (lambda: __import__("meta_course.learners.memory.cnp", fromlist=["CNP"]).CNP(context_range=[5, 2]), r"context_range\[1\]=2"),
+    (lambda: __import__("meta_course.learners.memory.cnp", fromlist=["CNP"]).CNP(lr_schedule="step"), "lr_schedule"),
+])
+def test_bad_learner_settings_raise(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_learner_refuses_inner_steps_and_too_small_tasks():
+    from meta_course.learners.memory.cnp import CNP
+    from meta_course.tasks.sine import SineTasks
+
+    cnp = CNP(hidden=8, r_dim=4, context_range=[6, 10])
+    tasks = SineTasks().sample(torch.Generator().manual_seed(1), 2, k_shot=5)
+    with pytest.raises(ValueError, match="inner_steps=3"):
+        cnp.adapt(tasks.x_support[0], tasks.y_support[0], inner_steps=3)
+    with pytest.raises(ValueError, match="k_shot >= 6"):
+        cnp.meta_loss(tasks)
+    with pytest.raises(ValueError, match="unknown metric"):
+        cnp.score(tasks, metric="accuracy")

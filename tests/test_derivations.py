@@ -142,10 +142,11 @@ def test_linear_task_family_is_registered_and_checks_input():
         LinearTasks(dim=0)
 
 
-# --- derivations.py: the lesson's claims ----------------------------------------------------------------
+# --- the lesson's claims (core.metagrad, lessons.derivations) ----------------------------------------------------------------
 
 def test_article_formula_and_first_order_err_like_alpha_the_expansion_like_alpha_squared():
-    from meta_course.lessons.derivations import formula_errors, loglog_slope, tanh_mlp
+    from meta_course.core.metagrad import formula_errors, loglog_slope
+    from meta_course.models.mlp import tanh_mlp
 
     torch.manual_seed(0)
     net = tanh_mlp((1, 16, 16, 1))
@@ -160,7 +161,7 @@ def test_article_formula_and_first_order_err_like_alpha_the_expansion_like_alpha
 
 
 def test_first_order_error_grows_linearly_in_alpha():
-    from meta_course.lessons.derivations import first_order_error, loglog_slope
+    from meta_course.core.metagrad import first_order_error, loglog_slope
 
     torch.manual_seed(0)
     net = MLP((1, 16, 16, 1)).double()
@@ -173,7 +174,7 @@ def test_first_order_error_grows_linearly_in_alpha():
 
 
 def test_top_hessian_eigenvalue_matches_linear_closed_form():
-    from meta_course.lessons.derivations import top_hessian_eigenvalue
+    from meta_course.core.metagrad import top_hessian_eigenvalue
     from meta_course.tasks.linear import quadratic_form
 
     net, params, ep = _linear_problem(seed=4)
@@ -226,28 +227,40 @@ def test_meta_sgd_learning_rate_gradient_closed_form():
     assert flatten(closed).abs().max() > 0  # the learning rates do receive a gradient
 
 
+def _gate_from_the_equation(theta, grad_, loss, prev, weight, bias):
+    """σ(W · [∇̃, L̃, θ_{t−1}, gate_{t−1}] + b), the six features concatenated as Ravi & Larochelle write it
+    (the reference the learner's faster gate is checked against)."""
+    from meta_course.core.coordinatewise import preprocess
+
+    features = torch.cat([preprocess(grad_), preprocess(loss).expand(*grad_.shape, 2), theta.unsqueeze(-1),
+                          prev.unsqueeze(-1)], dim=-1)
+    return torch.sigmoid(features @ weight + bias)
+
+
 def test_meta_lstm_update_reduces_to_sgd_and_gates_are_learnable():
+    from meta_course.core.coordinatewise import preprocess
     from meta_course.core.functional import sgd_step
-    from meta_course.lessons.derivations import meta_lstm_gates, meta_lstm_update, preprocess_gradient
+    from meta_course.learners.optimisation.meta_lstm import cell_update, gate
 
     g = torch.Generator().manual_seed(0)
     theta, grad_ = torch.randn(20, generator=g), torch.randn(20, generator=g) * 1e-3
+    loss = torch.tensor(1.0)
     alpha = 0.05
     sgd = sgd_step({"w": theta}, {"w": grad_}, alpha)["w"]
-    torch.testing.assert_close(meta_lstm_update(theta, grad_, torch.ones(20), torch.full((20,), alpha)), sgd)
+    torch.testing.assert_close(cell_update(theta, grad_, torch.ones(20), torch.full((20,), alpha)), sgd)
     # gates with zero weights are σ(b): b_F = +inf-like (keep everything), b_I = logit(α)
     zero = torch.zeros(6)
-    f = meta_lstm_gates(theta, grad_, torch.tensor(1.0), torch.ones(20), zero, torch.tensor(40.0))
-    i = meta_lstm_gates(theta, grad_, torch.tensor(1.0), torch.zeros(20), zero, torch.logit(torch.tensor(alpha)))
-    torch.testing.assert_close(meta_lstm_update(theta, grad_, f, i), sgd)
+    f = gate(zero, torch.tensor(40.0), preprocess(grad_), preprocess(loss), theta, torch.ones(20))
+    i = gate(zero, torch.logit(torch.tensor(alpha)), preprocess(grad_), preprocess(loss), theta, torch.zeros(20))
+    torch.testing.assert_close(cell_update(theta, grad_, f, i), sgd)
     # the gate weights receive gradients through the update
     w = torch.randn(6, generator=g, requires_grad=True)
-    i = meta_lstm_gates(theta, grad_, torch.tensor(1.0), torch.zeros(20), w, torch.tensor(-3.0))
-    (meta_lstm_update(theta, grad_, f, i) ** 2).sum().backward()
+    i = gate(w, torch.tensor(-3.0), preprocess(grad_), preprocess(loss), theta, torch.zeros(20))
+    (cell_update(theta, grad_, f, i) ** 2).sum().backward()
     assert w.grad.abs().sum() > 0
     # preprocessing: two features, continuous at the threshold |x| = e^{-p}
     x = torch.tensor([math.exp(-10) * 0.999999, math.exp(-10) * 1.000001, -3.0, 1e-20])
-    feats = preprocess_gradient(x)
+    feats = preprocess(x)
     assert feats.shape == (4, 2)
     torch.testing.assert_close(feats[0], feats[1], atol=1e-5, rtol=0)
     torch.testing.assert_close(feats[2], torch.tensor([math.log(3.0) / 10, -1.0]))
@@ -287,10 +300,8 @@ def test_meta_sgd_learner_alpha_gradient_is_the_closed_form():
     assert relative_error(got, want) < 1e-6
 
 
-def test_meta_lstm_learner_step_matches_the_lesson_equations():
+def test_meta_lstm_learner_step_matches_the_equations():
     from meta_course.learners.optimisation.meta_lstm import meta_lstm_step
-    from meta_course.core.coordinatewise import preprocess
-    from meta_course.lessons.derivations import meta_lstm_gates, meta_lstm_update, preprocess_gradient
 
     g = torch.Generator().manual_seed(0)
     theta, grad_ = torch.randn(30, generator=g), torch.randn(30, generator=g)
@@ -298,13 +309,11 @@ def test_meta_lstm_learner_step_matches_the_lesson_equations():
     w_i, w_f = torch.randn(6, generator=g), torch.randn(6, generator=g)
     loss = torch.tensor(0.3)
     theta_t, i_t, f_t = meta_lstm_step(theta, grad_, loss, i_prev, f_prev, w_i, torch.tensor(-1.0), w_f, torch.tensor(2.0))
-    i_ref = meta_lstm_gates(theta, grad_, loss, i_prev, w_i, torch.tensor(-1.0))
-    f_ref = meta_lstm_gates(theta, grad_, loss, f_prev, w_f, torch.tensor(2.0))
+    i_ref = _gate_from_the_equation(theta, grad_, loss, i_prev, w_i, torch.tensor(-1.0))
+    f_ref = _gate_from_the_equation(theta, grad_, loss, f_prev, w_f, torch.tensor(2.0))
     torch.testing.assert_close(i_t, i_ref)
     torch.testing.assert_close(f_t, f_ref)
-    torch.testing.assert_close(theta_t, meta_lstm_update(theta, grad_, f_ref, i_ref))
-    x = torch.tensor([1e-20, -1e-6, 3.0, -0.2, 4.5e-5, 4.6e-5])
-    torch.testing.assert_close(preprocess(x), preprocess_gradient(x))
+    torch.testing.assert_close(theta_t, f_ref * theta + i_ref * (-grad_))  # c_t = f ⊙ c_{t−1} + i ⊙ (−∇L)
 
 
 # --- bench metagrad ---------------------------------------------------------------------------------------
@@ -327,7 +336,7 @@ def test_bench_metagrad_cli_writes_its_table_and_json(tmp_path, capsys):
 def test_conv4_meta_step_cost_second_order_holds_the_inner_graph():
     """Omniglot Conv-4 setting: second order keeps the inner step's graph (more memory than FOMAML),
     Reptile keeps none; all three measured on the same 8 five-way tasks."""
-    from meta_course.lessons.derivations import cost_setting, cost_table
+    from meta_course.bench.metagrad import cost_setting, cost_table
 
     model, episodes, _, inner_lr, _ = cost_setting("omniglot")
     assert episodes.x_support.shape == (8, 5, 1, 28, 28) and inner_lr == 0.4
@@ -342,8 +351,8 @@ def test_bench_metagrad_rejects_bad_steps(capsys):
     assert "--steps=0 is out of range" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("module", ["meta_course.core.metagrad", "meta_course.tasks.linear", "meta_course.lessons.derivations",
-                                    "meta_course.lessons.pitfalls"])
+@pytest.mark.parametrize("module", ["meta_course.core.metagrad", "meta_course.tasks.linear", "meta_course.lessons.pitfalls",
+                                    "meta_course.learners.optimisation.meta_lstm"])
 def test_docstring_examples_run(module):
     import doctest
     import importlib

@@ -254,7 +254,8 @@ def test_addressing_chain_limits():
 
 
 def test_ntm_network_can_walk_memory_by_location():
-    """Forcing g = 0 and a +1 shift on the write head writes slot 1, 2, 3, ... one per step."""
+    """Forcing g = 0 and a +1 shift on the write head writes slot 1, 2, 3, ... one per step; the read head reads
+    the memory as it was before the step's write."""
     torch.manual_seed(0)
     net = ntm.NTMNetwork(3, 2, memory_slots=8, memory_width=4, hidden_size=6)
     na = net.n_address
@@ -263,8 +264,14 @@ def test_ntm_network_can_walk_memory_by_location():
         W[na:2 * na] = 0.0
         b[na + 4 + 1] = -50.0                                    # gate g → 0 (write head)
         b[na + 4 + 3:2 * na] = torch.tensor([-50., -50., 50.])   # shift distribution → offset +1
+        net.initial_logits[1] = -50.0
+        net.initial_logits[1, 0] = 50.0                          # the write head starts on slot 0
     _, trace = net(torch.randn(1, 5, 3), trace=True)
     assert trace["w_write"][0].argmax(-1).tolist() == [1, 2, 3, 4, 5]
+    x = torch.randn(1, 5, 3)
+    logits, state, _ = net.run(x[:, :3])
+    w_read = torch.softmax(net.initial_logits[0], -1)[None, None]
+    assert torch.allclose(net.initial_state(1).w_read, w_read)
 
 
 # --------------------------------------------------------------------------- DNC allocation and links

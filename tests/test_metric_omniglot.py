@@ -72,3 +72,26 @@ def test_bench_knows_which_recipes_saw_the_test_alphabets():
     class Head:
         config = {"model": {"name": "conv4", "out_features": 5}}
     assert fixed_way(Head()) == 5
+
+
+def test_the_committed_ensemble_references_its_members_instead_of_repeating_them(tmp_path):
+    """The ensemble's checkpoint holds its members' recipe names, no weights; loading it loads each member's
+    committed checkpoint, and an ensemble saved in the older full form (every weight repeated) still loads."""
+    from meta_course.checkpoints import checkpoint_path
+    from meta_course.learners import load_learner, save_learner
+    from meta_course.learners.metric.ensemble import Ensemble
+
+    saved = torch.load(checkpoint_path("protonet_runs_ensemble_omniglot"), weights_only=True)
+    names = recipes.get_recipe("protonet_runs_ensemble_omniglot").config["members"]
+    assert saved["config"] == {"members": names} and saved["state_dict"] == {}
+    ens = load_learner(checkpoint_path("protonet_runs_ensemble_omniglot"))
+    full = {"name": "ensemble", "state_dict": ens.state_dict(),
+            "config": {"members": [{"name": m.name, "config": m.config} for m in ens.members]}}
+    torch.save(full, tmp_path / "full.pt")
+    old_style = load_learner(tmp_path / "full.pt")
+    for i, name in enumerate(names):
+        member = load_learner(checkpoint_path(name))
+        for (key, want), got, old in zip(member.state_dict().items(), ens.members[i].state_dict().values(),
+                                         old_style.members[i].state_dict().values()):
+            assert torch.equal(want, got) and torch.equal(want, old), (name, key)
+    assert save_learner(Ensemble(names[:2]), tmp_path / "two.pt").stat().st_size < 5_000

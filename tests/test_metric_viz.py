@@ -61,3 +61,35 @@ def test_distance_toggle_and_bad_input(net):
         episode_view(net, 5, 1, "hamming")
     fig = plot_episode_view(a)
     assert fig.png()[:4] == b"\x89PNG"
+
+
+# --- Matching and Siamese networks in the explorer (rule="learner") -----------------------------------------
+
+def test_learner_rule_predicts_what_each_learner_predicts():
+    from meta_course.checkpoints import checkpoint_path
+    from meta_course.learners import load_learner
+    from meta_course.viz.metric import _tasks
+
+    for recipe in ("matching_omniglot", "siamese_omniglot", "protonet_omniglot"):
+        learner = load_learner(checkpoint_path(recipe)).eval()
+        view = episode_view(learner, 5, 1, seed=2, n_query=3, grid=12, rule="learner")
+        ep = _tasks(5, 1, 3, "minimal", "test").sample(torch.Generator().manual_seed(2), 1).task(0)
+        with torch.no_grad():
+            assert torch.equal(learner.adapt(ep.x_support, ep.y_support)(ep.x_query).argmax(1), view.pred), recipe
+        assert view.distance == learner.name and set(view.regions.unique().tolist()) <= set(range(5))
+
+
+def test_explorer_switches_between_learners(net):
+    from meta_course.checkpoints import checkpoint_path
+    from meta_course.learners import load_learner
+    from meta_course.viz.metric import metric_explorer
+
+    box = metric_explorer({"ProtoNet": net, "Matching": load_learner(checkpoint_path("matching_omniglot")).eval()})
+    which, image = box.children[1], box.children[2]
+    before = bytes(image.value)
+    which.value = "Matching"
+    assert bytes(image.value) != before
+    distance = box.children[0].children[1].children[0]
+    assert distance.disabled  # Matching scores with its own attention, not with the distance toggle
+    with pytest.raises(ValueError, match="rule"):
+        episode_view(net, rule="nope")

@@ -5,7 +5,7 @@ import torch
 
 from meta_course.learners.memory.cnp import ConditionalNeuralProcess
 from meta_course.tasks.gp import GPTasks
-from meta_course.viz.neural_processes import NPFigure, draw_task, np_frame
+from meta_course.viz.neural_processes import NPFigure, draw_task, error_curves, np_frame
 
 
 class Reader:
@@ -56,6 +56,7 @@ def test_gp_frame_oracle_matches_the_posterior_and_shrinks_with_k():
     torch.testing.assert_close(f.mean["oracle"], post.mean[:, 0])
     torch.testing.assert_close(f.std["oracle"], post.std[:, 0])
     assert f.mse_by_k["cnp"] == pytest.approx(f.mse_by_k["oracle"])
+    assert sorted(f.mse_by_k["oracle"]) == list(range(1, 21))
     # the oracle's average band narrows as points arrive (20 points on [-2, 2], lengthscale 0.4)
     f1 = np_frame("gp", Oracle(gp), k=1, seed=3, max_k=20, gp=gp)
     f20 = np_frame("gp", Oracle(gp), k=20, seed=3, max_k=20, gp=gp)
@@ -68,15 +69,31 @@ def test_maml_curve_is_shown_on_sine_only():
             return lambda x: torch.full_like(x, ys.mean().item())
 
     f = np_frame("sine", Reader(), k=4, seed=0, maml=Shift(), max_k=6)
-    assert set(f.mse_by_k) == {"cnp", "maml"} and len(f.mse_by_k["maml"]) == 6
+    assert set(f.mse_by_k) == {"cnp", "maml"} and sorted(f.mse_by_k["maml"]) == [1, 2, 3, 4, 5]  # MAML_KS up to 6
+    assert sorted(f.mse_by_k["cnp"]) == [1, 2, 3, 4, 5, 6]
     assert torch.allclose(f.mean["maml"], torch.full((200,), f.y_context.mean().item()))
     g = np_frame("gp", Reader(), k=4, seed=0, maml=Shift(), max_k=6)
     assert set(g.mse_by_k) == {"cnp", "oracle"}
 
 
-def test_figure_renders_png():
-    png = NPFigure().update(np_frame("gp", Reader(), k=5, seed=0, max_k=10)).png()
+def test_cached_curves_give_the_same_frame():
+    reader = Reader()
+    curves = error_curves("gp", reader, seed=6, max_k=8)
+    assert set(curves) == {"cnp", "oracle"} and all(sorted(v) == list(range(1, 9)) for v in curves.values())
+    n_calls = len(reader.calls)
+    cached = np_frame("gp", reader, k=4, seed=6, max_k=8, curves=curves)
+    assert len(reader.calls) == n_calls + 1  # one adaptation for the shown K, none for the curves
+    fresh = np_frame("gp", reader, k=4, seed=6, max_k=8)
+    assert cached.mse_by_k == fresh.mse_by_k and torch.equal(cached.mean["cnp"], fresh.mean["cnp"])
+
+
+def test_figure_renders_png_and_switches_families():
+    figure = NPFigure()
+    png = figure.update(np_frame("gp", Reader(), k=5, seed=0, max_k=10)).png()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) < 200_000
+    figure.update(np_frame("sine", Reader(), k=3, seed=0, max_k=10))
+    assert len(figure.bands) == 1 and not figure.means["oracle"].get_visible()  # only the CNP's band is left
+    assert figure.axes[0].get_ylim() == (-6, 6)
 
 
 @pytest.mark.parametrize("kwargs, match", [

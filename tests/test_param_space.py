@@ -6,8 +6,8 @@ import torch
 
 from meta_course.learners.optimisation.reptile import reptile_step
 from meta_course.core.functional import meta_batch_loss, task_loss
-from meta_course.viz.param_space import (METHODS, ParamSpaceFigure, _model, closed_form_init, find_init,
-                                         linear_tasks, param_space_paths, quadratic_form)
+from meta_course.tasks.linear import bowl_tasks, closed_form_init, minimisers, quadratic_form
+from meta_course.viz.param_space import METHODS, ParamSpaceFigure, _model, find_init, param_space_paths
 
 mse = torch.nn.functional.mse_loss
 ALPHA, K = 0.3, 2
@@ -15,11 +15,12 @@ ALPHA, K = 0.3, 2
 
 @pytest.fixture(scope="module")
 def episodes():
-    return linear_tasks(4, seed=0)
+    return bowl_tasks(4, seed=0)
 
 
 def test_quadratic_form_matches_autograd_hessian(episodes):
-    a, w = quadratic_form(episodes)
+    a, _ = quadratic_form(episodes.x_support, episodes.y_support, bias=False)
+    w = minimisers(episodes.x_support, episodes.y_support, bias=False)
     net = _model()
     for i in range(episodes.n_tasks):
         xs, ys = episodes.x_support[i], episodes.y_support[i]
@@ -66,7 +67,8 @@ def test_find_init_moves_towards_the_closed_form(episodes):
 
 
 def test_paths_are_gradient_descent_and_bad_knobs_are_rejected(episodes):
-    a, w = quadratic_form(episodes)
+    a, _ = quadratic_form(episodes.x_support, episodes.y_support, bias=False)
+    w = minimisers(episodes.x_support, episodes.y_support, bias=False)
     theta0 = torch.zeros(2, dtype=torch.float64)
     res = param_space_paths(episodes, {"maml": theta0}, inner_steps=3, inner_lr=0.1)
     for i in range(episodes.n_tasks):
@@ -81,7 +83,7 @@ def test_paths_are_gradient_descent_and_bad_knobs_are_rejected(episodes):
 
 
 def test_figure_renders_a_png():
-    episodes = linear_tasks(2)
+    episodes = bowl_tasks(2)
     inits = {m: closed_form_init(episodes, m, ALPHA, K) for m in METHODS}
     png = ParamSpaceFigure(episodes, n_grid=20).update(param_space_paths(episodes, inits, K, ALPHA)).png()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000

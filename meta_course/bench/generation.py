@@ -38,6 +38,7 @@ COLLAPSE = 0.25                       # a run collapsed when its diversity < COL
 
 
 def add_arguments(p) -> None:
+    p.add_argument("--threads", type=int, default=1, help="torch threads (default 1: small networks, a shared CPU)")
     p.add_argument("--k", type=int, default=4, help="shots per character (FIGR: 4)")
     p.add_argument("--steps", type=int, nargs="*", default=list(STEPS), help="adaptation rounds to report")
     p.add_argument("--seeds", type=int, default=3, help="seeds per character (shots, z, scratch initialisation)")
@@ -167,6 +168,7 @@ def format_table(report: dict) -> str:
 
 
 def run(args) -> dict:
+    torch.set_num_threads(args.threads)
     from ..checkpoints import checkpoint_path
     from ..learners.base import load_learner
     from ..learners.generative.metrics import GenerationJudge

@@ -35,13 +35,14 @@ def gp_rows(cnp, family, n_tasks: int = 1000, n_query: int = 100, seed: int = 20
         ['cnp', 'oracle', 'gap']
     """
     from ..evaluate import mean_ci95
-    from ..learners.memory.cnp import gaussian_nll
+    from ..learners.memory.cnp import Gaussian, gaussian_nll
 
     rows = []
     for k in k_shots:
         tasks = family.sample(torch.Generator().manual_seed(seed + k), n_tasks, k, n_query)
-        with torch.no_grad():
-            pred = cnp.distribution(tasks)
+        with torch.no_grad():  # the CNP on its own device, the oracle and the scores on the CPU
+            pred = tuple(t.cpu() for t in cnp.distribution(tasks.to(next(cnp.parameters()).device)))
+        pred = Gaussian(*pred)
         post = family.posterior(tasks.x_support, tasks.y_support, tasks.x_query)
         nll = {m: gaussian_nll(tasks.y_query, d.mean, d.std).flatten(1).mean(1) for m, d in
                (("cnp", pred), ("oracle", post))}

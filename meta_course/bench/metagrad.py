@@ -17,13 +17,150 @@ and the first-order error of the ReLU sine network.
 
 from __future__ import annotations
 
-import json
+import contextlib
 import os
-from pathlib import Path
+import statistics
+import sys
+import time
+from typing import NamedTuple, Sequence
 
 import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from .. import recipes
+from ..core.checks import check_choice, check_int
+from ..core.functional import adapted_query_loss, meta_batch_loss
+from ..core.metagrad import (autograd_meta_gradient, finite_difference_gradient, first_order_error, flatten,
+                             formula_errors, loglog_slope, maml_meta_gradient, relative_error)
+from ..learners.optimisation.reptile import adapted_params
+from ..models import MLP
+from ..models.mlp import tanh_mlp
+from ..tasks import Episode
+from ..tasks.sine import SineTasks
 
 HELP = "second-order MAML meta-step time/peak memory vs first order and Reptile (1-8 inner steps)"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Cost: second order vs first order vs Reptile, measured (lesson 03, lesson 07)
+# ---------------------------------------------------------------------------------------------------
+
+
+class StepCost(NamedTuple):
+    """Median wall time (ms) of one meta-step and its peak extra memory (bytes)."""
+
+    method: str
+    inner_steps: int
+    ms: float
+    peak_bytes: int
+
+
+@contextlib.contextmanager
+def _silence_native_stderr():
+    """The profiler's native library prints "profiler_start/stop" lines straight to file descriptor 2
+    (no setting turns them off in torch 2.13); point fd 2 at /dev/null while it runs."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def _peak_bytes(fn) -> int:
+    """Peak of the running sum of CPU allocations minus frees while ``fn`` runs, from
+    ``torch.profiler(profile_memory=True)``. (``tracemalloc`` cannot be used: it sees Python's own
+    allocator, not tensor storage.)"""
+    from torch.profiler import ProfilerActivity, profile
+
+    with _silence_native_stderr(), profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+        fn()
+    events = sorted((e.start_ns(), e.nbytes()) for e in prof.profiler.kineto_results.events() if e.name() == "[memory]")
+    current = peak = 0
+    for _, nbytes in events:
+        current += nbytes
+        peak = max(peak, current)
+    return peak
+
+
+#: what :func:`meta_step_cost` can measure: the sine MLP of lesson 01 and the Omniglot Conv-4 of lesson 07
+COST_SETTINGS = ("sine", "omniglot")
+
+
+def cost_setting(setting: str = "sine"):
+    """``(model, episodes, loss_fn, inner_lr, description)`` of a cost measurement.
+
+    ``"sine"``: the MAML paper's meta-batch of 25 sine tasks (K=10, 10 queries), MLP 1-40-40-1, α=0.01.
+    ``"omniglot"``: the ``maml_omniglot`` recipe's meta-batch — 8 tasks, 5-way 1-shot, 2 queries per
+    class, 28×28 — on its Conv-4 (32 channels, batch-statistics norm), α=0.4; needs the Omniglot data
+    (``META_COURSE_DATA``).
+    """
+    check_choice("setting", setting, COST_SETTINGS, "Pick the network and tasks to time.")
+    torch.manual_seed(0)
+    if setting == "sine":
+        episodes = SineTasks().sample(torch.Generator().manual_seed(0), 25, k_shot=10, n_query=10)
+        return (MLP((1, 40, 40, 1)), episodes, nn.functional.mse_loss, 0.01,
+                "25 sine tasks (K=10), MLP 1-40-40-1, α=0.01")
+
+    recipe = recipes.get_recipe("maml_omniglot")  # the setting *is* the recipe: its network, tasks and α
+    learner, sample = recipes.build("maml_omniglot", seed=0)
+    episodes = sample(torch.Generator().manual_seed(0), recipe.meta_batch_size)
+    a = recipe.task_args
+    return (learner.net, episodes, learner.loss_fn, learner.inner_lr,
+            f"{recipe.meta_batch_size} Omniglot tasks ({a['n_way']}-way {a['k_shot']}-shot, {a['q_query']} "
+            f"queries/class), Conv-4 {recipe.config['model']['hidden']} channels, α={learner.inner_lr:g}")
+
+
+def meta_step_cost(method: str, inner_steps: int, setting: str = "sine", repeats: int = 10,
+                   memory: bool = True) -> StepCost:
+    """Measure one meta-step (meta-gradient of a meta-batch) of ``method`` in a :func:`cost_setting`.
+
+    Args:
+        method: ``"maml"`` (second order), ``"fomaml"`` or ``"reptile"``.
+        inner_steps: inner gradient steps per task.
+        setting: ``"sine"`` (the MLP) or ``"omniglot"`` (Conv-4), see :func:`cost_setting`.
+        repeats: timed repetitions after one warm-up; the median is reported.
+        memory: also measure the peak memory (one extra profiled run).
+
+    Returns:
+        :class:`StepCost` — milliseconds and peak bytes allocated above the starting point.
+    """
+    check_choice("method", method, ("maml", "fomaml", "reptile"))
+    check_int("inner_steps", inner_steps, 1, 1000)
+    check_int("repeats", repeats, 1, 10_000)
+    model, episodes, loss_fn, inner_lr, _ = cost_setting(setting)
+    params = {k: t.detach().requires_grad_() for k, t in model.named_parameters()}
+
+    def step():
+        if method == "reptile":  # θ − mean_i φ_i, φ_i = U^k(θ) on task i's support set, no graph
+            with torch.no_grad():
+                phi = adapted_params(model, params, episodes, loss_fn, inner_lr, inner_steps, inner_data="support")
+            return {k: params[k].detach() - phi[k].mean(0) for k in params}
+        loss = meta_batch_loss(model, params, episodes, loss_fn, inner_lr, inner_steps,
+                               first_order=method == "fomaml")
+        return torch.autograd.grad(loss, list(params.values()))
+
+    step()  # warm-up
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        step()
+        times.append(1e3 * (time.perf_counter() - t0))
+    peak = _peak_bytes(step) if memory else -1
+    return StepCost(method, inner_steps, statistics.median(times), peak)
+
+
+def cost_table(steps: Sequence[int] = (1, 2, 4, 8), methods=("maml", "fomaml", "reptile"), repeats: int = 10,
+               progress: bool = False, setting: str = "sine") -> list[StepCost]:
+    """:func:`meta_step_cost` for every method and number of inner steps (what ``bench metagrad`` prints)."""
+    jobs = [(m, k) for k in steps for m in methods]
+    return [meta_step_cost(m, k, setting=setting, repeats=repeats)
+            for m, k in tqdm(jobs, disable=not progress, desc=f"meta-step cost ({setting})")]
 
 
 def add_arguments(p) -> None:
@@ -37,16 +174,6 @@ def add_arguments(p) -> None:
 
 def accuracy_figures() -> dict:
     """HVP vs autograd vs finite differences; article and FO errors; FO slope (float64, seeded)."""
-    from torch import nn
-
-    from ..core.functional import adapted_query_loss
-    from ..core.metagrad import (autograd_meta_gradient, finite_difference_gradient, flatten,
-                                 maml_meta_gradient, relative_error)
-    from ..lessons.derivations import first_order_error, formula_errors, loglog_slope, tanh_mlp
-    from ..models import MLP
-    from ..tasks import Episode
-    from ..tasks.sine import SineTasks
-
     mse = nn.functional.mse_loss
     torch.manual_seed(0)
     net = MLP((1, 40, 40, 1)).double()
@@ -89,9 +216,6 @@ def format_cost(rows) -> str:
 
 
 def run(args) -> dict:
-    from ..core.checks import check_int
-    from ..lessons.derivations import cost_setting, cost_table
-
     for s in args.steps:
         check_int("--steps", s, 1, 64, "Inner steps to measure, e.g. 1 2 4 8.")
     check_int("--repeats", args.repeats, 1, 10_000)

@@ -9,7 +9,6 @@ meta-batches of 32, unstructured and within-alphabet. Targets: first load < 20 s
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 import time

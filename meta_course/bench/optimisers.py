@@ -10,9 +10,6 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import torch
 
 HELP = "learned optimisers (L2L, meta-LSTM) vs tuned SGD/Adam on held-out quadratics and sine tasks"

@@ -27,6 +27,7 @@ N_EVAL, N_KEEP = 2000, 500
 
 
 def add_arguments(p) -> None:
+    p.add_argument("--threads", type=int, default=1, help="torch threads (default 1: small networks, a shared CPU)")
     p.add_argument("--seeds", type=int, default=3, help="training seeds per method (default 3)")
     p.add_argument("--steps", type=int, default=0, help="training steps (0: each recipe's own)")
     p.add_argument("--every", type=int, default=250, help="steps between snapshots")
@@ -77,6 +78,7 @@ def run_summary(curve: dict, n_modes: int = 8) -> dict:
 
 
 def run(args) -> dict:
+    torch.set_num_threads(args.threads)
     from ..evaluate import mean_ci95
     from ..recipes import get_recipe
 

@@ -7,7 +7,6 @@ the figures: the official demo's MHD on runs 01–10 (38.0%) and Lake et al. (20
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 

@@ -9,7 +9,6 @@ widget's update time. ``--retrain`` first retrains every sine recipe with its pa
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
 import subprocess
@@ -69,13 +68,20 @@ def retrain(names: list[str], out_dir: Path, jobs: int) -> dict[str, Path]:
     return paths
 
 
+def held_out_tasks(k_shot: int, n_tasks: int = 1000, n_query: int = 100, seed: int = 2026):
+    """The benchmark's held-out sine tasks for one K (seed ``seed + k_shot``): what the README's table and
+    lesson 01's evaluation score, so both print the same numbers."""
+    from ..tasks.sine import SineTasks
+
+    return SineTasks().sample(torch.Generator().manual_seed(seed + k_shot), n_tasks, k_shot, n_query)
+
+
 def evaluate_rows(learners: dict, n_tasks: int, n_query: int, seed: int) -> list[dict]:
     from ..evaluate import evaluate
-    from ..tasks.sine import SineTasks
 
     rows = []
     for k_shot in K_SHOTS:
-        tasks = SineTasks().sample(torch.Generator().manual_seed(seed + k_shot), n_tasks, k_shot, n_query)
+        tasks = held_out_tasks(k_shot, n_tasks, n_query, seed)
         for method, learner in learners.items():
             if method in NO_INNER_LOOP:
                 rows.append(read_row(method, learner, tasks, k_shot))

@@ -19,6 +19,10 @@ from . import gp
 from . import bandits
 from . import navigation
 from . import memory
+from . import ring
+from . import generation
+from . import metagan
+from . import recommendation
 
 BENCHES: dict[str, ModuleType] = {
     "sine": sine,
@@ -32,4 +36,8 @@ BENCHES: dict[str, ModuleType] = {
     "navigation": navigation,
     "mann": memory.mann,
     "copy": memory.copy,
+    "ring": ring,
+    "generation": generation,
+    "metagan": metagan,
+    "recommendation": recommendation,
 }

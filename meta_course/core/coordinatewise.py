@@ -18,12 +18,12 @@ References:
 from __future__ import annotations
 
 import math
-from typing import Mapping
 
 import torch
 from torch import Tensor, nn
 
 from .checks import check_positive
+from .functional import flatten, unflatten  # noqa: F401  (the coordinates the cells run over)
 
 
 def preprocess(x: Tensor, p: float = 10.0) -> Tensor:
@@ -41,25 +41,6 @@ def preprocess(x: Tensor, p: float = 10.0) -> Tensor:
     log_part = torch.where(big, torch.log(x.abs().clamp_min(math.exp(-p))) / p, torch.full_like(x, -1.0))
     sign_part = torch.where(big, torch.sign(x), math.exp(p) * x)
     return torch.stack([log_part, sign_part], dim=-1)
-
-
-def flatten(params: Mapping[str, Tensor], batch_dims: int = 0) -> Tensor:
-    """All coordinates of a parameter dict as one vector (the order of the dict); with
-    ``batch_dims=1`` each tensor has a leading task dimension and the result is ``[T, n]``."""
-    return torch.cat([v.reshape(*v.shape[:batch_dims], -1) for v in params.values()], dim=-1)
-
-
-def unflatten(vector: Tensor, like: Mapping[str, Tensor]) -> dict[str, Tensor]:
-    """Inverse of :func:`flatten`: cut the last dim of ``vector`` into tensors shaped like ``like``
-    (leading dimensions of ``vector``, e.g. tasks, are kept)."""
-    out, i = {}, 0
-    lead = vector.shape[:-1]
-    for k, v in like.items():
-        out[k] = vector[..., i:i + v.numel()].reshape(*lead, *v.shape)
-        i += v.numel()
-    if i != vector.shape[-1]:
-        raise ValueError(f"vector has {vector.shape[-1]} entries but the parameters have {i}: flatten the same model.")
-    return out
 
 
 class CoordinateLSTMCell(nn.Module):

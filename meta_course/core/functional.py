@@ -44,6 +44,25 @@ def task_loss(model: nn.Module, params: Params, x: Tensor, y: Tensor, loss_fn: L
     return loss_fn(forward(model, params, x), y)
 
 
+def flatten(params: Mapping[str, Tensor], batch_dims: int = 0) -> Tensor:
+    """All coordinates of a parameter dict as one vector (the order of the dict); with
+    ``batch_dims=1`` each tensor has a leading task dimension and the result is ``[T, n]``."""
+    return torch.cat([v.reshape(*v.shape[:batch_dims], -1) for v in params.values()], dim=-1)
+
+
+def unflatten(vector: Tensor, like: Mapping[str, Tensor]) -> dict[str, Tensor]:
+    """Inverse of :func:`flatten`: cut the last dim of ``vector`` into tensors shaped like ``like``
+    (leading dimensions of ``vector``, e.g. tasks, are kept)."""
+    out, i = {}, 0
+    lead = vector.shape[:-1]
+    for k, v in like.items():
+        out[k] = vector[..., i:i + v.numel()].reshape(*lead, *v.shape)
+        i += v.numel()
+    if i != vector.shape[-1]:
+        raise ValueError(f"vector has {vector.shape[-1]} entries but the parameters have {i}: flatten the same model.")
+    return out
+
+
 def sgd_step(params: Params, grads: Params, inner_lr: float | Params) -> Params:
     """θ' = θ − α ⊙ ∇L (MAML Eq. 1); ``inner_lr`` is a float or a per-parameter dict (Meta-SGD)."""
     if isinstance(inner_lr, Mapping):
@@ -127,6 +146,14 @@ def adapted_query_loss(
     """L_query(adapt(θ)) for one task: the quantity MAML differentiates with respect to θ."""
     fast = adapt(model, params, x_support, y_support, loss_fn, inner_lr, inner_steps, first_order)
     return task_loss(model, fast, x_query, y_query, loss_fn)
+
+
+def pooled_loss(model: nn.Module, params: Params, episodes, loss_fn: LossFn) -> Tensor:
+    """L(f_params) on every support and query example of a batch of tasks, pooled, with no adaptation: the
+    objective of joint training (the pretrained and transfer baselines)."""
+    x = torch.cat([episodes.x_support, episodes.x_query], dim=1).flatten(0, 1)
+    y = torch.cat([episodes.y_support, episodes.y_query], dim=1).flatten(0, 1)
+    return task_loss(model, params, x, y, loss_fn)
 
 
 def meta_batch_loss(model: nn.Module, params: Params, episodes, loss_fn: LossFn, inner_lr, inner_steps: int,

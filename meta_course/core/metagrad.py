@@ -23,14 +23,15 @@ References:
 
 from __future__ import annotations
 
-from typing import Mapping
+import math
+from typing import Mapping, Sequence
 
 import torch
 from torch import Tensor, nn
 from torch.func import grad, jvp, vjp
 
-from .checks import check_choice
-from .functional import LossFn, Params, adapt, check_inner, task_loss
+from .checks import check_choice, check_int, check_positive
+from .functional import LossFn, Params, adapt, check_inner, flatten, meta_batch_loss, task_loss
 
 
 def hvp(fn, params: Params, v: Params, mode: str = "reverse-over-reverse") -> Params:
@@ -170,13 +171,139 @@ def finite_difference_gradient(fn, params: Params, eps: float = 1e-6, directions
         return u, d
 
 
-def flatten(d: Mapping[str, Tensor]) -> Tensor:
-    """One vector from a parameter dict (in its key order)."""
-    return torch.cat([t.reshape(-1) for t in d.values()])
-
-
 def relative_error(a: Mapping[str, Tensor] | Tensor, b: Mapping[str, Tensor] | Tensor) -> float:
     """‖a − b‖ / ‖b‖ over all entries (``b`` is the reference)."""
     a = flatten(a) if isinstance(a, Mapping) else a.reshape(-1)
     b = flatten(b) if isinstance(b, Mapping) else b.reshape(-1)
     return ((a - b).norm() / b.norm()).item()
+
+
+# ---------------------------------------------------------------------------------------------------
+# The article's formula vs the right one (lesson 03)
+# ---------------------------------------------------------------------------------------------------
+
+
+def article_meta_gradient(model: nn.Module, params: Params, x_support, y_support, x_query, y_query,
+                          loss_fn: LossFn, inner_lr: float) -> Params:
+    """The source article's meta-gradient "∇L(θ) − α∇∇L(θ)", read as ∇L_q(θ) − α∇²L_s(θ)∇L_q(θ).
+
+    As printed, ∇∇L(θ) is a matrix and cannot be subtracted from a vector; the only computable
+    reading applies it to the query gradient — and takes every gradient at θ. The right one-step
+    formula takes the query gradient at the *adapted* θ′ = θ − α∇L_s(θ):
+    (I − α∇²L_s(θ)) ∇L_q(θ′). The difference matters at first order in α, the same order as the
+    Hessian term the article means to add — so the article's form, like dropping the Hessian, has
+    an error that grows like α (:func:`expanded_meta_gradient` shows which term each one misses).
+    """
+    fixed = {k: t.detach() for k, t in params.items()}
+    g_q = grad(lambda p: task_loss(model, p, x_query, y_query, loss_fn))(fixed)
+    hv = hvp(lambda p: task_loss(model, p, x_support, y_support, loss_fn), fixed, g_q)
+    return {k: g_q[k] - inner_lr * hv[k] for k in g_q}
+
+
+def expanded_meta_gradient(model: nn.Module, params: Params, x_support, y_support, x_query, y_query,
+                           loss_fn: LossFn, inner_lr: float) -> Params:
+    """The one-step meta-gradient expanded to first order in α, all at θ:
+
+        (I − αH_s) ∇L_q(θ − α g_s) = g_q − α (H_q g_s + H_s g_q) + O(α²) = g_q − α ∇_θ(g_q · g_s) + O(α²)
+
+    with g = ∇L(θ), H = ∇²L(θ). First-order MAML keeps g_q(θ′) ≈ g_q − αH_q g_s and loses H_s g_q;
+    the article's form keeps g_q − αH_s g_q and loses H_q g_s: each misses one O(α) term, so both
+    have errors growing like α, while this expansion's error grows like α². The term
+    −α∇(g_q·g_s) rewards θ where support and query gradients align — Nichol et al. (2018, §5)
+    derive the same structure for Reptile.
+    """
+    fixed = {k: t.detach() for k, t in params.items()}
+    support = lambda p: task_loss(model, p, x_support, y_support, loss_fn)  # noqa: E731
+    query = lambda p: task_loss(model, p, x_query, y_query, loss_fn)  # noqa: E731
+    g_s, g_q = grad(support)(fixed), grad(query)(fixed)
+    h_q_gs, h_s_gq = hvp(query, fixed, g_s), hvp(support, fixed, g_q)
+    return {k: g_q[k] - inner_lr * (h_q_gs[k] + h_s_gq[k]) for k in fixed}
+
+
+def _mean_over_tasks(fn, episodes) -> Params:
+    grads = [fn(episodes.task(i)) for i in range(episodes.n_tasks)]
+    return {k: torch.stack([g[k] for g in grads]).mean(0) for k in grads[0]}
+
+
+def compare_meta_gradients(model: nn.Module, params: Params, episodes, loss_fn: LossFn, inner_lr: float) -> dict:
+    """Relative errors of the article's form and of first-order MAML against the true one-step
+    meta-gradient, averaged over a meta-batch (``episodes`` with a leading task dim).
+
+    Returns:
+        ``{"article": float, "first_order": float, "expansion": float, "norm": ‖g‖}`` — the last
+        error is that of :func:`expanded_meta_gradient` (O(α²)).
+    """
+    true = _mean_over_tasks(lambda ep: autograd_meta_gradient(model, params, *ep, loss_fn, inner_lr, 1), episodes)
+    art = _mean_over_tasks(lambda ep: article_meta_gradient(model, params, *ep, loss_fn, inner_lr), episodes)
+    fo = _mean_over_tasks(lambda ep: autograd_meta_gradient(model, params, *ep, loss_fn, inner_lr, 1, True), episodes)
+    exp = _mean_over_tasks(lambda ep: expanded_meta_gradient(model, params, *ep, loss_fn, inner_lr), episodes)
+    return {"article": relative_error(art, true), "first_order": relative_error(fo, true),
+            "expansion": relative_error(exp, true), "norm": flatten(true).norm().item()}
+
+
+def formula_errors(model: nn.Module, params: Params, episodes, loss_fn: LossFn, alphas: Sequence[float]) -> dict:
+    """:func:`compare_meta_gradients` for each α: ``{"article": [...], "first_order": [...], "expansion": [...]}``."""
+    rows = [compare_meta_gradients(model, params, episodes, loss_fn, a) for a in alphas]
+    return {key: [r[key] for r in rows] for key in ("article", "first_order", "expansion")}
+
+
+# ---------------------------------------------------------------------------------------------------
+# First-order error vs α (lesson 03)
+# ---------------------------------------------------------------------------------------------------
+
+
+def meta_batch_gradient(model: nn.Module, params: Params, episodes, loss_fn: LossFn, inner_lr: float,
+                        inner_steps: int = 1, first_order: bool = False) -> Tensor:
+    """∇_θ of the MAML meta-batch loss (vmapped), flattened — second or first order."""
+    leaves = {k: t.detach().requires_grad_() for k, t in params.items()}
+    loss = meta_batch_loss(model, leaves, episodes, loss_fn, inner_lr, inner_steps, first_order)
+    return torch.cat([g.reshape(-1) for g in torch.autograd.grad(loss, list(leaves.values()))])
+
+
+def first_order_error(model: nn.Module, params: Params, episodes, loss_fn: LossFn, alphas: Sequence[float],
+                      inner_steps: int = 1) -> list[float]:
+    """‖g_FO(α) − g(α)‖ / ‖g(α)‖ for each α: the meta-batch meta-gradient with and without the Hessian.
+
+    The dropped term is α∇²L_s ∇L_q(θ′) (one step), so the error grows like α until α‖∇²L_s‖ ~ 1.
+    """
+    out = []
+    for a in alphas:
+        check_positive("alpha", a, "Inner step sizes to compare, e.g. 1e-4 ... 1e-1.")
+        full = meta_batch_gradient(model, params, episodes, loss_fn, a, inner_steps)
+        fo = meta_batch_gradient(model, params, episodes, loss_fn, a, inner_steps, first_order=True)
+        out.append(((fo - full).norm() / full.norm()).item())
+    return out
+
+
+def loglog_slope(xs: Sequence[float], ys: Sequence[float]) -> float:
+    """Least-squares slope of log y against log x (1 for y ∝ x, 2 for y ∝ x²).
+
+    Example:
+        >>> round(loglog_slope([1e-3, 1e-2, 1e-1], [2e-6, 2e-4, 2e-2]), 6)
+        2.0
+    """
+    lx = torch.tensor([math.log(x) for x in xs], dtype=torch.double)
+    ly = torch.tensor([math.log(y) for y in ys], dtype=torch.double)
+    lx, ly = lx - lx.mean(), ly - ly.mean()
+    return ((lx * ly).sum() / (lx * lx).sum()).item()
+
+
+def top_hessian_eigenvalue(model: nn.Module, params: Params, x: Tensor, y: Tensor, loss_fn: LossFn,
+                           iterations: int = 50, seed: int = 0) -> float:
+    """λ_max of ∇²L at ``params`` by power iteration on Hessian-vector products (no Hessian formed).
+
+    α·λ_max is the scale of the Hessian term: the first-order approximation is good when it is ≪ 1.
+    """
+    check_int("iterations", iterations, 1, 10_000)
+    fixed = {k: t.detach() for k, t in params.items()}
+    g = torch.Generator().manual_seed(seed)
+    v = {k: torch.randn(t.shape, generator=g, dtype=t.dtype) for k, t in fixed.items()}
+    f = lambda p: task_loss(model, p, x, y, loss_fn)  # noqa: E731
+    lam = 0.0
+    for _ in range(iterations):
+        norm = flatten(v).norm()
+        v = {k: t / norm for k, t in v.items()}
+        hv = hvp(f, fixed, v)
+        lam = sum((hv[k] * v[k]).sum() for k in v).item()
+        v = hv
+    return lam

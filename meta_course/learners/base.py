@@ -27,7 +27,9 @@ import torch
 from torch import Tensor, nn
 from torch.func import vmap
 
-from ..core.functional import Params, forward
+from ..core.checks import check_choice
+from ..core.functional import Params, adapt, forward, meta_batch_loss
+from ..core.heads import fit_head, head_names, infer_n_way
 from ..core.io import atomic_save
 
 LOSSES: dict[str, Callable[[Tensor, Tensor], Tensor]] = {
@@ -145,6 +147,71 @@ class Learner(nn.Module):
     def checkpoint(self) -> dict:
         """A ``torch.load(weights_only=True)``-safe dict from which :func:`load_learner` rebuilds it."""
         return {"name": self.name, "config": self.config, "state_dict": self.state_dict()}
+
+
+class GradientLearner(Learner):
+    """What the gradient-based learners share: a network ``net`` whose parameters θ are meta-parameters,
+    a loss, the inner-loop settings (α = ``inner_lr``, ``inner_steps``, ``first_order``), and adaptation
+    by gradient steps on the support set (:func:`~meta_course.core.functional.adapt`, MAML's Eq. 1).
+
+    MAML, FOMAML, Meta-SGD, Reptile, the meta-LSTM, the pretrained and the transfer baselines derive from
+    it; each writes only what its paper changes: the meta-objective (``meta_loss``), the step sizes
+    (``inner_lrs``), the optimisers, or the inner update itself (``adapt``).
+
+    Args:
+        net: the network (θ is ``dict(net.named_parameters())``).
+        loss: a key of :data:`LOSSES` (``"mse"`` → metric MSE, ``"cross_entropy"`` → accuracy).
+        inner_lr: α (``None`` for learners that learn their steps).
+        inner_steps: inner gradient steps during meta-training (and the default of :meth:`adapt`).
+        first_order: detach the inner gradients (no Hessian term).
+    """
+
+    def __init__(self, net: nn.Module, loss: str = "mse", inner_lr=None, inner_steps: int = 1,
+                 first_order: bool = False):
+        super().__init__()
+        check_choice("loss", loss, sorted(LOSSES), "Regression: 'mse'; classification: 'cross_entropy'.")
+        self.net = net
+        self.loss_fn = LOSSES[loss]
+        self.metric = "accuracy" if loss == "cross_entropy" else "mse"
+        self.inner_lr, self.inner_steps, self.first_order = inner_lr, inner_steps, first_order
+
+    def params(self) -> Params:
+        """θ as a dict (the module's own parameters: the outer optimiser updates them)."""
+        return dict(self.net.named_parameters())
+
+    def inner_lrs(self):
+        """α used by :meth:`adapt` (Meta-SGD overrides this with its learned per-coordinate α)."""
+        return self.inner_lr
+
+    def meta_loss(self, episodes, use_vmap: bool = True) -> Tensor:
+        """Σ_i L_{Q_i}(f_{θ'_i}) / T over a meta-batch (MAML's Eq. 2), differentiable w.r.t. θ (and α);
+        the objective of MAML, FOMAML and Meta-SGD. ``use_vmap=False``: a Python loop over tasks."""
+        return meta_batch_loss(self.net, self.params(), episodes, self.loss_fn, self.inner_lrs(),
+                               self.inner_steps, self.first_order, use_vmap=use_vmap)
+
+    def adapt(self, x_support, y_support, inner_steps: int | None = None, inner_lr=None,
+              first_order: bool | None = None, n_way: int | None = None) -> Predictor:
+        """θ' after ``inner_steps`` gradient steps on the support set (defaults: the training settings).
+
+        For classification, ``n_way`` (default: from the labels; required inside ``vmap``) may differ
+        from the trained head: :func:`~meta_course.core.heads.fit_head` then repeats its mean row.
+        """
+        steps = self.inner_steps if inner_steps is None else inner_steps
+        lr = self.inner_lrs() if inner_lr is None else inner_lr
+        fo = self.first_order if first_order is None else first_order
+        params = self.params()
+        if self.metric == "accuracy":
+            names = head_names(self.net)
+            n = infer_n_way(y_support) if n_way is None else n_way
+            params = fit_head(params, names, n)
+            lr = fit_head(lr, names, n) if isinstance(lr, dict) else lr
+        path = adapt(self.net, params, x_support, y_support, self.loss_fn, lr, steps, fo, trajectory=True)
+        return Predictor(self.net, path[-1], path)
+
+    def predict(self, episodes, **knobs) -> Tensor:
+        if self.metric == "accuracy" and knobs.get("n_way") is None:
+            knobs["n_way"] = infer_n_way(episodes.y_support)  # vmap cannot read it from the labels
+        return super().predict(episodes, **knobs)
 
 
 def save_learner(learner: Learner, path, **extra) -> Path:

@@ -66,9 +66,10 @@ def _embedding_space(device):
 
 
 def _parameter_space(device):
-    from ..viz.param_space import linear_tasks, param_space_explorer
+    from ..tasks.linear import bowl_tasks
+    from ..viz.param_space import param_space_explorer
 
-    return param_space_explorer(linear_tasks(), train_lr=0.3, train_steps=2)
+    return param_space_explorer(bowl_tasks(), train_lr=0.3, train_steps=2)
 
 
 def _omniglot_adaptation(device):
@@ -87,6 +88,16 @@ def _neural_processes(device):
 
     cnps = {"sine": _learner("cnp_sine", device), "gp": _learner("cnp_gp", device)}
     return np_explorer(cnps, maml=_learner("maml_sine", device))
+
+
+#: RL² agents of lesson 11, one per (arms k, pulls n)
+BANDIT_SETTINGS = ((5, 10), (10, 10), (5, 100), (10, 100))
+
+
+def _bandits(device):
+    from ..viz.rl import bandit_explorer
+
+    return bandit_explorer({kn: _learner(f"rl2_bandits_k{kn[0]}_n{kn[1]}", device) for kn in BANDIT_SETTINGS})
 
 
 APPS: dict[str, App] = {
@@ -119,6 +130,11 @@ APPS: dict[str, App] = {
         "A conditional neural process reads context points and predicts a mean and a band of uncertainty at "
         "once, with no gradient step. Add points and watch the band shrink where it has seen data.",
         _neural_processes),
+    "bandits": App(
+        "Meta-RL on bandits: an agent that learned to explore", "11_meta_rl_bandits",
+        "An RL² agent (a recurrent policy trained on many bandit problems) pulls arms of a new bandit next to "
+        "UCB1 and Thompson sampling. Change the number of arms and pulls, draw another bandit, and slide the "
+        "pull t to see what each method believes at that point.", _bandits),
 }
 
 
@@ -126,7 +142,8 @@ def available_apps() -> list[str]:
     """The pages whose checkpoints are in this install (a family's page appears once its checkpoints do)."""
     from ..checkpoints import HERE
 
-    needs = {"neural_processes": ("cnp_sine", "cnp_gp")}
+    needs = {"neural_processes": ("cnp_sine", "cnp_gp"),
+             "bandits": tuple(f"rl2_bandits_k{k}_n{n}" for k, n in BANDIT_SETTINGS)}
     return [name for name in APPS if all((HERE / f"{r}.pt").exists() for r in needs.get(name, ()))]
 
 

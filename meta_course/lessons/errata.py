@@ -535,7 +535,8 @@ def check_objective_taylor(alphas=(0.02, 0.01, 0.005)) -> dict:
     form subtracts a vector of P numbers from a scalar; the reading's residual shrinks like α² (slope 2)
     on a smooth (tanh) sine network.
     """
-    from .derivations import loglog_slope, tanh_mlp
+    from ..core.metagrad import loglog_slope
+    from ..models.mlp import tanh_mlp
 
     torch.manual_seed(0)
     net = tanh_mlp((1, 16, 16, 1))
@@ -556,13 +557,14 @@ def check_objective_taylor(alphas=(0.02, 0.01, 0.005)) -> dict:
 
 def check_meta_gradient_formula(alphas=(1e-3, 5e-4, 2.5e-4)) -> dict:
     """Relative error of the article's meta-gradient and of the right expansion, and their log-log slopes
-    in α (lesson 03's :func:`~meta_course.lessons.derivations.formula_errors` on a small tanh network).
+    in α (lesson 03's :func:`~meta_course.core.metagrad.formula_errors` on a small tanh network).
 
     Returns ``{"article": [...], "expansion": [...], "article_slope", "expansion_slope"}``: the article's
     error grows like α (slope 1), the expansion's like α² (slope 2).
     """
     from ..tasks.sine import SineTasks
-    from .derivations import formula_errors, loglog_slope, tanh_mlp
+    from ..core.metagrad import formula_errors, loglog_slope
+    from ..models.mlp import tanh_mlp
 
     torch.manual_seed(0)
     net = tanh_mlp((1, 16, 16, 1))
@@ -687,11 +689,11 @@ def check_out_of_distribution(n_tasks: int = 300) -> dict:
 
 def check_maml_cost(steps=(1, 4)) -> dict:
     """Peak memory (kB) of one meta-step on 25 sine tasks, second- vs first-order MAML, for each number
-    of inner steps (:func:`~meta_course.lessons.derivations.meta_step_cost`, deterministic).
+    of inner steps (:func:`~meta_course.bench.metagrad.meta_step_cost`, deterministic).
 
     Returns ``{"maml": [kB...], "fomaml": [kB...], "steps": [...]}``.
     """
-    from .derivations import meta_step_cost
+    from ..bench.metagrad import meta_step_cost
 
     out = {"steps": list(steps)}
     for method in ("maml", "fomaml"):

@@ -313,7 +313,8 @@ def _linear_adapt(fn) -> bool:
 @exercise("derivations.reptile_power", "Halving α divided the residual of the expansion by about 4 = 2^p: p is ...")
 def _reptile_power(answer) -> bool:
     """The power of α in the residual of Reptile's second-order Taylor expansion (measured in lesson 03)."""
-    from .derivations import loglog_slope, reptile_taylor_check
+    from ..core.metagrad import loglog_slope
+    from .derivations import reptile_taylor_check
     from ..models import MLP
     from ..tasks.sine import SineTasks
 

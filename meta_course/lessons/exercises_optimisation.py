@@ -64,15 +64,17 @@ def _preprocess(fn) -> bool:
 @exercise("optim.best_before_adaptation",
           "Use param_space_paths(...) with inner_steps=0 and compare the mean task loss of each initialisation.")
 def _best_before(answer) -> bool:
-    """Which initialisation has the lowest mean loss *before* adaptation on ``linear_tasks()``?"""
+    """Which initialisation has the lowest mean loss *before* adaptation on ``bowl_tasks()``?"""
     return str(answer).strip().lower() == _best_before_solution()
 
 
 @functools.lru_cache(maxsize=1)
 def _best_before_solution() -> str:
-    from ..viz.param_space import METHODS, closed_form_init, linear_tasks, param_space_paths
+    from ..tasks.linear import INIT_METHODS as METHODS
+    from ..tasks.linear import bowl_tasks, closed_form_init
+    from ..viz.param_space import param_space_paths
 
-    ep = linear_tasks()
+    ep = bowl_tasks()
     inits = {m: closed_form_init(ep, m, 0.3, 2) for m in METHODS}
     res = param_space_paths(ep, inits, inner_steps=0)
     return min(METHODS, key=lambda m: res.losses[m][:, 0].mean().item())

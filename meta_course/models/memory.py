@@ -134,6 +134,7 @@ class Controller(nn.Module):
         input_size: size of ``x_t`` (the task input, e.g. an image plus the previous label).
         read_size: total size of the previous read vectors ``r_{t−1}`` (heads × width).
         hidden_size: LSTM units.
+        forget_bias: added to the forget gate's bias at initialisation (1 in many NTM implementations).
 
     Example:
         >>> c = Controller(3, 4, 5); gx = c.project(torch.zeros(2, 7, 3))
@@ -142,7 +143,7 @@ class Controller(nn.Module):
         ((2, 7, 20), (2, 5))
     """
 
-    def __init__(self, input_size: int, read_size: int, hidden_size: int):
+    def __init__(self, input_size: int, read_size: int, hidden_size: int, forget_bias: float = 0.0):
         super().__init__()
         for name, v, low in (("input_size", input_size, 1), ("read_size", read_size, 0), ("hidden_size", hidden_size, 1)):
             check_int(name, v, low, fix="Sizes of the controller are positive integers.")
@@ -151,6 +152,9 @@ class Controller(nn.Module):
         bound = hidden_size ** -0.5  # nn.LSTM's initialisation
         for w in self.parameters():
             nn.init.uniform_(w, -bound, bound)
+        if forget_bias:  # a forget gate open at the start keeps the cell state alive over long sequences
+            with torch.no_grad():
+                self.input.bias[hidden_size:2 * hidden_size] += forget_bias
         self.hidden_size = hidden_size
 
     def initial_state(self, batch_size: int) -> tuple[Tensor, Tensor]:

@@ -9,11 +9,17 @@ build from here, and each committed checkpoint ``meta_course/checkpoints/RECIPE.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 
+from ..checkpoints import checkpoint_path
 from ..core.checks import check_choice, check_int
+from ..learners.base import load_learner, save_learner
 from ..learners.table import LEARNERS
+from ..tasks.lake_runs import BASELINES, learner_scorer
 from ..tasks.table import TASKS, task_sampler
+from ..train import train as train_loop
 from .base import Recipe, RunsMethod
 from .table import RECIPES, RUNS_METHODS
 
@@ -68,15 +74,12 @@ def train_recipe(name: str, *, steps: int | None = None, seed: int | None = None
         >>> learner.name, len(history.loss)
         ('maml', 1)
     """
-    from ..learners.base import save_learner
-    from ..train import train
-
     recipe = get_recipe(name)
     seed = recipe.seed if seed is None else seed
     if threads is not None:
         torch.set_num_threads(check_int("threads", threads, 1, 1024, "Use e.g. --threads 1."))
     learner, sample = build(name, seed=seed, learner_class=learner_class, **config_overrides)
-    history = train(learner, sample, recipe.steps if steps is None else steps,
+    history = train_loop(learner, sample, recipe.steps if steps is None else steps,
                     meta_batch_size=recipe.meta_batch_size, outer_lr=recipe.outer_lr, seed=seed,
                     checkpoint=checkpoint, checkpoint_every=checkpoint_every, clip_grad_norm=recipe.clip_grad_norm,
                     eval_tasks=eval_tasks, eval_every=eval_every, eval_knobs=recipe.eval_knobs, log_every=log_every,
@@ -96,9 +99,6 @@ def load_or_train(name: str, train: bool = False, device=None, **train_kwargs):
         >>> load_or_train("maml_sine").name
         'maml'
     """
-    from ..checkpoints import checkpoint_path
-    from ..learners.base import load_learner
-
     if not train:
         return load_learner(checkpoint_path(name), device=device)
     train_kwargs.setdefault("checkpoint", f"{name}.state.pt")
@@ -107,8 +107,6 @@ def load_or_train(name: str, train: bool = False, device=None, **train_kwargs):
 
 def runs_methods() -> dict[str, str]:
     """Every method of ``python -m meta_course runs``: the baselines and the recipes' learner methods → help."""
-    from ..tasks.lake_runs import BASELINES
-
     methods = {name: help_ for name, (_, help_) in BASELINES.items()}
     methods.update({name: m.help or f"{name} learner (checkpoint {m.recipe}.pt)" for name, m in RUNS_METHODS.items()})
     return dict(sorted(methods.items()))
@@ -120,12 +118,6 @@ def get_runs_method(name: str, checkpoint=None, device=None):
     A learner method loads ``meta_course/checkpoints/RECIPE.pt`` (or ``checkpoint``: a file, or the name of
     a committed checkpoint) and adapts it with the method's knobs; a baseline needs no checkpoint.
     """
-    from pathlib import Path
-
-    from ..checkpoints import checkpoint_path
-    from ..learners.base import load_learner
-    from ..tasks.lake_runs import BASELINES, learner_scorer
-
     check_choice("method", name, list(runs_methods()), "List them with `python -m meta_course runs --list`.")
     if name in BASELINES:
         return BASELINES[name][0](checkpoint=checkpoint, device=device)

@@ -27,6 +27,12 @@ OMNIGLOT_SEQUENCES = dict(task="omniglot_sequences",
 RECIPES["mann_omniglot"] = Recipe(
     "mann", dict(**MANN_FEATURES, memory_slots=128, memory_width=40, read_heads=4, hidden_size=128, gamma=0.95),
     steps=5000, note="MANN (LRU access) on frozen Conv-4 features, 5 classes × 10 instances", **OMNIGLOT_SEQUENCES)
+# The same with a key strength β per head (softmax(β·cos) as in the NTM, instead of Eq. 3's softmax(cos)): with
+# cosines in [−1, 1] and 128 slots, Eq. 3 cannot put more than e²/(e² + 127) ≈ 5.5 % of a read on one slot.
+RECIPES["mann_strength_omniglot"] = Recipe(
+    "mann", dict(**MANN_FEATURES, memory_slots=128, memory_width=40, read_heads=4, hidden_size=128, gamma=0.95,
+                 key_strength=True),
+    steps=5000, note="mann_omniglot + a key strength β per read head", **OMNIGLOT_SEQUENCES)
 # The baseline: an LSTM on the same input (features + previous label). 200 units: about the MANN's
 # parameter count without its memory (215k vs 225k trainable weights).
 RECIPES["lstm_omniglot"] = Recipe(
@@ -44,12 +50,14 @@ COPY = dict(task="copy", task_args=dict(width=8, min_length=1, max_length=10), m
             clip_grad_norm=10.0)
 RECIPES["ntm_copy"] = Recipe(
     "ntm", dict(task="copy", width=8, memory_slots=64, memory_width=20, hidden_size=100, shift_range=1),
-    steps=10_000, note="NTM on the copy task, lengths 1-10", **COPY)
+    steps=20_000, note="NTM on the copy task, lengths 1-10", **COPY)
 # The DNC on the same task: memory 64 × 16, one read head, one write head, LSTM 100; otherwise COPY's settings.
-# 0.04 s of CPU per step, like the NTM.
+# 0.04 s of CPU per step, like the NTM. It learned the copy at once: 0 wrong bits at lengths 5 and 10 and 0.02
+# at 20 after 1 500 steps, 0 at all three from 2 500 (100 sequences each). 3 000 steps: 2.2 min of CPU on one
+# thread (23 min of wall time on the shared machine).
 RECIPES["dnc_copy"] = Recipe(
     "dnc", dict(task="copy", width=8, memory_slots=64, memory_width=16, read_heads=1, hidden_size=100),
-    steps=10_000, note="DNC on the copy task, lengths 1-10", **COPY)
+    steps=3000, note="DNC on the copy task, lengths 1-10", **COPY)
 # The baseline: one LSTM layer of 256 (the NTM paper's baseline has three; one keeps the checkpoint near 1 MB).
 RECIPES["lstm_copy"] = Recipe(
     "lstm-bits", dict(task="copy", width=8, hidden_size=256, num_layers=1), steps=10_000,

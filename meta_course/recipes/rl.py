@@ -82,7 +82,9 @@ RECIPES.update({
         "pretrained-rl", dict(_MAML_NAV, inner_steps=0), **_DENSE_TASKS, steps=500, meta_batch_size=20,
         outer_lr=1e-3, eval_knobs={"inner_steps": 1},
         note="One policy trained on all navigation goals at once (REINFORCE, no inner step); fine-tuned at "
-             "test time with MAML-RL's inner step (α = 0.1, 20 trajectories)."),
+             "test time with MAML-RL's inner step (α = 0.1, 20 trajectories). 500 steps: 10.5 min wall on the "
+             "shared machine (1.3 min CPU, one thread). bench navigation (200 held-out goals): −37.1 ± 2.0 before, "
+             "−33.4 / −29.7 / −26.1 after 1 / 2 / 3 steps (MAML-RL after 1: −11.9; paired gap +21.5 ± 1.8)."),
 })
 
 # Rakelly et al. (2019) §6.3 and their sparse-point-robot configuration: 80 training goals, horizon 20,

@@ -15,6 +15,7 @@ from . import metric
 from . import memory
 from . import rl
 from . import gan
+from . import applications
 from .base import Recipe, RunsMethod
 
 FAMILIES = (
@@ -24,6 +25,7 @@ FAMILIES = (
     memory,
     rl,
     gan,
+    applications,
 )
 
 

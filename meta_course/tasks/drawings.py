@@ -33,17 +33,18 @@ class CharacterTasks:
     Args:
         split, part: see :func:`meta_course.tasks.omniglot.omniglot_split` (``minimal``'s ``train`` part:
             176 characters of six alphabets; ``test``: Sanskrit, 42 characters).
-        n_drawings: n, drawings per task (1–20).
+        n_drawings: n, drawings per task (1–20; any number when ``pooled``).
         pooled: every image from an independent random character (a joint, unconditional data set).
         data: an already loaded :class:`OmniglotSplit` (skips loading).
     """
 
     def __init__(self, split: str = "minimal", part: str = "train", n_drawings: int = 4, pooled: bool = False,
                  root=None, data: OmniglotSplit | None = None):
-        self.n_drawings = check_int("n_drawings", n_drawings, 1, DRAWINGS,
-                                    f"Drawings per character: each has {DRAWINGS}; FIGR uses K = 4.")
-        self.data = data if data is not None else omniglot_split(split, part, root)
         self.pooled = bool(pooled)
+        self.n_drawings = check_int("n_drawings", n_drawings, 1, 100_000 if self.pooled else DRAWINGS,
+                                    "Images per task (pooled) or drawings per character (each has "
+                                    f"{DRAWINGS}; FIGR uses K = 4).")
+        self.data = data if data is not None else omniglot_split(split, part, root)
         self.n_characters = len(self.data)
 
     def sample_indices(self, g: torch.Generator, n_tasks: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -48,7 +48,7 @@ import torch
 from PIL import Image
 from torch import Tensor
 
-from ..core.checks import check_choice, check_int
+from ..core.checks import check_choice
 from .omniglot.files import SOURCES, ChecksumError, MissingDataError, check_members, data_root, fetch, md5sum
 from .omniglot.images import decode_png, resize_u8, to_float
 

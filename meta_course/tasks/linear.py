@@ -19,6 +19,11 @@ and the MAML meta-gradient through k steps is exactly
 the tests check the package's ``adapt``, autograd through it, and the HVP product of
 :mod:`meta_course.core.metagrad` against them.
 
+The one linear/quadratic world of the course: :class:`LinearTasks` (lesson 03), the 2-D bias-free
+:func:`bowl_tasks` with the closed-form initialisations of pretraining, MAML and Reptile
+(:func:`closed_form_init`, lesson 05's parameter-space widget), and the random quadratics
+f(θ) = ‖Wθ − y‖² of the learned optimiser (:class:`QuadraticTasks`), all sharing :func:`quadratic_form`.
+
 References:
     Finn, Abbeel & Levine (2017), Eq. (1)-(3). Linear-regression tasks as an exactly solvable
     meta-learning model: e.g. Denevi et al. (2018), "Learning to learn around a common mean", NeurIPS.
@@ -27,12 +32,13 @@ References:
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
 
-from ..core.checks import check_int, check_positive
+from ..core.checks import check_choice, check_int, check_positive
 from .episode import Episode
 
 
@@ -108,11 +114,23 @@ def from_vector(theta: Tensor) -> dict[str, Tensor]:
     return {"weight": theta[:-1].reshape(1, -1), "bias": theta[-1:].clone()}
 
 
-def quadratic_form(x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
-    """(A, c) with ∇²L = A = 2X̃ᵀX̃/n and ∇L(θ) = Aθ − c for L = mse(X̃θ, y)."""
-    n = x.shape[0]
-    xt = torch.cat([x, torch.ones(n, 1, dtype=x.dtype)], dim=1)
-    return 2 * xt.T @ xt / n, 2 * xt.T @ y.reshape(-1) / n
+def quadratic_form(x: Tensor, y: Tensor, bias: bool = True) -> tuple[Tensor, Tensor]:
+    """(A, c) with ∇²L = A = 2X̃ᵀX̃/n and ∇L(θ) = Aθ − c for L = mse(X̃θ, y), X̃ = [X 1] (``bias=False``: X̃ = X).
+
+    ``x [..., n, d]``, ``y [..., n, 1]``: leading (task) dimensions are kept — ``A [..., d+1, d+1]``,
+    ``c [..., d+1]``. The one quadratic form of the course (lessons 03 and 05).
+    """
+    n = x.shape[-2]
+    xt = torch.cat([x, torch.ones(*x.shape[:-1], 1, dtype=x.dtype)], dim=-1) if bias else x
+    a = 2 * xt.transpose(-1, -2) @ xt / n
+    c = 2 * (xt.transpose(-1, -2) @ y.reshape(*x.shape[:-1], 1)).squeeze(-1) / n
+    return a, c
+
+
+def minimisers(x: Tensor, y: Tensor, bias: bool = True) -> Tensor:
+    """θ*_i = A_i⁻¹ c_i, the minimum of each task's loss (``[..., d(+1)]``)."""
+    a, c = quadratic_form(x, y, bias)
+    return torch.linalg.solve(a, c)
 
 
 def closed_form_adapt(theta: Tensor, x_support: Tensor, y_support: Tensor, inner_lr: float, inner_steps: int) -> Tensor:
@@ -138,6 +156,59 @@ def closed_form_meta_gradient(theta: Tensor, episode: Episode, inner_lr: float, 
     theta_k = closed_form_adapt(theta, xs, ys, inner_lr, inner_steps)
     m = torch.eye(a_s.shape[0], dtype=a_s.dtype) - inner_lr * a_s
     return torch.linalg.matrix_power(m, inner_steps) @ (a_q @ theta_k - c_q)
+
+
+#: the initialisations of :func:`closed_form_init`
+INIT_METHODS = ("pretrained", "maml", "reptile")
+
+
+def bowl_tasks(n_tasks: int = 4, n_points: int = 40, seed: int = 0, radius: float = 2.0,
+               anisotropy: float = 6.0) -> Episode:
+    """A small family of 2-D tasks without bias (y = x·w_i, noise-free) for drawing parameter space
+    (lesson 05): optima w_i on a half circle of ``radius``, each task's inputs stretched ``anisotropy``×
+    along a direction that rotates with i, so the bowls differ in shape, not only in position — which is
+    what separates the initialisations of :func:`closed_form_init`. float64 for exact checks; support =
+    query.
+
+    Example:
+        >>> ep = bowl_tasks(3)
+        >>> tuple(ep.x_support.shape), tuple(ep.y_support.shape)
+        ((3, 40, 2), (3, 40, 1))
+    """
+    check_int("n_tasks", n_tasks, 1, 12, "The widget draws one panel per task; use 1-12.")
+    check_int("n_points", n_points, 2, 100_000)
+    check_positive("anisotropy", anisotropy, "1 gives round bowls; 3-10 shows the effect.")
+    g = torch.Generator().manual_seed(seed)
+    xs, ys = [], []
+    for i in range(n_tasks):
+        angle = math.pi * (i + 0.5) / n_tasks
+        w = radius * torch.tensor([math.cos(angle), math.sin(angle)], dtype=torch.float64)
+        rot = torch.tensor([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]], dtype=torch.float64)
+        scale = torch.tensor([math.sqrt(anisotropy), 1.0], dtype=torch.float64) / math.sqrt(anisotropy)
+        x = torch.randn(n_points, 2, generator=g, dtype=torch.float64) * scale @ rot.T
+        xs.append(x)
+        ys.append((x @ w).unsqueeze(1))
+    x, y = torch.stack(xs), torch.stack(ys)
+    return Episode(x, y, x, y)
+
+
+def closed_form_init(episodes: Episode, method: str, inner_lr: float, inner_steps: int) -> Tensor:
+    """The initialisation each method converges to on bias-free linear tasks, in closed form.
+
+    After k steps of gradient descent with step α, θ_k − w_i = (I − αA_i)^k (θ − w_i); with
+    B_i = (I − αA_i)^k:
+
+        joint pretraining  θ* = (Σ A_i)⁻¹ Σ A_i w_i                 (minimum of the mean loss)
+        MAML               θ* = (Σ B_iᵀA_iB_i)⁻¹ Σ B_iᵀA_iB_i w_i    (minimum of the mean post-adaptation loss)
+        Reptile            θ* = (Σ (I − B_i))⁻¹ Σ (I − B_i) w_i      (fixed point of θ += ε mean(φ_i − θ))
+    """
+    check_choice("method", method, INIT_METHODS)
+    a, c = quadratic_form(episodes.x_support, episodes.y_support, bias=False)
+    w = torch.linalg.solve(a, c)
+    eye = torch.eye(a.shape[-1], dtype=a.dtype)
+    b = torch.linalg.matrix_power(eye - inner_lr * a, inner_steps)
+    m = {"pretrained": a, "maml": b.transpose(-1, -2) @ a @ b, "reptile": eye - b}[method]
+    return torch.linalg.solve(m.sum(0), (m @ w.unsqueeze(-1)).sum(0)).squeeze(-1)
 
 
 def linear_tasks(k_shot: int, n_query: int = 10, **distribution):

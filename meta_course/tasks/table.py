@@ -23,6 +23,7 @@ from .omniglot.classes import omniglot_classes
 from .omniglot.episodes import omniglot_tasks
 from .ring import ring_tasks
 from .sequences import associative_recall, copy_task, omniglot_sequences
+from .recommendation import recommendation_tasks
 from .sine import sine_tasks
 
 TASKS: dict[str, Callable] = {
@@ -43,6 +44,8 @@ TASKS: dict[str, Callable] = {
     # generative family
     "ring": ring_tasks,
     "omniglot_characters": character_tasks,
+    # applications
+    "recommendation": recommendation_tasks,
 }
 
 

@@ -8,6 +8,11 @@ restricted to that plane (each grid point is mapped back to the embedding space,
 so they are exact on the plane; a query's own embedding lies off the plane, so its colour (its
 prediction) can differ from the region under its projection. :class:`MetricFigure` draws a view;
 :func:`metric_explorer` wires sliders (N-way, K-shot, distance, seed) to it.
+
+``rule="prototypes"`` classifies with ProtoNet's nearest-prototype rule and the chosen distance;
+``rule="learner"`` with the learner's own scores (``learner.logits``) — a Matching network's attention
+over the support embeddings, a Siamese network's learned pair similarity — evaluated on the same plane,
+so the explorer compares the three metric learners on one episode.
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ class EpisodeView:
     regions: Tensor         # [G, G] predicted class of each grid point of the plane
     accuracy: float
     explained: float        # fraction of the episode's embedding variance the two components keep
-    distance: str
+    distance: str           # the distance of the prototype rule, or the learner's name for rule="learner"
     n_way: int
     k_shot: int
     prototypes: Tensor      # [N, d] in the embedding space
@@ -60,8 +65,12 @@ def pca_2d(z: Tensor) -> tuple[Tensor, Tensor, float]:
     return mean, vt[:2], float(var[:2].sum() / var.sum().clamp_min(1e-12))
 
 
+RULES = ("prototypes", "learner")
+
+
 def episode_view(learner, n_way: int = 5, k_shot: int = 1, distance: str = "euclidean", seed: int = 0,
-                 n_query: int = 5, grid: int = 80, split: str = "minimal", part: str = "test") -> EpisodeView:
+                 n_query: int = 5, grid: int = 80, split: str = "minimal", part: str = "test",
+                 rule: str = "prototypes") -> EpisodeView:
     """Embed one held-out episode and compute what the widget draws.
 
     Args:
@@ -71,6 +80,8 @@ def episode_view(learner, n_way: int = 5, k_shot: int = 1, distance: str = "eucl
         seed: which episode.
         n_query: queries per class.
         grid: resolution of the decision-region grid.
+        rule: ``"prototypes"`` (nearest prototype with ``distance``) or ``"learner"`` (the learner's own
+            ``logits(z_support, y_support, z_query, n_way)``: Matching, Siamese, ProtoNet alike).
 
     Example:
         >>> view = episode_view(load_learner(checkpoint_path("protonet_omniglot")), 5, 1)  # doctest: +SKIP
@@ -82,12 +93,19 @@ def episode_view(learner, n_way: int = 5, k_shot: int = 1, distance: str = "eucl
     check_int("n_query", n_query, 1, 20 - k_shot, f"k_shot + n_query must be <= 20 drawings (k_shot={k_shot}).")
     check_int("grid", grid, 2, 400)
     check_choice("distance", distance, DISTANCES, "Toggle between the two.")
+    check_choice("rule", rule, RULES, "prototypes: ProtoNet's rule; learner: the learner's own scores.")
     ep = _tasks(n_way, k_shot, n_query, split, part).sample(torch.Generator().manual_seed(int(seed)), 1).task(0)
     dev = module_device(learner)  # embed where the learner lives (a GPU on Colab); the 2-D view is on the CPU
     with torch.no_grad():
         zs, zq = (z.cpu() for z in learner.embed_episode(ep.x_support.to(dev), ep.x_query.to(dev)))
         protos = prototypes(zs, ep.y_support, n_way)
-        pred = protonet_logits(zq, protos, distance).argmax(1)
+        if rule == "prototypes":
+            score = lambda z: protonet_logits(z, protos, distance)  # noqa: E731
+        else:
+            ys_dev = ep.y_support.to(dev)
+            score = lambda z: learner.logits(zs.to(dev), ys_dev, z.to(dev), n_way).cpu()  # noqa: E731
+            distance = learner.name
+        pred = score(zq).argmax(1)
         mean, comps, explained = pca_2d(torch.cat([zs, zq]))
         proj = lambda z: (z - mean) @ comps.T  # noqa: E731
         pts = torch.cat([proj(zs), proj(zq), proj(protos)])
@@ -96,7 +114,7 @@ def episode_view(learner, n_way: int = 5, k_shot: int = 1, distance: str = "eucl
         gx = torch.linspace(float(lo[0] - pad[0]), float(hi[0] + pad[0]), grid)
         gy = torch.linspace(float(lo[1] - pad[1]), float(hi[1] + pad[1]), grid)
         plane = torch.stack(torch.meshgrid(gx, gy, indexing="xy"), -1).reshape(-1, 2)  # row = y, col = x
-        regions = protonet_logits(mean + plane @ comps, protos, distance).argmax(1).reshape(grid, grid)
+        regions = score(mean + plane @ comps).argmax(1).reshape(grid, grid)
     return EpisodeView(proj(zs), ep.y_support, proj(zq), ep.y_query, pred, proj(protos), gx, gy, regions,
                        float((pred == ep.y_query).float().mean()), explained, distance, n_way, k_shot, protos, mean,
                        comps)
@@ -132,7 +150,8 @@ class MetricFigure:
             ax.scatter(*view.query_2d[wrong].T, facecolors="none", edgecolors="red", s=60, linewidths=1.2,
                        label="wrong prediction")
         ax.scatter(*view.protos_2d.T, c=torch.arange(view.n_way), cmap=cmap, vmin=-0.5, vmax=19.5, marker="*",
-                   s=260, edgecolors="k", linewidths=1.0, label="prototype")
+                   s=260, edgecolors="k", linewidths=1.0,
+                   label="prototype" if view.distance in DISTANCES else "class mean")
         ax.set_title(f"{view.n_way}-way {view.k_shot}-shot, {view.distance}: query accuracy {100 * view.accuracy:.0f}%"
                      f" (PCA plane keeps {100 * view.explained:.0f}% of the variance)", fontsize=9)
         ax.set(xlabel="PC 1", ylabel="PC 2")
@@ -153,9 +172,16 @@ def plot_episode_view(view: EpisodeView, dpi: int = 72) -> MetricFigure:
 
 
 def metric_explorer(learner, max_way: int = 20):
-    """Sliders for N-way and K-shot, a distance toggle and a "new episode" button; returns the box."""
+    """Sliders for N-way and K-shot, a distance toggle and a "new episode" button; returns the box.
+
+    ``learner`` is one metric learner, or ``{name: learner}`` (e.g. ProtoNet, Matching, Siamese): a menu then
+    picks the learner; a ProtoNet classifies by nearest prototype with the chosen distance, any other learner
+    by its own scores (the distance toggle is then inactive).
+    """
     import ipywidgets as w
 
+    learners = learner if isinstance(learner, dict) else {getattr(learner, "name", "learner"): learner}
+    which = w.Dropdown(options=list(learners), value=next(iter(learners)), description="learner")
     n_way = w.IntSlider(value=5, min=2, max=max_way, description="N-way")
     k_shot = w.IntSlider(value=1, min=1, max=10, description="K-shot")
     distance = w.ToggleButtons(options=list(DISTANCES), value="euclidean", description="distance")
@@ -165,11 +191,15 @@ def metric_explorer(learner, max_way: int = 20):
     figure = MetricFigure()
 
     def redraw(*_):
-        view = episode_view(learner, n_way.value, k_shot.value, distance.value, seed.value)
+        chosen = learners[which.value]
+        rule = "prototypes" if getattr(chosen, "name", "") == "protonet" else "learner"
+        distance.disabled = rule == "learner"
+        view = episode_view(chosen, n_way.value, k_shot.value, distance.value, seed.value, rule=rule)
         image.value = figure.update(view).png()
 
-    for control in (n_way, k_shot, distance, seed):
+    for control in (n_way, k_shot, distance, seed, which):
         control.observe(redraw, names="value")
     button.on_click(lambda _: setattr(seed, "value", seed.value + 1))
     redraw()
-    return w.VBox([w.HBox([w.VBox([n_way, k_shot]), w.VBox([distance, w.HBox([button, seed])])]), image])
+    top = w.HBox([w.VBox([n_way, k_shot]), w.VBox([distance, w.HBox([button, seed])])])
+    return w.VBox([top, image] if len(learners) == 1 else [top, which, image])

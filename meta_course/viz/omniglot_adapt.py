@@ -17,6 +17,7 @@ import torch
 
 from ..core.checks import check_int
 from ..core.device import module_device
+from ..core.heads import infer_n_way
 from ..tasks import Episode
 
 COLORS = {"maml": "tab:green", "fomaml": "tab:cyan", "meta-sgd": "tab:purple", "reptile": "tab:brown",
@@ -88,7 +89,7 @@ def omniglot_adaptation(learners: dict, episode: Episode, max_steps: int = 10,
     if episode.x_support.dim() != 4:
         raise ValueError(f"episode.x_support has shape {tuple(episode.x_support.shape)}: pass one task "
                          "[N*K, 1, S, S] (e.g. episodes.task(0)), not a batch.")
-    n_way = int(episode.y_support.max()) + 1
+    n_way = infer_n_way(episode.y_support)
     predictions, accuracy = {}, {}
     with torch.no_grad():  # torch.func.grad inside adapt still differentiates
         for name, learner in learners.items():
@@ -143,7 +144,7 @@ def mosaic(images: torch.Tensor, frame_colors=None, columns: int | None = None, 
 def class_grid(episode: Episode) -> torch.Tensor:
     """Query indices arranged ``[n_query_per_class, n_way]``: column c holds the query items of class c,
     so each column sits under its support image."""
-    n_way = int(episode.y_support.max()) + 1
+    n_way = infer_n_way(episode.y_support)
     order = torch.argsort(episode.y_query, stable=True)
     per_class = len(order) // n_way
     if per_class * n_way != len(order):
@@ -180,7 +181,7 @@ class OmniglotFigure:
 
     def update(self, res: OmniglotAdaptation, frame: OmniglotFrame) -> "OmniglotFigure":
         ep = res.episode
-        n_way = int(ep.y_support.max()) + 1
+        n_way = infer_n_way(ep.y_support)
         support = ep.x_support[torch.argsort(ep.y_support, stable=True)][::max(1, len(ep.y_support) // n_way)]
         grid = class_grid(ep).flatten()
         for name, im in self.images.items():

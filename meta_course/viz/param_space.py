@@ -1,17 +1,11 @@
 """Parameter space: where MAML, Reptile and joint pretraining put the initialisation, and how it adapts.
 
-A family of 2-D linear-regression tasks: task i has inputs x ~ N(0, Σ_i) (each task stretched along
-its own direction) and targets y = x·w_i, so its loss L_i(θ) = mean (x·θ − y)² is a quadratic bowl
-with minimum w_i and Hessian A_i = 2 E[x xᵀ]. Everything is computed by the package's own functions
+The tasks are :func:`~meta_course.tasks.linear.bowl_tasks`: 2-D linear regression without bias, task i
+a quadratic bowl with minimum w_i and Hessian A_i. Everything is computed by the package's own functions
 (:func:`~meta_course.core.functional.adapt`, :func:`~meta_course.core.functional.meta_batch_loss`,
-:func:`~meta_course.learners.optimisation.reptile.reptile_step`) on the ``linear`` model; for quadratics each
-initialisation also has a closed form (:func:`closed_form_init`), which the tests compare with.
-
-After k steps of gradient descent with step α, θ_k − w_i = (I − αA_i)^k (θ − w_i), so with
-B_i = (I − αA_i)^k:
-    joint pretraining  θ* = (Σ A_i)⁻¹ Σ A_i w_i                       (minimum of the mean loss)
-    MAML               θ* = (Σ B_iᵀA_iB_i)⁻¹ Σ B_iᵀA_iB_i w_i          (minimum of the mean post-adaptation loss)
-    Reptile            θ* = (Σ (I − B_i))⁻¹ Σ (I − B_i) w_i            (fixed point of θ += ε mean(φ_i − θ))
+:func:`~meta_course.learners.optimisation.reptile.reptile_step`) on the ``linear`` model; each
+initialisation also has a closed form (:func:`~meta_course.tasks.linear.closed_form_init`), which the
+tests compare with.
 
 :func:`param_space_paths` is the widget's plain-Python update (tested); :class:`ParamSpaceFigure`
 draws it; :func:`param_space_explorer` wires sliders for inner steps and inner lr.
@@ -19,71 +13,24 @@ draws it; :func:`param_space_explorer` wires sliders for inner steps and inner l
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
 
 from ..core.checks import check_choice, check_int, check_positive
-from ..core.functional import adapt, get_params, meta_batch_loss, task_loss
+from ..core.functional import adapt, meta_batch_loss, task_loss
+from ..learners.optimisation.reptile import reptile_step
+from ..models import Linear
 from ..tasks import Episode
+from ..tasks.linear import INIT_METHODS as METHODS
+from ..tasks.linear import bowl_tasks, closed_form_init, minimisers, quadratic_form
 
-METHODS = ("pretrained", "maml", "reptile")
 COLORS = {"pretrained": "tab:orange", "maml": "tab:green", "reptile": "tab:purple"}
 mse = torch.nn.functional.mse_loss
 
 
-def linear_tasks(n_tasks: int = 4, n_points: int = 40, seed: int = 0, radius: float = 2.0,
-                 anisotropy: float = 6.0) -> Episode:
-    """The task family: optima w_i on a half circle of ``radius``, each task's inputs stretched
-    ``anisotropy``× along a direction that rotates with i (so the bowls differ in shape, not only
-    in position — which is what separates the three initialisations). float64 for exact checks.
-
-    Example:
-        >>> ep = linear_tasks(3)
-        >>> tuple(ep.x_support.shape), tuple(ep.y_support.shape)
-        ((3, 40, 2), (3, 40, 1))
-    """
-    check_int("n_tasks", n_tasks, 1, 12, "The widget draws one panel per task; use 1-12.")
-    check_int("n_points", n_points, 2, 100_000)
-    check_positive("anisotropy", anisotropy, "1 gives round bowls; 3-10 shows the effect.")
-    g = torch.Generator().manual_seed(seed)
-    xs, ys, ws = [], [], []
-    for i in range(n_tasks):
-        angle = math.pi * (i + 0.5) / n_tasks
-        w = radius * torch.tensor([math.cos(angle), math.sin(angle)], dtype=torch.float64)
-        rot = torch.tensor([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]], dtype=torch.float64)
-        scale = torch.tensor([math.sqrt(anisotropy), 1.0], dtype=torch.float64) / math.sqrt(anisotropy)
-        x = torch.randn(n_points, 2, generator=g, dtype=torch.float64) * scale @ rot.T
-        xs.append(x)
-        ys.append((x @ w).unsqueeze(1))
-        ws.append(w)
-    x, y = torch.stack(xs), torch.stack(ys)
-    return Episode(x, y, x, y)
-
-
 def _model():
-    from ..models import Linear
-
     return Linear(2, 1, bias=False).double()
-
-
-def quadratic_form(episodes: Episode) -> tuple[torch.Tensor, torch.Tensor]:
-    """Hessians A_i = 2 XᵀX/n ``[T, 2, 2]`` and minimisers w_i ``[T, 2]`` (least squares) of each task."""
-    x, y = episodes.x_support, episodes.y_support
-    a = 2 * x.transpose(1, 2) @ x / x.shape[1]
-    w = torch.linalg.lstsq(x, y).solution.squeeze(-1)
-    return a, w
-
-
-def closed_form_init(episodes: Episode, method: str, inner_lr: float, inner_steps: int) -> torch.Tensor:
-    """The initialisation each method converges to, in closed form (see the module docstring)."""
-    check_choice("method", method, METHODS)
-    a, w = quadratic_form(episodes)
-    eye = torch.eye(2, dtype=a.dtype)
-    b = torch.linalg.matrix_power(eye - inner_lr * a, inner_steps)
-    m = {"pretrained": a, "maml": b.transpose(1, 2) @ a @ b, "reptile": eye - b}[method]
-    return torch.linalg.solve(m.sum(0), (m @ w.unsqueeze(-1)).sum(0)).squeeze(-1)
 
 
 def find_init(episodes: Episode, method: str, inner_lr: float, inner_steps: int, iters: int = 300,
@@ -96,14 +43,12 @@ def find_init(episodes: Episode, method: str, inner_lr: float, inner_steps: int,
 
     Returns the final θ ``[2]`` and its path ``[iters + 1, 2]`` (the meta-training trajectory).
     """
-    from ..learners.optimisation.reptile import reptile_step
-
     check_choice("method", method, METHODS)
     check_int("iters", iters, 1, 100_000)
     net = _model()
     theta = torch.tensor([list(start)], dtype=torch.float64)
     path = [theta.reshape(-1).clone()]
-    a, _ = quadratic_form(episodes)
+    a, _ = quadratic_form(episodes.x_support, episodes.y_support, bias=False)
     outer = 0.5 / torch.linalg.eigvalsh(a.mean(0)).max().item()  # a stable outer step for GD
     for _ in range(iters):
         params = {"weight": theta.clone().requires_grad_(True)}
@@ -140,7 +85,7 @@ def param_space_paths(episodes: Episode, inits: dict[str, torch.Tensor], inner_s
     ``trajectory=True`` from each θ_0, on each task.
 
     Example:
-        >>> ep = linear_tasks(2)
+        >>> ep = bowl_tasks(2)
         >>> res = param_space_paths(ep, {"maml": torch.zeros(2, dtype=torch.float64)}, inner_steps=4)
         >>> tuple(res.paths["maml"].shape)
         (2, 5, 2)
@@ -158,7 +103,8 @@ def param_space_paths(episodes: Episode, inits: dict[str, torch.Tensor], inner_s
             per_task.append(torch.stack([p["weight"].detach().reshape(2) for p in traj]))
             per_loss.append(torch.stack([task_loss(net, p, xs, ys, mse).detach() for p in traj]))
         paths[name], losses[name] = torch.stack(per_task), torch.stack(per_loss)
-    return ParamSpacePaths(dict(inits), paths, losses, quadratic_form(episodes)[1], episodes)
+    return ParamSpacePaths(dict(inits), paths, losses, minimisers(episodes.x_support, episodes.y_support, bias=False),
+                           episodes)
 
 
 class ParamSpaceFigure:
@@ -176,7 +122,8 @@ class ParamSpaceFigure:
         grid = torch.linspace(-extent, extent, n_grid, dtype=torch.float64)
         gx, gy = torch.meshgrid(grid, grid, indexing="xy")
         thetas = torch.stack([gx.reshape(-1), gy.reshape(-1)], 1)  # [G, 2]
-        a, w = quadratic_form(episodes)
+        a, _ = quadratic_form(episodes.x_support, episodes.y_support, bias=False)
+        w = minimisers(episodes.x_support, episodes.y_support, bias=False)
         self.lines, self.starts = {}, {}
         for i, ax in enumerate(self.axes[:n]):
             d = thetas - w[i]
@@ -229,7 +176,7 @@ def param_space_explorer(episodes: Episode | None = None, train_lr: float = 0.3,
     (tested) — each move calls :func:`param_space_paths`. Returns the widget box."""
     import ipywidgets as w
 
-    episodes = episodes if episodes is not None else linear_tasks()
+    episodes = episodes if episodes is not None else bowl_tasks()
     if inits is None:
         inits = {m: closed_form_init(episodes, m, train_lr, train_steps) for m in METHODS}
     steps = w.IntSlider(value=train_steps, min=0, max=max_steps, description="inner steps")

@@ -33,8 +33,30 @@ class SineAdaptation:
     mse_by_step: dict[str, list[float]]  # learner → MSE on the dense grid after 0..inner_steps steps
 
 
+def learner_inner_lrs(learners: dict, inner_lr: float | dict | None = None) -> dict:
+    """One step size per learner: ``inner_lr`` for all (a float), a ``{name: α}`` dict, or (``None``) each
+    learner's own — the α of its recipe (MAML 1e-3, the pretrained baseline its tuned 0.01, ...).
+
+    Raises:
+        ValueError: a step size that is not positive, or a dict missing a learner.
+    """
+    if inner_lr is None:
+        lrs = {n: float(learner.inner_lr) for n, learner in learners.items()}
+    elif isinstance(inner_lr, dict):
+        missing = sorted(set(learners) - set(inner_lr))
+        if missing:
+            raise ValueError(f"inner_lr has no step size for {missing}: give one per learner {sorted(learners)}.")
+        lrs = {n: inner_lr[n] for n in learners}
+    else:
+        lrs = {n: inner_lr for n in learners}
+    for n, lr in lrs.items():
+        check_positive("inner_lr" if not isinstance(inner_lr, dict) else f"inner_lr[{n!r}]", lr,
+                       "A typical inner step size is 1e-3 to 0.05.")
+    return lrs
+
+
 def sine_adaptation(learners: dict, amplitude: float, phase: float, k_shot: int = 5, inner_steps: int = 10,
-                    inner_lr: float = 1e-3, seed: int = 0, tasks: SineTasks = SineTasks(),
+                    inner_lr: float | dict | None = None, seed: int = 0, tasks: SineTasks = SineTasks(),
                     n_grid: int = 200) -> SineAdaptation:
     """Adapt each learner to the task y = A·sin(x − φ) from ``k_shot`` random support points.
 
@@ -43,7 +65,9 @@ def sine_adaptation(learners: dict, amplitude: float, phase: float, k_shot: int 
             inner_steps=, inner_lr=)`` returning a predictor with a ``trajectory`` of fast params.
         amplitude, phase: the task (must lie in ``tasks``' ranges).
         k_shot: support points, drawn uniformly from ``tasks.x_range`` with ``seed``.
-        inner_steps, inner_lr: the adaptation knobs the sliders control.
+        inner_steps: the number of adaptation steps (one slider for all learners).
+        inner_lr: the step size — one per learner (a dict, or ``None`` for each learner's own, the α of its
+            recipe), or one float for all (then the pretrained baseline runs at MAML's α, not its own).
 
     Example:
         >>> from meta_course.learners import load_learner
@@ -56,7 +80,7 @@ def sine_adaptation(learners: dict, amplitude: float, phase: float, k_shot: int 
     check_range("phase", phase, *tasks.phase, "Move the slider inside the task family.")
     check_int("k_shot", k_shot, 1, 1000, "K is the number of support points; try 5 or 10.")
     check_int("inner_steps", inner_steps, 0, 1000, "Use 0 (no adaptation) to 100.")
-    check_positive("inner_lr", inner_lr, "A typical inner step size is 1e-3 to 0.05.")
+    lrs = learner_inner_lrs(learners, inner_lr)
     g = torch.Generator().manual_seed(int(seed))
     x_support = tasks.sample_x(g, 1, k_shot)[0]
     x = torch.linspace(*tasks.x_range, n_grid).unsqueeze(1)
@@ -66,7 +90,7 @@ def sine_adaptation(learners: dict, amplitude: float, phase: float, k_shot: int 
     with torch.no_grad():  # torch.func.grad inside adapt still differentiates
         for name, learner in learners.items():
             dev = module_device(learner)  # adapt where the learner lives (a GPU on Colab), plot on the CPU
-            predictor = learner.adapt(x_support.to(dev), y_support.to(dev), inner_steps=inner_steps, inner_lr=inner_lr)
+            predictor = learner.adapt(x_support.to(dev), y_support.to(dev), inner_steps=inner_steps, inner_lr=lrs[name])
             x_dev = x.to(dev)
             preds = [at_step(x_dev).cpu() for at_step in predictor.info["path"]]
             before[name], after[name] = preds[0], preds[-1]
@@ -130,8 +154,9 @@ def plot_sine_adaptation(res: SineAdaptation, dpi: int = 72) -> SineFigure:
     return SineFigure(list(res.after), dpi=dpi).update(res)
 
 
-def sine_explorer(learners: dict, inner_lr: float = 1e-3, max_steps: int = 20):
-    """Sliders for amplitude, phase, K, inner steps and inner lr, and a "new support points" button.
+def sine_explorer(learners: dict, inner_lr: float | dict | None = None, max_steps: int = 20):
+    """Sliders for amplitude, phase, K, inner steps and one inner step size per learner (starting at
+    ``inner_lr``: by default each learner's own), and a "new support points" button.
 
     Each move calls :func:`sine_adaptation` and swaps the PNG of one :class:`SineFigure` into an
     ``ipywidgets.Image`` (no output clearing, so no flicker). Returns the box; display it.
@@ -143,23 +168,26 @@ def sine_explorer(learners: dict, inner_lr: float = 1e-3, max_steps: int = 20):
         phase=w.FloatSlider(value=1.0, min=0.0, max=round(math.pi, 2), step=0.05, description="phase φ"),
         k_shot=w.IntSlider(value=5, min=1, max=40, description="K (support)"),
         inner_steps=w.IntSlider(value=10, min=0, max=max_steps, description="inner steps"),
-        inner_lr=w.FloatLogSlider(value=inner_lr, base=10, min=-4, max=-1, step=0.25, description="inner lr α"),
     )
+    alphas = {n: w.FloatLogSlider(value=lr, base=10, min=-4, max=-1, step=0.25, description=f"α {n}")
+              for n, lr in learner_inner_lrs(learners, inner_lr).items()}
     seed = w.IntText(value=0, description="seed", layout=w.Layout(width="160px"))
     button = w.Button(description="new support points", icon="refresh")
     image = w.Image(format="png")
     figure = SineFigure(list(learners))
 
     def redraw(*_):
-        res = sine_adaptation(learners, seed=seed.value, **{k: s.value for k, s in sliders.items()})
+        res = sine_adaptation(learners, seed=seed.value, inner_lr={n: s.value for n, s in alphas.items()},
+                              **{k: s.value for k, s in sliders.items()})
         image.value = figure.update(res).png()
 
     def new_points(_):
         seed.value += 1  # triggers redraw through the observer below
 
-    for s in [*sliders.values(), seed]:
+    for s in [*sliders.values(), *alphas.values(), seed]:
         s.observe(redraw, names="value")
     button.on_click(new_points)
     redraw()
-    controls = w.HBox([w.VBox(list(sliders.values())[:3]), w.VBox([*list(sliders.values())[3:], w.HBox([button, seed])])])
+    controls = w.HBox([w.VBox(list(sliders.values())[:3]),
+                       w.VBox([sliders["inner_steps"], *alphas.values(), w.HBox([button, seed])])])
     return w.VBox([controls, image])

@@ -39,8 +39,8 @@ from torch import Tensor, nn
 from torch.nn.functional import cross_entropy, softplus
 
 from ...core.checks import check_int, check_positive
+from ...core.heads import infer_n_way
 from ...models import build_model
-from ..metric.base import n_way_of
 from ..metric.protonet import ProtoNet, prototypes, protonet_logits
 
 
@@ -113,7 +113,7 @@ class MetaGAN(ProtoNet):
 
     def episode_losses(self, x_support: Tensor, y_support: Tensor, x_query: Tensor, y_query: Tensor) -> dict:
         """Supervised, real, fake and feature-matching losses of one episode (see the module docstring)."""
-        n_way, n_s, n_q = n_way_of(y_support), x_support.shape[0], x_query.shape[0]
+        n_way, n_s, n_q = infer_n_way(y_support), x_support.shape[0], x_query.shape[0]
         with torch.no_grad():   # h: what the task looks like, from its support set alone
             h = self.task_representation(self.embed(x_support))
         z = torch.randn(self.n_fake, self.generator.z_dim, device=x_support.device)

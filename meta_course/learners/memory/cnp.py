@@ -257,7 +257,6 @@ class CNP(Learner):
 
     name = "cnp"
     metric = "mse"
-    higher_is_better = False
 
     def __init__(self, x_dim: int = 1, y_dim: int = 1, r_dim: int = 128, hidden: int = 128, encoder_layers: int = 3,
                  decoder_layers: int = 3, min_std: float = 0.01, x_features: int = 0, x_feature_scale: float = 1.0,
@@ -305,9 +304,12 @@ class CNP(Learner):
             raise ValueError(f"inner_steps={inner_steps}: a CNP adapts in one forward pass; allowed 0.")
         return self.distribution(episodes).mean
 
-    def score(self, episodes, metric: str = "mse", **knobs) -> Tensor:
-        """Per-task MSE of the predictive mean or NLL per query point (nats), ``[T]``."""
-        check_choice("metric", metric, ("mse", "nll"), "A CNP is scored by its mean (mse) or its density (nll).")
+    def score(self, episodes, metric: str | None = None, inner_steps: int = 0, **_) -> Tensor:
+        """Per-task MSE of the predictive mean (the default metric) or NLL per query point in nats, ``[T]``."""
+        if inner_steps:
+            raise ValueError(f"inner_steps={inner_steps}: a CNP adapts in one forward pass; allowed 0.")
+        metric = check_choice("metric", metric or self.metric, ("mse", "nll"),
+                              "A CNP is scored by its mean (mse) or by its predictive density (nll).")
         pred = self.distribution(episodes)
         if metric == "mse":
             return ((pred.mean - episodes.y_query) ** 2).flatten(1).mean(1)

@@ -29,7 +29,8 @@ from ...core.checks import check_int
 from ...models.memory import Controller, content_weights, erase_and_add, oneplus, read
 from .sequence import BitSequenceLearner
 
-#: initial value of every memory cell: equal rows, so the first content weighting is uniform
+#: initial value of every memory cell: equal rows, so the first content weighting is uniform (Collier & Beel
+#: 2018 found this constant start converging fastest)
 MEMORY_INIT = 1e-6
 #: added before the power of Eq. 9: 0^γ has an undefined derivative in γ
 SHARPEN_EPS = 1e-12
@@ -108,11 +109,21 @@ class NTMState(NamedTuple):
 class NTMNetwork(nn.Module):
     """LSTM controller, one read head and one write head; ``forward(x [B, S, D]) -> logits [B, S, out]``.
 
+    Each step: the controller reads ``[x_t; r_{t−1}]``; both heads address the memory as it was after the
+    previous step (Eqs. 5–9); the read head reads it (Eq. 2), then the write head erases and adds (Eqs. 3–4).
+    Keys and add vectors pass through tanh and the head parameters are clipped to ±20; the initial weightings
+    (softmax of a learned vector) and the initial read vector are learned; the memory starts at a small
+    constant. These choices are those of Collier & Beel (2018), who found NTM training unreliable without them
+    (the initialisation above all).
+
     Args:
         input_size, out_size: features in and out per step (copy task: width + 1 delimiter, width).
         memory_slots, memory_width: N × W (paper's copy task: 128 × 20).
         hidden_size: LSTM units (paper: one layer of 100).
         shift_range: R, shifts −R..R allowed (paper: 1).
+
+    References:
+        Collier & Beel (2018), "Implementing Neural Turing Machines", ICANN, Section 3.
 
     Example:
         >>> net = NTMNetwork(9, 8, memory_slots=16, memory_width=6, hidden_size=20)
@@ -121,6 +132,9 @@ class NTMNetwork(nn.Module):
         ((2, 7, 8), (2, 7, 16))
     """
 
+    #: head parameters are clipped to ±CLIP before their non-linearities
+    CLIP = 20.0
+
     def __init__(self, input_size: int, out_size: int, memory_slots: int = 128, memory_width: int = 20,
                  hidden_size: int = 100, shift_range: int = 1):
         super().__init__()
@@ -128,21 +142,24 @@ class NTMNetwork(nn.Module):
         check_int("memory_width", memory_width, 1, 100_000, "The paper's copy task uses width 20.")
         check_int("shift_range", shift_range, 0, (memory_slots - 1) // 2, "Shifts −R..R must fit the memory; R=1 is usual.")
         self.N, self.W, self.R = memory_slots, memory_width, shift_range
-        self.controller = Controller(input_size, memory_width, hidden_size)
+        self.controller = Controller(input_size, memory_width, hidden_size, forget_bias=1.0)
         self.n_address = memory_width + 3 + (2 * shift_range + 1)      # k, β, g, γ, s
         self.heads = nn.Linear(hidden_size, 2 * self.n_address + 2 * memory_width)  # read, write (+ e, a)
         self.out = nn.Linear(hidden_size + memory_width, out_size)
+        # learned initial state: weightings of the read and the write head (logits), and the first read vector
+        self.initial_logits = nn.Parameter(0.1 * torch.randn(2, memory_slots))
+        self.initial_read = nn.Parameter(0.1 * torch.randn(memory_width))
 
     def initial_state(self, batch_size: int) -> NTMState:
-        p = self.out.weight
-        w0 = p.new_zeros(batch_size, 1, self.N)
-        w0[..., 0] = 1.0  # both heads start on slot 0, so location addressing works from the first step
-        return NTMState(p.new_full((batch_size, self.N, self.W), MEMORY_INIT), self.controller.initial_state(batch_size),
-                        p.new_zeros(batch_size, 1, self.W), w0, w0.clone())
+        w0 = torch.softmax(self.initial_logits, dim=-1)
+        B = batch_size
+        return NTMState(self.out.weight.new_full((B, self.N, self.W), MEMORY_INIT), self.controller.initial_state(B),
+                        torch.tanh(self.initial_read).expand(B, 1, self.W), w0[0].expand(B, 1, self.N),
+                        w0[1].expand(B, 1, self.N))
 
     def _address(self, params: Tensor, memory: Tensor, w_prev: Tensor) -> Tensor:
         W = self.W
-        key = params[:, None, :W]
+        key = torch.tanh(params[:, None, :W])
         strength = nn.functional.softplus(params[:, W:W + 1])          # β ≥ 0
         gate = torch.sigmoid(params[:, W + 1:W + 2])
         gamma = oneplus(params[:, W + 2:W + 3])                         # γ ≥ 1
@@ -151,18 +168,18 @@ class NTMNetwork(nn.Module):
 
     def step(self, gx: Tensor, state: NTMState):
         h, ctrl = self.controller(gx, state.reads.flatten(1), state.controller)
-        p = self.heads(h)
+        p = self.heads(h).clamp(-self.CLIP, self.CLIP)
         na, W = self.n_address, self.W
+        w_read = self._address(p[:, :na], state.memory, state.w_read)
         w_write = self._address(p[:, na:2 * na], state.memory, state.w_write)
-        erase, add = torch.sigmoid(p[:, 2 * na:2 * na + W]), p[:, 2 * na + W:]
+        reads = read(state.memory, w_read)                                     # Eq. 2
+        erase, add = torch.sigmoid(p[:, 2 * na:2 * na + W]), torch.tanh(p[:, 2 * na + W:])
         memory = erase_and_add(state.memory, w_write[:, 0], erase, add)        # Eqs. 3–4
-        w_read = self._address(p[:, :na], memory, state.w_read)
-        reads = read(memory, w_read)                                           # Eq. 2
         logits = self.out(torch.cat([h, reads.flatten(1)], dim=-1))
         return logits, NTMState(memory, ctrl, reads, w_read, w_write), {"w_read": w_read[:, 0], "w_write": w_write[:, 0]}
 
     def run(self, inputs: Tensor, state: NTMState | None = None, trace: bool = False):
-        """Run ``[B, S, D]`` from ``state`` (default: blank memory, heads on slot 0) → ``(logits, final state,
+        """Run ``[B, S, D]`` from ``state`` (default: the learned initial state) → ``(logits, final state,
         trace)``; the trace holds the read and write weightings ``[B, S, N]``."""
         state = self.initial_state(inputs.shape[0]) if state is None else state
         outs, info = [], {"w_read": [], "w_write": []}

@@ -23,14 +23,10 @@ import torch
 from torch import Tensor, nn
 
 from ...core.checks import check_int
+from ...core.heads import infer_n_way
 from ...models import build_model
 from ...tasks.omniglot.augment import tta_views
 from ..base import Learner
-
-
-def n_way_of(y_support: Tensor) -> int:
-    """Number of classes of an episode whose labels are ``0..N-1``."""
-    return int(y_support.max().item()) + 1
 
 
 class EpisodePredictor:
@@ -43,7 +39,7 @@ class EpisodePredictor:
     def __init__(self, learner: "MetricLearner", x_support: Tensor, y_support: Tensor, tta: int = 0,
                  n_way: int | None = None):
         self.learner, self.x_support, self.y_support, self.tta = learner, x_support, y_support, tta
-        self.n_way = n_way if n_way is not None else n_way_of(y_support)
+        self.n_way = n_way if n_way is not None else infer_n_way(y_support)
         self.support_embeddings = self.query_embeddings = None
 
     @property
@@ -102,7 +98,7 @@ class MetricLearner(Learner):
     def episode_loss(self, x_support: Tensor, y_support: Tensor, x_query: Tensor, y_query: Tensor) -> Tensor:
         """Cross-entropy of the query predictions of one episode (overridden by Siamese networks)."""
         zs, zq = self.embed_episode(x_support, x_query)
-        return nn.functional.cross_entropy(self.logits(zs, y_support, zq, n_way_of(y_support)), y_query)
+        return nn.functional.cross_entropy(self.logits(zs, y_support, zq, infer_n_way(y_support)), y_query)
 
     # -- the Learner interface ---------------------------------------------------------------------
     def meta_loss(self, episodes) -> Tensor:

@@ -12,7 +12,8 @@ the squared Euclidean distance the prototypes split the same way, c_k = [c_k^(1)
 
 the ensemble's logits are the *sum* of the members' logits (checked in the tests): a product of the
 members' class distributions, renormalised. Nothing is trained here; ``train`` with 0 steps writes the
-ensemble's checkpoint from the members' committed ones. Test-time augmentation and the episode
+ensemble's checkpoint, which *references* the members' committed checkpoints by recipe name instead of
+repeating their weights. Test-time augmentation and the episode
 BatchNorm work as for any metric learner (each member normalises its own features).
 """
 
@@ -43,8 +44,8 @@ class Ensemble(MetricLearner):
 
     Args:
         members: recipe names whose committed checkpoints are loaded (e.g.
-            ``["protonet_runs_xl_omniglot", "protonet_runs60_omniglot"]``); a saved ensemble stores the
-            members' configs instead and gets their weights from its own checkpoint.
+            ``["protonet_runs_xl_omniglot", "protonet_runs60_omniglot"]``) — the ensemble's own checkpoint
+            keeps only these names — or ``{"name", "config"}`` dicts, whose weights its checkpoint holds.
 
     Example:
         >>> ens = Ensemble(["protonet_runs_xl_omniglot", "protonet_runs60_omniglot"])   # doctest: +SKIP
@@ -62,7 +63,20 @@ class Ensemble(MetricLearner):
         if len(kinds) != 1 or not isinstance(self.members[0], MetricLearner):
             raise ValueError(f"ensemble members {[m.name for m in self.members]} must be metric learners of one "
                              "kind with one distance: their concatenated embedding is scored by one metric.")
-        self.config = dict(members=[dict(name=m.name, config=m.config) for m in self.members])
+        # a member named by its recipe stays a name: the checkpoint references the member's committed file
+        self.config = dict(members=[spec if isinstance(spec, str) else dict(name=m.name, config=m.config)
+                                    for spec, m in zip(members, self.members)])
+
+    def checkpoint(self) -> dict:
+        """Name, config and the weights of the members *not* given by a recipe name (none for the recipes)."""
+        own = tuple(f"members.{i}." for i, spec in enumerate(self.config["members"]) if not isinstance(spec, str))
+        state = {k: v for k, v in self.state_dict().items() if k.startswith(own)} if own else {}
+        return {"name": self.name, "config": self.config, "state_dict": state}
+
+    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
+        """Members referenced by name keep the weights of their committed checkpoints unless ``state_dict``
+        holds theirs (an older ensemble file that repeated every member's weights)."""
+        return super().load_state_dict({**self.state_dict(), **state_dict}, strict, assign)
 
     def embed(self, x: Tensor) -> Tensor:
         """``[n, C, H, W]`` → ``[n, Σ_m d_m]``: the members' embeddings side by side."""

@@ -38,7 +38,7 @@ from torch.func import grad, vmap
 
 from ...core.checks import check_choice, check_int, check_positive
 from ...core.coordinatewise import CoordinateLSTMCell, flatten, preprocess, unflatten
-from ...core.functional import Params, forward, task_loss
+from ...core.functional import Params, forward, sgd_step, task_loss
 from ...models import build_model
 from ...tasks import Episode
 from ..base import LOSSES, Learner, Predictor
@@ -186,10 +186,10 @@ class L2LOptimizer(Learner):
         final = self.optimise(init, episodes.x_support, episodes.y_support, steps)[0][-1]
         return vmap(lambda p, x: forward(self.net, p, x))(final, episodes.x_query)
 
-    def meta_loss(self, episodes, use_vmap: bool = True) -> Tensor:
+    def meta_loss(self, episodes) -> Tensor:
         """(1/T) Σ_t f(θ_t), averaged over the problems of the batch (Eq. 3, w_t = 1); every problem
-        starts from its own random initialisation (torch's global generator). ``use_vmap`` is accepted
-        for interface compatibility: the problems are always processed as one batch."""
+        starts from its own random initialisation (torch's global generator). The problems are processed
+        as one batch (the LSTM runs on all their coordinates at once)."""
         if self.learn_init:
             init = {k: v.expand(episodes.n_tasks, *v.shape) for k, v in self.initial_params().items()}
         else:
@@ -223,7 +223,7 @@ def hand_designed_path(net: nn.Module, loss_fn, init: Params, x_support, y_suppo
     path, state = [init], {}
     for t in range(1, steps + 1):
         g = support_grad(path[-1])
-        path.append({k: path[-1][k] - lr * g[k] for k in g} if method == "sgd" else _adam(path[-1], g, state, lr, t))
+        path.append(sgd_step(path[-1], g, lr) if method == "sgd" else _adam(path[-1], g, state, lr, t))
     return path
 
 

@@ -12,16 +12,16 @@ inner gradient, so its meta-gradient is just ∇L_Q(θ') evaluated at the adapte
 
 from __future__ import annotations
 
-from torch import Tensor
-
-from ...core.functional import adapt, meta_batch_loss
-from ...core.heads import fit_head, head_names, infer_n_way
 from ...models import build_model
-from ..base import LOSSES, Learner, Predictor
+from ..base import GradientLearner
 
 
-class MAML(Learner):
+class MAML(GradientLearner):
     """Model-Agnostic Meta-Learning.
+
+    The meta-objective (Eq. 2, :meth:`~meta_course.learners.base.GradientLearner.meta_loss`) and the
+    inner loop (Eq. 1, :meth:`~meta_course.learners.base.GradientLearner.adapt`) are the shared ones of
+    :class:`~meta_course.learners.base.GradientLearner`: MAML *is* that pair, differentiated through.
 
     Args:
         model: a model spec for :func:`meta_course.models.build_model`, e.g.
@@ -48,54 +48,13 @@ class MAML(Learner):
 
     def __init__(self, model: dict, loss: str = "mse", inner_lr: float = 1e-3, inner_steps: int = 1,
                  first_order: bool = False):
-        super().__init__()
+        super().__init__(build_model(model), loss, inner_lr, inner_steps, first_order)
         self.config = dict(model=model, loss=loss, inner_lr=inner_lr, inner_steps=inner_steps,
                            first_order=first_order)
-        self.net = build_model(model)
-        self.loss_fn = LOSSES[loss]
-        self.metric = "mse" if loss == "mse" else "accuracy"
-        self.inner_lr, self.inner_steps, self.first_order = inner_lr, inner_steps, first_order
-
-    def params(self) -> dict[str, Tensor]:
-        """θ as a dict (the module's own parameters: the outer optimiser updates them)."""
-        return dict(self.net.named_parameters())
-
-    def inner_lrs(self):
-        """α used by :meth:`adapt` (Meta-SGD overrides this with its learned vector)."""
-        return self.inner_lr
-
-    def meta_loss(self, episodes, use_vmap: bool = True) -> Tensor:
-        """Σ_i L_{Q_i}(f_{θ'_i}) / T over a meta-batch (Eq. 2), differentiable w.r.t. θ."""
-        return meta_batch_loss(self.net, self.params(), episodes, self.loss_fn, self.inner_lrs(),
-                               self.inner_steps, self.first_order, use_vmap=use_vmap)
-
-    def adapt(self, x_support, y_support, inner_steps: int | None = None, inner_lr: float | None = None,
-              first_order: bool | None = None, n_way: int | None = None) -> Predictor:
-        """θ' after ``inner_steps`` steps on the support set (defaults: the training settings).
-
-        For classification, ``n_way`` (default: from the labels; required inside ``vmap``) may differ
-        from the trained head: :func:`~meta_course.core.heads.fit_head` then repeats its mean row.
-        """
-        steps = self.inner_steps if inner_steps is None else inner_steps
-        lr = self.inner_lrs() if inner_lr is None else inner_lr
-        fo = self.first_order if first_order is None else first_order
-        params = self.params()
-        if self.metric == "accuracy":
-            names = head_names(self.net)
-            n = infer_n_way(y_support) if n_way is None else n_way
-            params = fit_head(params, names, n)
-            lr = fit_head(lr, names, n) if isinstance(lr, dict) else lr
-        path = adapt(self.net, params, x_support, y_support, self.loss_fn, lr, steps, fo, trajectory=True)
-        return Predictor(self.net, path[-1], path)
-
-    def predict(self, episodes, **knobs):
-        if self.metric == "accuracy" and knobs.get("n_way") is None:
-            knobs["n_way"] = infer_n_way(episodes.y_support)  # vmap cannot read it from the labels
-        return super().predict(episodes, **knobs)
 
 
-class FOMAML(MAML):
-    """First-order MAML: :class:`MAML` with ``first_order=True`` (Finn et al. 2017, Section 5.2)."""
+class FOMAML(GradientLearner):
+    """First-order MAML (Finn et al. 2017, Section 5.2): MAML's objective with the inner gradients detached."""
 
     name = "fomaml"
 
@@ -103,4 +62,5 @@ class FOMAML(MAML):
                  first_order: bool = True):
         if not first_order:
             raise ValueError("fomaml is first order by definition: use learner 'maml' for second order.")
-        super().__init__(model, loss, inner_lr, inner_steps, True)
+        super().__init__(build_model(model), loss, inner_lr, inner_steps, first_order=True)
+        self.config = dict(model=model, loss=loss, inner_lr=inner_lr, inner_steps=inner_steps, first_order=True)

@@ -30,8 +30,8 @@ from torch.func import grad_and_value
 from ...core.checks import check_int
 from ...core.coordinatewise import flatten, preprocess, unflatten
 from ...core.functional import task_loss
-from ..base import Predictor
-from .maml import MAML
+from ...models import build_model
+from ..base import GradientLearner, Predictor
 
 
 def gate(weight: Tensor, bias: Tensor, grad_features: Tensor, loss_features: Tensor, theta: Tensor,
@@ -48,16 +48,33 @@ def gate(weight: Tensor, bias: Tensor, grad_features: Tensor, loss_features: Ten
     return torch.sigmoid(grad_features @ weight[:2] + weight[4] * theta + weight[5] * prev + shared)
 
 
+def cell_update(theta: Tensor, grad: Tensor, forget: Tensor, input_: Tensor) -> Tensor:
+    """The cell update that *is* the learner's parameter update (Eq. 2):
+
+        c_t = f_t ⊙ c_{t−1} + i_t ⊙ c̃_t,   c_t = θ_t,   c̃_t = −∇_{θ_{t−1}} L_t.
+
+    With f_t = 1 and i_t = α it is exactly the SGD step θ_t = θ_{t−1} − α∇L_t; learning f_t lets the
+    meta-learner shrink the parameters (like weight decay), learning i_t gives a coordinate- and
+    step-dependent learning rate.
+
+    Example:
+        >>> theta, g = torch.tensor([1.0, 2.0]), torch.tensor([0.5, -1.0])
+        >>> cell_update(theta, g, forget=torch.ones(2), input_=torch.full((2,), 0.1))  # = θ − 0.1·∇
+        tensor([0.9500, 2.1000])
+    """
+    return forget * theta - input_ * grad
+
+
 def meta_lstm_step(theta: Tensor, grad: Tensor, loss: Tensor, i_prev: Tensor, f_prev: Tensor,
                    w_i: Tensor, b_i: Tensor, w_f: Tensor, b_f: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     """One cell update c_t = f_t ⊙ c_{t−1} − i_t ⊙ ∇L_t (Eq. 2); returns (θ_t, i_t, f_t)."""
     grad_features, loss_features = preprocess(grad), preprocess(loss)
     i = gate(w_i, b_i, grad_features, loss_features, theta, i_prev)
     f = gate(w_f, b_f, grad_features, loss_features, theta, f_prev)
-    return f * theta - i * grad, i, f
+    return cell_update(theta, grad, f, i), i, f
 
 
-class MetaLSTM(MAML):
+class MetaLSTM(GradientLearner):
     """The LSTM meta-learner: learned initial parameters c_0 and learned gated updates.
 
     Args:
@@ -83,7 +100,8 @@ class MetaLSTM(MAML):
 
     def __init__(self, model: dict, loss: str = "mse", inner_steps: int = 5, input_bias: float = -4.6,
                  forget_bias: float = 5.0):
-        super().__init__(model, loss, inner_lr=1.0, inner_steps=inner_steps, first_order=True)
+        # no inner_lr (the input gate is the step size) and no first_order switch (Section 3.2: always first order)
+        super().__init__(build_model(model), loss, inner_lr=None, inner_steps=inner_steps, first_order=True)
         self.config = dict(model=model, loss=loss, inner_steps=inner_steps, input_bias=input_bias,
                            forget_bias=forget_bias)
         # c_0: the learned initial parameters live in the network itself (self.net), as for MAML.

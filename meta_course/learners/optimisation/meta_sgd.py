@@ -19,18 +19,20 @@ import torch
 from torch import Tensor, nn
 
 from ...core.checks import check_positive, check_range
-from .maml import MAML
+from ...models import build_model
+from ..base import GradientLearner
 
 
 def _key(name: str) -> str:
     return name.replace(".", "__")  # ParameterDict keys may not contain dots
 
 
-class MetaSGD(MAML):
+class MetaSGD(GradientLearner):
     """Meta-SGD: initialisation θ and per-coordinate inner learning rates α, meta-trained jointly.
 
     Args:
-        model, loss, inner_steps, first_order: as :class:`~meta_course.learners.optimisation.maml.MAML`.
+        model, loss, inner_steps, first_order: as :class:`~meta_course.learners.optimisation.maml.MAML`
+            (the meta-objective is MAML's, :meth:`~meta_course.learners.base.GradientLearner.meta_loss`).
         alpha_init: (low, high) of the uniform initialisation of α (paper: (0.005, 0.1)).
         alpha_outer_lr: Adam step size for α; ``None`` uses the recipe's outer_lr (β) for both.
 
@@ -56,15 +58,12 @@ class MetaSGD(MAML):
         check_range("alpha_init low", low, -10.0, high, "Give (low, high) with low <= high, e.g. (0.005, 0.1).")
         if alpha_outer_lr is not None:
             check_positive("alpha_outer_lr", alpha_outer_lr, "Adam's step size for α; e.g. 1e-3, or None for β.")
-        super().__init__(model, loss, inner_lr=high, inner_steps=inner_steps, first_order=first_order)
+        super().__init__(build_model(model), loss, inner_lr=None, inner_steps=inner_steps, first_order=first_order)
         self.config = dict(model=model, loss=loss, inner_steps=inner_steps, first_order=first_order,
                            alpha_init=[low, high], alpha_outer_lr=alpha_outer_lr)
         self.alpha = nn.ParameterDict({
             _key(k): nn.Parameter(low + (high - low) * torch.rand_like(v)) for k, v in self.net.named_parameters()})
         self.alpha_outer_lr = alpha_outer_lr
-
-    def params(self) -> dict[str, Tensor]:
-        return dict(self.net.named_parameters())
 
     def inner_lrs(self) -> dict[str, Tensor]:
         """α as a dict keyed like θ (what :func:`~meta_course.core.functional.sgd_step` multiplies)."""

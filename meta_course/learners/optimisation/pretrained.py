@@ -9,18 +9,18 @@ so a few gradient steps from it barely move: the point the MAML paper's Figure 2
 
 from __future__ import annotations
 
-import torch
 from torch import Tensor
 
-from ...core.functional import forward
-from .maml import MAML
+from ...core.functional import pooled_loss
+from ...models import build_model
+from ..base import GradientLearner
 
 
-class Pretrained(MAML):
+class Pretrained(GradientLearner):
     """Joint pretraining + fine-tuning baseline (Finn et al. 2017, Section 5.1, "pretrained").
 
     Args: as :class:`~meta_course.learners.optimisation.maml.MAML`; ``inner_lr``/``inner_steps`` are used only
-    by :meth:`adapt` (fine-tuning), never during pretraining.
+    by :meth:`adapt` (fine-tuning with the shared gradient inner loop), never during pretraining.
 
     References:
         Finn et al. (2017), Section 5.1 and Appendix C ("pretrained, step=0.02" in Figure 2).
@@ -28,8 +28,12 @@ class Pretrained(MAML):
 
     name = "pretrained"
 
-    def meta_loss(self, episodes, use_vmap: bool = True) -> Tensor:
+    def __init__(self, model: dict, loss: str = "mse", inner_lr: float = 1e-3, inner_steps: int = 1,
+                 first_order: bool = False):
+        super().__init__(build_model(model), loss, inner_lr, inner_steps, first_order)
+        self.config = dict(model=model, loss=loss, inner_lr=inner_lr, inner_steps=inner_steps,
+                           first_order=first_order)
+
+    def meta_loss(self, episodes) -> Tensor:
         """Mean loss of f_θ on every support and query example of the batch, pooled."""
-        x = torch.cat([episodes.x_support, episodes.x_query], dim=1).flatten(0, 1)
-        y = torch.cat([episodes.y_support, episodes.y_query], dim=1).flatten(0, 1)
-        return self.loss_fn(forward(self.net, self.params(), x), y)
+        return pooled_loss(self.net, self.params(), episodes, self.loss_fn)

@@ -27,7 +27,8 @@ from torch.func import vmap
 from ...core.checks import check_choice, check_positive, check_range
 from ...core.functional import Params, adapt
 from ...tasks import Episode
-from .maml import MAML
+from ...models import build_model
+from ..base import GradientLearner
 
 
 #: where Reptile's inner loop takes its data from (see :func:`adapted_params`)
@@ -99,7 +100,7 @@ def reptile_serial(model, params: Params, episodes, loss_fn, inner_lr: float, in
     return theta
 
 
-class Reptile(MAML):
+class Reptile(GradientLearner):
     """Reptile: meta-learn an initialisation by moving it towards task-adapted weights.
 
     Args:
@@ -114,8 +115,8 @@ class Reptile(MAML):
         anneal_steps: length of the ε schedule (default: the run's ``steps``); a run stopped early
             keeps the schedule it was trained with.
 
-    The outer step size ε is the training loop's ``outer_lr``. :meth:`adapt` is MAML's inner loop,
-    so the same widget and evaluation apply.
+    The outer step size ε is the training loop's ``outer_lr``. :meth:`adapt` is the shared gradient
+    inner loop (:class:`~meta_course.learners.base.GradientLearner`), so the same widget and evaluation apply.
 
     References:
         Nichol et al. (2018), Algorithms 1-2.
@@ -136,7 +137,7 @@ class Reptile(MAML):
     def __init__(self, model: dict, loss: str = "mse", inner_lr: float = 0.02, inner_steps: int = 5,
                  anneal: str = "linear", final_fraction: float = 0.0, inner_data: str = "all",
                  anneal_steps: int | None = None):
-        super().__init__(model, loss, inner_lr, inner_steps, first_order=True)
+        super().__init__(build_model(model), loss, inner_lr, inner_steps, first_order=True)
         check_choice("anneal", anneal, ("linear", "none"), "Reptile anneals ε linearly in the paper.")
         check_range("final_fraction", final_fraction, 0.0, 1.0, "ε_final = final_fraction · ε; the paper uses 0.")
         check_positive("inner_lr", inner_lr, "The paper's sine demo uses 0.02.")

@@ -27,15 +27,15 @@ from torch.func import grad
 
 from ...core.checks import check_choice, check_int
 from ...core.functional import adapt as adapt_params
-from ...core.functional import forward
+from ...core.functional import forward, pooled_loss, sgd_step
 from ...core.heads import head_names, infer_n_way, zero_head
 from ...models import build_model
-from ..base import LOSSES, Learner, Predictor
+from ..base import GradientLearner, Predictor
 
 FINETUNE = ("head", "all")
 
 
-class Transfer(Learner):
+class Transfer(GradientLearner):
     """Pretrain a classifier on all training classes; adapt by fine-tuning a fresh zero head.
 
     Args:
@@ -59,36 +59,28 @@ class Transfer(Learner):
 
     name = "transfer"
 
-    metric = "accuracy"
-
     def __init__(self, model: dict, n_classes: int, image_size: int = 28, inner_lr: float = 0.1,
                  inner_steps: int = 10, finetune: str = "head", in_shape: tuple | list | None = None):
-        super().__init__()
         check_int("n_classes", n_classes, 2, fix="The pretraining classifier needs >= 2 classes.")
         check_choice("finetune", finetune, FINETUNE)
-        self.config = dict(model=model, n_classes=n_classes, image_size=image_size, inner_lr=inner_lr,
-                           inner_steps=inner_steps, finetune=finetune, in_shape=in_shape)
         body = build_model(model)
         shape = tuple(in_shape) if in_shape is not None else (model.get("in_channels", 1), image_size, image_size)
         with torch.no_grad():
             dim = body(torch.zeros(2, *shape)).shape[-1]
-        self.net = nn.Sequential(body, nn.Linear(dim, n_classes))
-        self.loss_fn = LOSSES["cross_entropy"]
-        self.inner_lr, self.inner_steps, self.finetune = inner_lr, inner_steps, finetune
+        super().__init__(nn.Sequential(body, nn.Linear(dim, n_classes)), "cross_entropy", inner_lr, inner_steps)
+        self.config = dict(model=model, n_classes=n_classes, image_size=image_size, inner_lr=inner_lr,
+                           inner_steps=inner_steps, finetune=finetune, in_shape=in_shape)
+        self.finetune = finetune
         self.head = head_names(self.net)
 
-    def params(self) -> dict[str, Tensor]:
-        return dict(self.net.named_parameters())
-
-    def meta_loss(self, episodes, use_vmap: bool = True) -> Tensor:
+    def meta_loss(self, episodes) -> Tensor:
         """Cross-entropy of the C-way classifier on every image of the batch (global labels)."""
-        x = torch.cat([episodes.x_support, episodes.x_query], dim=1).flatten(0, 1)
-        y = torch.cat([episodes.y_support, episodes.y_query], dim=1).flatten(0, 1)
-        if y.numel() and int(y.max()) >= self.config["n_classes"]:
-            raise ValueError(f"label {int(y.max())} >= n_classes={self.config['n_classes']}: the transfer "
-                             "baseline pretrains on global class ids; use task family 'omniglot_classes' with "
-                             "the same split, part and rotations as the recipe.")
-        return self.loss_fn(forward(self.net, self.params(), x), y)
+        top = max((int(y.max()) for y in (episodes.y_support, episodes.y_query) if y.numel()), default=-1)
+        if top >= self.config["n_classes"]:
+            raise ValueError(f"label {top} >= n_classes={self.config['n_classes']}: the transfer baseline pretrains on "
+                             "global class ids; use task family 'omniglot_classes' with the same split, part and "
+                             "rotations as the recipe.")
+        return pooled_loss(self.net, self.params(), episodes, self.loss_fn)
 
     def features(self, params: dict[str, Tensor], x: Tensor) -> Tensor:
         """f_θ(x): the body's embedding (batch statistics of ``x`` in its normalisation layers)."""
@@ -117,11 +109,6 @@ class Transfer(Learner):
         head, path = {w: params[w], b: params[b]}, [params]
         for _ in range(steps):
             g = grad(support_loss)(head)
-            head = {k: head[k] - lr * g[k] for k in head}
+            head = sgd_step(head, g, lr)
             path.append({**params, **head})
         return Predictor(self.net, path[-1], path)
-
-    def predict(self, episodes, **knobs):
-        if knobs.get("n_way") is None:
-            knobs["n_way"] = infer_n_way(episodes.y_support)  # vmap cannot read it from the labels
-        return super().predict(episodes, **knobs)
