@@ -75,8 +75,8 @@ LESSONS: dict[str, Lesson] = {lesson.stem: lesson for lesson in (
 )}
 
 #: lessons being written: referenced before their notebooks exist (each leaves this list when it lands)
-PENDING_LESSONS = ("08_memory_augmented", "09_ntm_dnc", "10_neural_processes", "11_meta_rl_bandits",
-                   "12_maml_rl_and_pearl", "13_gans", "14_meta_gan")
+PENDING_LESSONS = ("08_memory_augmented", "09_ntm_dnc", "10_neural_processes", "12_maml_rl_and_pearl",
+                   "13_gans", "14_meta_gan")
 
 _ = Term  # keeps the rows below short
 GLOSSARY: tuple[Term, ...] = (
@@ -239,6 +239,38 @@ GLOSSARY: tuple[Term, ...] = (
       "16_applications_cold_start"),
     _("out-of-distribution task", "分布外任务", "a task not drawn from the training task distribution; "
       "meta-learning gives no guarantee on it", "15_errata"),
+    # --- terms of single lessons ---------------------------------------------------------------------------
+    _("in-place update", "原地更新", "writing into a tensor's storage (`.data -= ...`): autograd never sees it, so "
+      "no gradient flows through it", "04_pitfalls"),
+    _("create_graph", "create_graph (保留计算图)", "the autograd option that keeps a gradient differentiable; "
+      "without it MAML is silently first order", "04_pitfalls"),
+    _("running statistics", "滑动统计量", "batch norm's averages kept across batches; shared across tasks they "
+      "leak one task's data into another", "04_pitfalls"),
+    _("Taylor expansion", "泰勒展开", "a function near a point as a polynomial in the step; how Reptile's update "
+      "is shown to contain MAML's gradient", "05_optimisation_family"),
+    _("per-coordinate learning rate", "逐坐标学习率", "one step size for every parameter coordinate, as "
+      "Meta-SGD learns", "05_optimisation_family"),
+    _("learning-rate annealing", "学习率退火", "shrinking a step size over training, e.g. Reptile's ε to zero",
+      "05_optimisation_family"),
+    _("transfer baseline", "迁移基线", "pretrain a classifier on all training classes, then fine-tune a fresh "
+      "head on each new task", "07_maml_omniglot"),
+    _("classifier head", "分类头", "the last linear layer that maps features to the N class scores",
+      "07_maml_omniglot"),
+    _("Lake's runs", "Lake 测试轮次", "the 20 fixed 20-way one-shot classification runs of Lake et al. (2015)",
+      "02_omniglot"),
+    _("gradient preprocessing", "梯度预处理", "(log|g|/p, sign g), or (−1, e^p·g) for tiny g: gradients of any "
+      "scale become O(1) inputs", "17_learned_optimisers"),
+    _("truncated backpropagation", "截断反向传播", "backpropagate through only the last T steps of an unrolled "
+      "optimisation, to bound memory", "17_learned_optimisers"),
+    _("FIGR", "FIGR", "few-shot image generation: Reptile applied to a GAN's generator and discriminator",
+      "14_meta_gan"),
+    _("MetaGAN", "MetaGAN", "a GAN whose generator feeds fake examples to a few-shot classifier as an extra "
+      "class", "14_meta_gan"),
+    _("taxonomy of meta-learning", "元学习的分类", "the four families: optimisation-, metric-, model- and "
+      "memory-based (the articles disagree; lesson 15 reconciles)", "15_errata"),
+    _("erratum", "勘误", "a named error of a source, with the right version and a check", "15_errata"),
+    _("Bayes-optimal policy", "贝叶斯最优策略", "the policy with the highest expected return under the prior "
+      "over tasks: the bound a meta-RL agent can reach", "11_meta_rl_bandits"),
 )
 
 
