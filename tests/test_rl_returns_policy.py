@@ -202,3 +202,21 @@ def test_curriculum_switches_the_trial_length_after_its_steps():
     assert agent.outer_lr_factor(50, 100) == 0.5
     with pytest.raises(ValueError, match="curriculum="):
         RL2("bandits", {"k": 3, "n": 12}, curriculum={"n": 4})
+
+
+def test_init_from_copies_a_committed_checkpoint_at_the_first_step_only():
+    from meta_course.checkpoints import checkpoint_path
+    from meta_course.learners import load_learner
+
+    source = load_learner(checkpoint_path("rl2_bandits_k5_n10"))
+    agent = RL2(**{**source.config, "env_args": {"k": 5, "n": 20}, "init_from": "rl2_bandits_k5_n10"})
+    assert not torch.equal(agent.policy.pi.weight, source.policy.pi.weight)    # nothing loaded at build time
+    opts = agent.optimizers(0.0)                                                 # step size 0: weights stay
+    tasks = agent.make_env(1).sample_tasks(4, torch.Generator().manual_seed(0))
+    agent.meta_step(tasks, opts)
+    for (k, v), w in zip(source.state_dict().items(), agent.state_dict().values()):
+        if k != "steps_done":
+            assert torch.equal(v, w), k
+    wrong = RL2(**{**source.config, "env_args": {"k": 3, "n": 20}, "init_from": "rl2_bandits_k5_n10"})
+    with pytest.raises(ValueError, match="does not fit this agent"):
+        wrong.meta_step(wrong.make_env(1).sample_tasks(2), wrong.optimizers(1e-3))

@@ -30,33 +30,35 @@ RECIPES: dict[str, Recipe] = {}
 #   the agent still sees 0/1 rewards) and critic="task" (the critic also sees p; training only): at n = 10
 #   the return reached 6.58 after 1 600 steps (vs 6.32 for sampled rewards, λ = 0.3, shared critic).
 # - n = 100 from scratch learnt slowly and unstably (≈59 after 2 500 steps of 64 trials, 55 min here;
-#   UCB1 gets 78). An agent trained on n = 10 already scores 71–76 on n = 100, so the n = 100 recipes
-#   start with 3 000 steps of 10-pull trials (curriculum) and then train on 100-pull trials: 77.2 after
-#   200 more steps in a trial run.
-# - Entropy bonus 0.05 annealed to 0 (a constant 0.05 kept the n = 100 policy uniform), step size 3e-3
-#   decayed linearly to 0, gradient norm clipped at 0.5 (without: the return fell back to random twice).
+#   UCB1 gets 78). The n = 10 agents already score 75.0 (k=5) and 72.9 (k=10) on 100-pull trials, so the
+#   n = 100 recipes start from them (init_from: the committed n = 10 checkpoint, copied at the first step)
+#   and train on 100-pull trials with a smaller step size and entropy bonus: 77.4 after 400 steps in a
+#   trial run. A curriculum inside one run (3 000 steps of 10 pulls, then 100 pulls, one batch size and
+#   schedule for both) was worse: 72.7 after 1 000 steps of 100 pulls.
+# - Entropy bonus annealed to 0 (a constant 0.05 kept the n = 100 policy uniform), step size decayed
+#   linearly to 0, gradient norm clipped at 0.5 (without: the return fell back to random twice).
 _BANDIT_RL2 = dict(env="bandits", hidden_size=64, gamma=1.0, lam=1.0, value_coef=0.5, reward_signal="expected",
-                   critic="task", entropy_coef=0.05, entropy_final=0.0, lr_schedule="linear")
+                   critic="task", entropy_final=0.0, lr_schedule="linear")
 
 
-def _rl2_bandits(k: int, n: int, steps: int, meta_batch_size: int, note: str, curriculum_steps: int = 0) -> Recipe:
-    curriculum = {"steps": curriculum_steps, "env_args": {"k": k, "n": 10}} if curriculum_steps else None
-    anneal = curriculum_steps or int(0.75 * steps)
-    return Recipe("rl2", dict(_BANDIT_RL2, env_args={"k": k, "n": n}, entropy_anneal_steps=anneal,
-                              curriculum=curriculum),
+def _rl2_bandits(k: int, n: int, steps: int, meta_batch_size: int, outer_lr: float, entropy: float, note: str,
+                 init_from: str | None = None) -> Recipe:
+    return Recipe("rl2", dict(_BANDIT_RL2, env_args={"k": k, "n": n}, entropy_coef=entropy,
+                              entropy_anneal_steps=int(0.75 * steps), init_from=init_from),
                   task="bandits", task_args={"k": k, "n": n}, steps=steps, meta_batch_size=meta_batch_size,
-                  outer_lr=3e-3, clip_grad_norm=0.5, note=note, seed=0)
+                  outer_lr=outer_lr, clip_grad_norm=0.5, note=note, seed=0)
 
 
 RECIPES.update({
-    "rl2_bandits_k5_n10": _rl2_bandits(5, 10, 4000, 256, "RL² on 5-armed bandits, 10 pulls"),
-    "rl2_bandits_k10_n10": _rl2_bandits(10, 10, 4000, 256, "RL² on 10-armed bandits, 10 pulls"),
-    "rl2_bandits_k5_n100": _rl2_bandits(5, 100, 5000, 128, "RL² on 5-armed bandits, 100 pulls (10 first)",
-                                        curriculum_steps=3000),
-    "rl2_bandits_k10_n100": _rl2_bandits(10, 100, 5000, 128, "RL² on 10-armed bandits, 100 pulls (10 first)",
-                                         curriculum_steps=3000),
+    "rl2_bandits_k5_n10": _rl2_bandits(5, 10, 4000, 256, 3e-3, 0.05, "RL² on 5-armed bandits, 10 pulls"),
+    "rl2_bandits_k10_n10": _rl2_bandits(10, 10, 4000, 256, 3e-3, 0.05, "RL² on 10-armed bandits, 10 pulls"),
+    "rl2_bandits_k5_n100": _rl2_bandits(5, 100, 2000, 128, 1.5e-3, 0.005,
+                                        "RL² on 5-armed bandits, 100 pulls (from the n=10 agent)",
+                                        init_from="rl2_bandits_k5_n10"),
+    "rl2_bandits_k10_n100": _rl2_bandits(10, 100, 2000, 128, 1.5e-3, 0.005,
+                                         "RL² on 10-armed bandits, 100 pulls (from the n=10 agent)",
+                                         init_from="rl2_bandits_k10_n10"),
 })
-
 
 # ---- navigation: MAML-RL, pretrained, PEARL -------------------------------------------------------------
 DENSE_ENV = PointNavigation.dense().config    # goals in [-0.5, 0.5]², reward −distance, horizon 100
@@ -90,17 +92,17 @@ RECIPES.update({
 # meta-trained on the dense reward while the context only holds the sparse one, contexts drawn from
 # each task's most recent episodes (their code empties a task's encoder buffer before collecting).
 # Smaller than theirs: 64-64 networks (theirs 300×3), 16 tasks × 128 transitions per update.
-# A curriculum the paper does not use: over the first 4000 meta-steps the share of contexts holding
+# A curriculum the paper does not use: over the first 8000 meta-steps the share of contexts holding
 # the dense reward falls from 1 to 0.
 _PEARL_NAV = dict(env=SPARSE_ENV, n_train_tasks=80, latent_dim=5, hidden=[64, 64], gamma=0.9, tau=0.005,
                   kl_weight=1.0, reward_scale=100.0, init_alpha=1.0, learn_alpha=False, batch_size=128,
-                  context_size=40, context_window=60, capacity=2000, init_episodes=5, collect_every=5,
-                  collect_tasks=4, prior_episodes=1, posterior_episodes=2, dense_context_steps=4000)
+                  context_size=64, context_window=400, capacity=2000, init_episodes=5, collect_every=5,
+                  collect_tasks=4, prior_episodes=1, posterior_episodes=2, dense_context_steps=8000)
 
 RECIPES.update({
     "pearl_nav": Recipe(
         "pearl", _PEARL_NAV, task="navigation",
         task_args={"goals": "half_circle", "goal_size": 1.0, "pool": 80, "pool_seed": 0},
-        steps=15_000, meta_batch_size=16, outer_lr=3e-4, eval_knobs={"n_episodes": 3},
+        steps=20_000, meta_batch_size=16, outer_lr=1e-3, eval_knobs={"n_episodes": 3},
         note="PEARL on the sparse point robot."),
 })

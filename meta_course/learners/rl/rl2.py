@@ -196,6 +196,8 @@ class RL2(Learner):
         curriculum: ``{"steps": S, "env_args": {...}}`` — the first S training steps use these
             environment arguments (e.g. shorter trials, n = 10, before n = 100), then ``env_args``.
         lr_schedule: ``"constant"`` or ``"linear"`` decay of the outer step size to 0.
+        init_from: name of a committed checkpoint whose weights the first training step starts from
+            (e.g. the n = 10 agent before training on n = 100); None: the random initialisation.
 
     Example:
         >>> agent = RL2("bandits", {"k": 2, "n": 3}, hidden_size=8)
@@ -211,7 +213,7 @@ class RL2(Learner):
                  hidden_size: int = 64, gamma: float = 1.0, lam: float = 0.3, value_coef: float = 0.5,
                  entropy_coef: float = 0.01, entropy_final: float | None = None, entropy_anneal_steps: int = 0,
                  reward_signal: str = "sampled", critic: str = "shared", curriculum: dict | None = None,
-                 lr_schedule: str = "constant"):
+                 lr_schedule: str = "constant", init_from: str | None = None):
         super().__init__()
         check_choice("env", env, list(ENVS))
         env_args = dict(env_args or {})
@@ -224,7 +226,8 @@ class RL2(Learner):
                        "reward_signal": check_choice("reward_signal", reward_signal, ("sampled", "expected")),
                        "critic": check_choice("critic", critic, ("shared", "task")),
                        "curriculum": dict(curriculum or {}),
-                       "lr_schedule": check_choice("lr_schedule", lr_schedule, ("constant", "linear"))}
+                       "lr_schedule": check_choice("lr_schedule", lr_schedule, ("constant", "linear")),
+                       "init_from": init_from}
         cur = self.config["curriculum"]
         if cur:
             if set(cur) != {"steps", "env_args"}:
@@ -280,6 +283,8 @@ class RL2(Learner):
         """Play one trial on every task of ``batch`` with the current policy (actions and the
         environment's seed drawn from torch's global RNG, which the training loop saves and restores)
         and return the A2C loss on those trials. Statistics of the trials go to ``self.last_stats``."""
+        if self.steps_done.item() == 0 and self.config.get("init_from"):
+            self._load_init(self.config["init_from"])
         trial = self.play(batch.to(self.policy.pi.weight.device), training=True)
         c = self.config
         value_fn = None
@@ -298,6 +303,24 @@ class RL2(Learner):
                            **stats}
         self.steps_done += 1
         return loss
+
+    @torch.no_grad()
+    def _load_init(self, name: str) -> None:
+        """Copy the weights of the committed checkpoint ``name`` (same architecture) into this agent,
+        in place (the optimiser keeps its references). Done once, at the first training step, so
+        loading a trained agent never needs that file."""
+        from ...checkpoints import checkpoint_path
+
+        ckpt = torch.load(checkpoint_path(name), map_location="cpu", weights_only=True)
+        source = ckpt.get("learner", ckpt)["state_dict"]
+        own = self.state_dict()
+        mismatch = sorted(k for k in own if k != "steps_done" and (k not in source or source[k].shape != own[k].shape))
+        if mismatch:
+            raise ValueError(f"init_from={name!r} does not fit this agent (parameters {mismatch[:4]} differ): "
+                             "start from a checkpoint with the same hidden_size, arms and critic.")
+        for k, v in own.items():
+            if k != "steps_done":
+                v.copy_(source[k])
 
     def meta_step(self, batch: TaskBatch, optimizers: dict) -> dict[str, float]:
         """One outer step (the default: back-propagate :meth:`meta_loss`, clip, step), reporting the
