@@ -19,7 +19,7 @@ RECIPES: dict[str, Recipe] = {}
 # features the MANN took off after ~800 steps (2nd / 10th instance 37 % / 50 % at 900 steps and rising).
 # Controller LSTM 128 (200 would make the checkpoint 2.1 MB), memory 128 × 40, 4 heads, γ = 0.95 (the
 # reference code's), Adam 1e-3, meta-batch 16, gradient norm clipped at 10.
-MANN_FEATURES = dict(image_size=28, encoder="protonet_xl_omniglot")
+MANN_FEATURES = dict(n_classes=5, image_size=28, encoder="protonet_xl_omniglot")
 OMNIGLOT_SEQUENCES = dict(task="omniglot_sequences",
                           task_args=dict(split="minimal", part="train", n_classes=5, n_instances=10, rotations=True,
                                          size=28),
@@ -42,7 +42,7 @@ RECIPES["mann_eq3_omniglot"] = Recipe(
 # The baseline: an LSTM on the same input (features + previous label). 200 units: about the MANN's
 # parameter count without its memory (215k vs 225k trainable weights).
 RECIPES["lstm_omniglot"] = Recipe(
-    "lstm-labels", dict(**MANN_FEATURES, hidden_size=200), steps=5000,
+    "lstm-labels", dict(**MANN_FEATURES, hidden_size=200, num_layers=1), steps=5000,
     note="LSTM baseline, same input as mann_omniglot", **OMNIGLOT_SEQUENCES)
 
 # ---------------------------------------------------------------------------------------- NTM, DNC (lesson 09)
