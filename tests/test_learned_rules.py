@@ -39,3 +39,24 @@ def test_meta_lstm_learned_an_initialisation_more_than_a_rule():
     own = next(v for k, v in res.items() if "meta-LSTM θ_0" in k)
     pre = next(v for k, v in res.items() if "pretrained" in k)
     assert own < learned < pre
+
+
+def test_meta_lstm_predictor_reports_its_gates():
+    """adapt's info holds the gates of every update, and they are the ones meta_lstm_step computed."""
+    from meta_course.core.coordinatewise import flatten, unflatten
+    from meta_course.learners.optimisation.meta_lstm import MetaLSTM, meta_lstm_step
+
+    torch.manual_seed(0)
+    m = MetaLSTM({"name": "mlp", "sizes": [1, 8, 1]}, inner_steps=3)
+    ep = SineTasks().sample(torch.Generator().manual_seed(2), 1, k_shot=5).task(0)
+    with torch.no_grad():
+        info = m.adapt(ep.x_support, ep.y_support).info
+        like = m.params()
+        theta = flatten(like)
+        i = f = torch.zeros_like(theta)
+        for t in range(3):
+            g, loss = torch.func.grad_and_value(lambda p: torch.nn.functional.mse_loss(
+                torch.func.functional_call(m.net, p, (ep.x_support,)), ep.y_support))(unflatten(theta, like))
+            theta, i, f = meta_lstm_step(theta, flatten(g), loss, i, f, m.w_i, m.b_i, m.w_f, m.b_f)
+            assert torch.allclose(info["input_gate"][t], i) and torch.allclose(info["forget_gate"][t], f)
+    assert len(info["input_gate"]) == 3 and len(info["path"]) == 4

@@ -94,17 +94,17 @@ RECIPES.update({
 # meta-trained on the dense reward while the context only holds the sparse one, contexts drawn from
 # each task's most recent episodes (their code empties a task's encoder buffer before collecting).
 # Smaller than theirs: 64-64 networks (theirs 300×3), 16 tasks × 128 transitions per update.
-# A curriculum the paper does not use: over the first 4000 meta-steps the share of contexts holding
+# A curriculum the paper does not use: over the first 8000 meta-steps the share of contexts holding
 # the dense reward falls from 1 to 0.
 _PEARL_NAV = dict(env=SPARSE_ENV, n_train_tasks=80, latent_dim=5, hidden=[64, 64], gamma=0.9, tau=0.005,
                   kl_weight=1.0, reward_scale=100.0, init_alpha=1.0, learn_alpha=False, batch_size=128,
-                  context_size=40, context_window=60, capacity=2000, init_episodes=5, collect_every=5,
-                  collect_tasks=4, prior_episodes=1, posterior_episodes=2, dense_context_steps=4000)
+                  context_size=64, context_window=400, capacity=2000, init_episodes=5, collect_every=5,
+                  collect_tasks=4, prior_episodes=1, posterior_episodes=2, dense_context_steps=8000)
 
 RECIPES.update({
     "pearl_nav": Recipe(
         "pearl", _PEARL_NAV, task="navigation",
         task_args={"goals": "half_circle", "goal_size": 1.0, "pool": 80, "pool_seed": 0},
-        steps=15_000, meta_batch_size=16, outer_lr=3e-4, eval_knobs={"n_episodes": 3},
+        steps=20_000, meta_batch_size=16, outer_lr=1e-3, eval_knobs={"n_episodes": 3},
         note="PEARL on the sparse point robot."),
 })

@@ -135,7 +135,6 @@ class LabelSequenceLearner(Learner):
     """
 
     metric = "accuracy"
-    higher_is_better = True
 
     def __init__(self, n_classes: int, image_size: int, encoder: str | None = None):
         super().__init__()
@@ -228,7 +227,6 @@ class BitSequenceLearner(Learner):
     """
 
     metric = "bit_errors"
-    higher_is_better = False
     max_length: int | None = None
 
     def __init__(self, task: str, width: int):

@@ -74,6 +74,20 @@ def meta_lstm_step(theta: Tensor, grad: Tensor, loss: Tensor, i_prev: Tensor, f_
     return cell_update(theta, grad, f, i), i, f
 
 
+class GatedPredictor(Predictor):
+    """:meth:`MetaLSTM.adapt`'s result: a :class:`~meta_course.learners.base.Predictor` whose ``info`` also holds
+    the input and forget gates of every cell update (``info["input_gate"][t]``, ``info["forget_gate"][t]``,
+    one value per coordinate) — the learned step sizes and shrinkage a lesson plots."""
+
+    def __init__(self, model, params, trajectory, input_gates: list, forget_gates: list):
+        super().__init__(model, params, trajectory)
+        self.input_gates, self.forget_gates = input_gates, forget_gates
+
+    @property
+    def info(self) -> dict:
+        return {**super().info, "input_gate": self.input_gates, "forget_gate": self.forget_gates}
+
+
 class MetaLSTM(GradientLearner):
     """The LSTM meta-learner: learned initial parameters c_0 and learned gated updates.
 
@@ -124,14 +138,16 @@ class MetaLSTM(GradientLearner):
         theta = flatten(like)
         i_prev = f_prev = torch.zeros_like(theta)
         loss_and_grad = grad_and_value(lambda p: task_loss(self.net, p, x_support, y_support, self.loss_fn))
-        path = [like]
+        path, input_gates, forget_gates = [like], [], []
         for _ in range(steps):
             g, loss = loss_and_grad(unflatten(theta, like))
             g, loss = flatten(g).detach(), loss.detach()  # Section 3.2: gradients are inputs, no 2nd order
             theta, i_prev, f_prev = meta_lstm_step(theta, g, loss, i_prev, f_prev, self.w_i, self.b_i,
                                                    self.w_f, self.b_f)
             path.append(unflatten(theta, like))
-        return Predictor(self.net, path[-1], path)
+            input_gates.append(i_prev)
+            forget_gates.append(f_prev)
+        return GatedPredictor(self.net, path[-1], path, input_gates, forget_gates)
 
     def meta_loss(self, episodes, use_vmap: bool = True) -> Tensor:
         """Mean query loss after T cell updates (Algorithm 1, line 12), through c_t and the gates."""
