@@ -70,6 +70,11 @@ class Erratum(NamedTuple):
         """The section of lesson 15 that discusses (and, with ``check``, checks) this erratum."""
         return SECTIONS[self.key]
 
+    @property
+    def number(self) -> int:
+        """The erratum's number in lesson 15's table (1-based, the order of :data:`ERRATA`); lessons cite it."""
+        return ERRATA.index(self) + 1
+
 
 ERRATA: tuple[Erratum, ...] = (
     # --- where the algorithms belong ------------------------------------------------------------------
@@ -206,6 +211,16 @@ ERRATA: tuple[Erratum, ...] = (
             "beats first-order MAML and Reptile at 5-way 1-shot and MAML on Lake's runs.", "07_maml_omniglot §6",
             "check_fine_tuning_baseline"),
 )
+
+
+def numbers(lesson: str) -> list[int]:
+    """The numbers of the errata whose right version ``lesson`` (a notebook stem) teaches.
+
+    Example:
+        >>> numbers("04_pitfalls")
+        [10, 11, 12]
+    """
+    return [e.number for e in ERRATA if e.lesson.split()[0] == lesson]
 
 
 #: erratum key -> the section of lesson 15 where it is discussed and checked
