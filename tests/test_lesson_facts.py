@@ -40,6 +40,13 @@ FACTS = [
     ("07_maml_omniglot", r"with (\d+) channels, α = ", lambda: R("maml_omniglot").config["model"]["hidden"]),
     ("07_maml_omniglot", r"channels, α = ([\d.]+)", lambda: R("maml_omniglot").config["inner_lr"]),
     ("07_maml_omniglot", r"The network is Conv-4 \(lesson (\d+)\)", lambda: 6),  # where Conv-4 is introduced
+    ("17_learned_optimisers", r"after (\d[\d ]*\d) meta-steps", lambda: R("metalstm_sine").steps),
+    ("17_learned_optimisers", r"meta-trained for (\d+) updates", lambda: R("metalstm_sine").config["inner_steps"]),
+    ("17_learned_optimisers", r"meta-trained for \d+ updates on \$K = (\d+)\$", lambda: R("metalstm_sine").task_args["k_shot"]),
+    ("17_learned_optimisers", r"meta-trained on (\d+)-step trajectories", lambda: R("l2lopt_quadratic").config["inner_steps"]),
+    ("17_learned_optimisers", r"\((\d+) meta-steps instead of the paper's", lambda: R("l2lopt_quadratic").steps),
+    ("17_learned_optimisers", r"1-20-20-1 network, \$K = (\d+)\$", lambda: R("l2lopt_sine").task_args["k_shot"]),
+    ("17_learned_optimisers", r"1-20-20-1 network, \$K = \d+\$, (\d+) steps", lambda: R("l2lopt_sine").config["inner_steps"]),
     ("16_applications_cold_start", r"20 steps of \$\\theta \\leftarrow \\theta - \\alpha\\nabla\\mathcal\{L\}_\{S_u\}\$, \$\\alpha = ([\d.]+)\$",
      lambda: R("pretrained_recommendation").config["inner_lr"]),
     ("16_applications_cold_start", r"5 steps, \$\\alpha = ([\d.]+)\$", lambda: R("maml_recommendation").config["inner_lr"]),
