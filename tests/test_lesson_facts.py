@@ -40,6 +40,12 @@ FACTS = [
     ("07_maml_omniglot", r"with (\d+) channels, α = ", lambda: R("maml_omniglot").config["model"]["hidden"]),
     ("07_maml_omniglot", r"channels, α = ([\d.]+)", lambda: R("maml_omniglot").config["inner_lr"]),
     ("07_maml_omniglot", r"The network is Conv-4 \(lesson (\d+)\)", lambda: 6),  # where Conv-4 is introduced
+    ("10_neural_processes", r"(\d[\d ]*\d) steps of 64 tasks", lambda: R("cnp_sine").steps),
+    ("10_neural_processes", r"\d[\d ]*\d steps of (\d+) tasks, ≈ 7 min", lambda: R("cnp_sine").meta_batch_size),
+    ("10_neural_processes", r"(\d[\d ]*\d) steps of 32 tasks", lambda: R("cnp_gp").steps),
+    ("10_neural_processes", r"\d[\d ]*\d steps of (\d+) tasks, ≈ 17 min", lambda: R("cnp_gp").meta_batch_size),
+    ("10_neural_processes", r"with (\d+) random Fourier features", lambda: R("cnp_gp").config["x_features"]),
+    ("10_neural_processes", r"three hidden layers of (\d+) units", lambda: R("cnp_sine").config["hidden"]),
     ("16_applications_cold_start", r"20 steps of \$\\theta \\leftarrow \\theta - \\alpha\\nabla\\mathcal\{L\}_\{S_u\}\$, \$\\alpha = ([\d.]+)\$",
      lambda: R("pretrained_recommendation").config["inner_lr"]),
     ("16_applications_cold_start", r"5 steps, \$\\alpha = ([\d.]+)\$", lambda: R("maml_recommendation").config["inner_lr"]),

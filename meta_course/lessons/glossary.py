@@ -73,7 +73,7 @@ LESSONS: dict[str, Lesson] = {lesson.stem: lesson for lesson in (
 )}
 
 #: lessons being written: referenced before their notebooks exist (each leaves this list when it lands)
-PENDING_LESSONS = ("08_memory_augmented", "09_ntm_dnc", "10_neural_processes", "11_meta_rl_bandits",
+PENDING_LESSONS = ("08_memory_augmented", "09_ntm_dnc", "11_meta_rl_bandits",
                    "12_maml_rl_and_pearl", "13_gans", "14_meta_gan")
 
 _ = Term  # keeps the rows below short
@@ -200,6 +200,16 @@ GLOSSARY: tuple[Term, ...] = (
     _("context set", "上下文集", "the observed (x, y) pairs a neural process conditions on", "10_neural_processes"),
     _("Gaussian process", "高斯过程", "a distribution over functions with Gaussian joint marginals; its "
       "posterior is exact", "10_neural_processes"),
+    _("mean aggregation", "均值聚合", "r = the mean of the per-point codes r_i: order- and size-free, but "
+      "blind to repeated points", "10_neural_processes"),
+    _("amortised inference", "摊销推断", "a network trained once to map any context to its posterior predictive "
+      "in one forward pass", "10_neural_processes"),
+    _("posterior predictive distribution", "后验预测分布", "p(y* | x*, context): what to expect at a new input "
+      "given what was observed", "10_neural_processes"),
+    _("Gaussian negative log-likelihood", "高斯负对数似然", "½ log 2π + log σ + (y − μ)²/(2σ²): the CNP's training "
+      "loss per target", "10_neural_processes"),
+    _("squared-exponential kernel", "平方指数核", "k(x, x') = σ_f² exp(−(x − x')²/(2ℓ²)): the GP prior of "
+      "smooth functions", "10_neural_processes"),
     # --- meta-RL ----------------------------------------------------------------------------------------
     _("meta reinforcement learning", "元强化学习", "learning to solve a new environment of a family in a few "
       "episodes", "11_meta_rl_bandits"),
