@@ -63,7 +63,8 @@ def mann_accuracies(learners: dict, episodes: int = 1000, seed: int = 2026, part
     for start in range(0, episodes, chunk):
         batch = seqs.sample(g, min(chunk, episodes - start))
         for name, learner in learners.items():
-            out[name].append(learner.accuracy_by_instance(batch, INSTANCES))
+            device = next(learner.parameters()).device
+            out[name].append(learner.accuracy_by_instance(batch.to(device), INSTANCES).cpu())
     return {name: torch.cat(v) for name, v in out.items()}
 
 
@@ -112,7 +113,7 @@ def copy_errors(learners: dict, lengths, sequences: int = 200, seed: int = 2026,
     for L in lengths:
         batch = CopyTask(width=width, min_length=L, max_length=L).sample(torch.Generator().manual_seed(seed + L), sequences)
         for name, learner in learners.items():
-            out[name, L] = learner.score(batch)
+            out[name, L] = learner.score(batch.to(next(learner.parameters()).device)).cpu()
     return out
 
 

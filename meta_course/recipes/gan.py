@@ -28,13 +28,15 @@ RING = {"n_modes": 8, "radius": 2.0, "std": 0.05}
 # (DCGAN's β₁). Measured on the way (std 0.02, lr 1e-4, z = 256, 1-layer D — Metz et al.'s set-up): after
 # 20 000 steps its samples still sat in one blob near one mode (0 modes covered), and WGAN-GP at the same
 # step size had not spread either after 10 000 — too slow for this budget; at 1e-3 both move within
-# 1 000 steps.
+# 1 000 steps. Committed checkpoint (seed 0, 5 000 steps): 29 s of CPU on one thread (320 s wall at load ~15);
+# 2 000 samples cover 8/8 modes, 95% high quality.
 RECIPES["gan_ring"] = Recipe("gan", dict(generator=MLP_G, critic=MLP_D, k=1, betas=[0.5, 0.999]), task="ring",
                              task_args={**RING, "batch_size": 256}, steps=5000, meta_batch_size=1, outer_lr=1e-3,
                              note="minimax GAN (non-saturating), 8 Gaussians on a ring")
 # WGAN-GP with Gulrajani et al.'s toy penalty weight λ = 0.1 (their 2-D experiments; 10 elsewhere) and 5 critic
 # steps per generator step, Adam β = (0, 0.9) (their settings); each step's 320 real points are split into 5 critic
-# minibatches of 64.
+# minibatches of 64. Committed checkpoint (seed 0, 5 000 steps): 83 s of CPU on one thread (1 160 s wall at load
+# ~15); 8/8 modes, 90% high quality; critic's ‖∇f‖ on interpolates: median 1.14 (the GAN's logit: 4.7).
 RECIPES["wgan_gp_ring"] = Recipe("wgan-gp", dict(generator=MLP_G, critic=MLP_D, penalty_weight=0.1, n_critic=5,
                                                  betas=[0.0, 0.9]), task="ring",
                                  task_args={**RING, "batch_size": 320}, steps=5000, meta_batch_size=1, outer_lr=1e-3,

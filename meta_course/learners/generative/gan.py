@@ -177,7 +177,7 @@ class GANLearner(Learner):
         out = []
         for i in range(x.shape[0]):
             real = x[i]
-            predictor = self.adapt(real[:k_shot], seed=seed + i, **knobs) if k_shot else self.adapt()
+            predictor = self.adapt(real[:k_shot], seed=seed + i, **knobs) if k_shot else GANLearner.adapt(self)
             reference = real[k_shot:]
             fake = predictor.sample(reference.shape[0], torch.Generator().manual_seed(seed + i))
             out.append(energy_distance(fake.flatten(1), reference.flatten(1)))
