@@ -90,6 +90,20 @@ def _neural_processes(device):
     return np_explorer(cnps, maml=_learner("maml_sine", device))
 
 
+def _memory_episode(device):
+    from ..viz.memory import mann_explorer
+
+    return mann_explorer({"mann": _learner("mann_omniglot", device), "lstm": _learner("lstm_omniglot", device)})
+
+
+def _copy_task(device):
+    from ..recipes import get_recipe
+    from ..viz.memory import copy_explorer
+
+    learners = {"dnc": _learner("dnc_copy", device), "lstm": _learner("lstm_copy", device)}
+    return copy_explorer(learners, max_train_length=get_recipe("dnc_copy").task_args["max_length"])
+
+
 #: RL² agents of lesson 11, one per (arms k, pulls n)
 BANDIT_SETTINGS = ((5, 10), (10, 10))
 
@@ -125,6 +139,16 @@ APPS: dict[str, App] = {
         "A held-out 5-way episode (an alphabet never seen in training). Slide the inner steps: MAML's "
         "predictions become right after a few steps; the transfer baseline's fresh head needs more. "
         "A new episode draws other characters.", _omniglot_adaptation),
+    "memory_episode": App(
+        "Memory-augmented networks: one episode, step by step", "08_memory_augmented",
+        "A MANN and an LSTM read 50 drawings of 5 new characters; each label arrives one step after its image. "
+        "Slide the step: see what each network predicted before the label came, and which memory slots the "
+        "MANN wrote and read. Compare the first and the second sight of a character.", _memory_episode),
+    "copy_task": App(
+        "Memory networks: copying sequences longer than any seen in training", "09_ntm_dnc",
+        "A differentiable neural computer and an LSTM, both trained to copy sequences of 1 to 10 bit vectors. "
+        "Slide the length past 10: the DNC keeps copying by following the order of its writes through memory, "
+        "the LSTM's errors (circled) pile up. The lower panels show where the DNC writes and reads.", _copy_task),
     "neural_processes": App(
         "Neural processes: a prediction with its uncertainty", "10_neural_processes",
         "A conditional neural process reads context points and predicts a mean and a band of uncertainty at "
@@ -142,7 +166,7 @@ def available_apps() -> list[str]:
     """The pages whose checkpoints are in this install (a family's page appears once its checkpoints do)."""
     from ..checkpoints import HERE
 
-    needs = {"neural_processes": ("cnp_sine", "cnp_gp"),
+    needs = {"neural_processes": ("cnp_sine", "cnp_gp"), "memory_episode": ("mann_omniglot", "lstm_omniglot"),
              "bandits": tuple(f"rl2_bandits_k{k}_n{n}" for k, n in BANDIT_SETTINGS)}
     return [name for name in APPS if all((HERE / f"{r}.pt").exists() for r in needs.get(name, ()))]
 

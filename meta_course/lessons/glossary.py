@@ -73,7 +73,7 @@ LESSONS: dict[str, Lesson] = {lesson.stem: lesson for lesson in (
 )}
 
 #: lessons being written: referenced before their notebooks exist (each leaves this list when it lands)
-PENDING_LESSONS = ("08_memory_augmented", "09_ntm_dnc", "11_meta_rl_bandits",
+PENDING_LESSONS = ("08_memory_augmented", "11_meta_rl_bandits",
                    "12_maml_rl_and_pearl", "13_gans", "14_meta_gan")
 
 _ = Term  # keeps the rows below short
@@ -195,6 +195,20 @@ GLOSSARY: tuple[Term, ...] = (
       "location (shifts)", "09_ntm_dnc"),
     _("differentiable neural computer (DNC)", "可微神经计算机", "an NTM successor with dynamic allocation and "
       "temporal links", "09_ntm_dnc"),
+    _("label offset", "标签错位输入", "the label of step t is given with the input of step t+1, so a sequence "
+      "model must predict before it is told", "08_memory_augmented"),
+    _("accuracy by instance", "按实例计的准确率", "accuracy at the 1st, 2nd, ... sight of a class within an "
+      "episode; a learner jumps at the 2nd", "08_memory_augmented"),
+    _("key strength", "键强度", "β ≥ 1 multiplying the cosine before the softmax, so content addressing can focus "
+      "on one slot", "08_memory_augmented"),
+    _("copy task", "复制任务", "read a sequence of bit vectors, then emit it; tested on lengths beyond training",
+      "09_ntm_dnc"),
+    _("location-based addressing", "基于位置的寻址", "the NTM's interpolation, circular shift and sharpening of "
+      "the previous weighting", "09_ntm_dnc"),
+    _("dynamic memory allocation", "动态内存分配", "the DNC writes into the least-used slot, from a usage "
+      "vector that reads can free", "09_ntm_dnc"),
+    _("temporal link matrix", "时序链接矩阵", "L[i, j] ≈ 1 if slot i was written right after slot j; reads can "
+      "follow it forward or backward", "09_ntm_dnc"),
     _("conditional neural process (CNP)", "条件神经过程", "encode a context set, average, decode a predictive "
       "mean and variance", "10_neural_processes"),
     _("context set", "上下文集", "the observed (x, y) pairs a neural process conditions on", "10_neural_processes"),
