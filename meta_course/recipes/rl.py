@@ -58,7 +58,7 @@ RECIPES.update({
                                         "RL² on 5-armed bandits, 100 pulls (from the n=10 agent). Not yet "
                                         "committed as a checkpoint: not tested, not in lesson 11 until trained.",
                                         init_from="rl2_bandits_k5_n10"),
-    "rl2_bandits_k10_n100": _rl2_bandits(10, 100, 3000, 256, 3e-3, 0.01,
+    "rl2_bandits_k10_n100": _rl2_bandits(10, 100, 1000, 256, 3e-3, 0.01,
                                          "RL² on 10-armed bandits, 100 pulls (from the n=10 agent). Not yet "
                                          "committed as a checkpoint: not tested, not in lesson 11 until trained.",
                                          init_from="rl2_bandits_k10_n10"),
