@@ -114,6 +114,18 @@ def _bandits(device):
     return bandit_explorer({kn: _learner(f"rl2_bandits_k{kn[0]}_n{kn[1]}", device) for kn in BANDIT_SETTINGS})
 
 
+def _maml_navigation(device):
+    from ..viz.rl_navigation import maml_explorer
+
+    return maml_explorer({"MAML-RL": _learner("maml_rl_nav", device), "pretrained": _learner("pretrained_rl_nav", device)})
+
+
+def _pearl_navigation(device):
+    from ..viz.rl_navigation import navigation_explorer
+
+    return navigation_explorer(_learner("pearl_nav", device))
+
+
 APPS: dict[str, App] = {
     "sine_adaptation": App(
         "Sine waves: MAML adapts, pretraining does not", "01_maml_sine",
@@ -159,6 +171,16 @@ APPS: dict[str, App] = {
         "An RL² agent (a recurrent policy trained on many bandit problems) pulls arms of a new bandit next to "
         "UCB1 and Thompson sampling. Change the number of arms and pulls, draw another bandit, and slide the "
         "pull t to see what each method believes at that point.", _bandits),
+    "maml_navigation": App(
+        "MAML for RL: one policy-gradient step towards a new goal", "12_maml_rl_and_pearl",
+        "A point robot must reach a goal it is never shown; the reward is minus its distance. Gray paths are sampled "
+        "before adapting, green ones after the inner policy-gradient steps. Move the goal: MAML-RL's start turns "
+        "towards it in one step, the jointly trained policy barely moves.", _maml_navigation),
+    "pearl_navigation": App(
+        "PEARL: exploring by posterior sampling", "12_maml_rl_and_pearl",
+        "The goal lies somewhere on the half circle and pays a reward only within 0.2 of it. Before each episode PEARL "
+        "samples a task hypothesis from its posterior; the red dots are the goals its hypotheses stand for. Pick a "
+        "goal and step through the episodes: after a rewarded one they gather at the goal.", _pearl_navigation),
 }
 
 
@@ -167,7 +189,8 @@ def available_apps() -> list[str]:
     from ..checkpoints import HERE
 
     needs = {"neural_processes": ("cnp_sine", "cnp_gp"), "memory_episode": ("mann_omniglot", "lstm_omniglot"),
-             "bandits": tuple(f"rl2_bandits_k{k}_n{n}" for k, n in BANDIT_SETTINGS)}
+             "bandits": tuple(f"rl2_bandits_k{k}_n{n}" for k, n in BANDIT_SETTINGS),
+             "maml_navigation": ("maml_rl_nav", "pretrained_rl_nav"), "pearl_navigation": ("pearl_nav",)}
     return [name for name in APPS if all((HERE / f"{r}.pt").exists() for r in needs.get(name, ()))]
 
 

@@ -240,6 +240,18 @@ GLOSSARY: tuple[Term, ...] = (
       "sampling", "12_maml_rl_and_pearl"),
     _("posterior sampling", "后验采样", "act as if a sample from the posterior over tasks were the true task",
       "12_maml_rl_and_pearl"),
+    _("score-function estimator (REINFORCE)", "得分函数估计 (REINFORCE)", "∇J = E[Σ ∇log π(a|s) · return-to-go]: "
+      "a policy gradient from sampled trajectories alone", "12_maml_rl_and_pearl"),
+    _("MAML-RL", "强化学习中的MAML", "MAML whose inner step is a policy-gradient step on a new task's trajectories",
+      "12_maml_rl_and_pearl"),
+    _("product of Gaussians", "高斯乘积", "PEARL's posterior: precisions of per-transition Gaussian factors add",
+      "12_maml_rl_and_pearl"),
+    _("information bottleneck", "信息瓶颈", "a KL penalty to the prior that keeps the latent task variable to what "
+      "the critic needs", "12_maml_rl_and_pearl"),
+    _("soft actor-critic (SAC)", "软演员-评论家", "off-policy actor-critic maximising reward plus policy entropy",
+      "12_maml_rl_and_pearl"),
+    _("sparse reward", "稀疏奖励", "a reward paid only in a small region of states (here within 0.2 of the goal)",
+      "12_maml_rl_and_pearl"),
     # --- generative -------------------------------------------------------------------------------------
     _("generative adversarial network (GAN)", "生成对抗网络", "a generator and a discriminator trained against "
       "each other", "13_gans"),
