@@ -100,6 +100,12 @@ def _bandits(device):
     return bandit_explorer({kn: _learner(f"rl2_bandits_k{kn[0]}_n{kn[1]}", device) for kn in BANDIT_SETTINGS})
 
 
+def _gan_ring(device):
+    from ..viz.gan import load_ring_snapshots, ring_explorer
+
+    return ring_explorer(load_ring_snapshots())
+
+
 APPS: dict[str, App] = {
     "sine_adaptation": App(
         "Sine waves: MAML adapts, pretraining does not", "01_maml_sine",
@@ -135,6 +141,11 @@ APPS: dict[str, App] = {
         "An RL² agent (a recurrent policy trained on many bandit problems) pulls arms of a new bandit next to "
         "UCB1 and Thompson sampling. Change the number of arms and pulls, draw another bandit, and slide the "
         "pull t to see what each method believes at that point.", _bandits),
+    "gan_ring": App(
+        "GANs on a ring: mode collapse and the gradient penalty", "13_gans",
+        "Eight Gaussians on a circle are the data; each frame shows 500 samples of a generator during training. "
+        "Pick the minimax GAN or WGAN-GP with a penalty weight λ and a seed, and slide through training: watch "
+        "which modes are covered, and for how long.", _gan_ring),
 }
 
 
@@ -144,7 +155,11 @@ def available_apps() -> list[str]:
 
     needs = {"neural_processes": ("cnp_sine", "cnp_gp"),
              "bandits": tuple(f"rl2_bandits_k{k}_n{n}" for k, n in BANDIT_SETTINGS)}
-    return [name for name in APPS if all((HERE / f"{r}.pt").exists() for r in needs.get(name, ()))]
+    from ..viz.gan import SNAPSHOTS
+
+    files = {"gan_ring": (SNAPSHOTS,)}
+    return [name for name in APPS if all((HERE / f"{r}.pt").exists() for r in needs.get(name, ()))
+            and all(f.exists() for f in files.get(name, ()))]
 
 
 def show(name: str, device=None):
