@@ -126,6 +126,12 @@ def _pearl_navigation(device):
     return navigation_explorer(_learner("pearl_nav", device))
 
 
+def _gan_ring(device):
+    from ..viz.gan import load_ring_snapshots, ring_explorer
+
+    return ring_explorer(load_ring_snapshots())
+
+
 APPS: dict[str, App] = {
     "sine_adaptation": App(
         "Sine waves: MAML adapts, pretraining does not", "01_maml_sine",
@@ -181,6 +187,11 @@ APPS: dict[str, App] = {
         "The goal lies somewhere on the half circle and pays a reward only within 0.2 of it. Before each episode PEARL "
         "samples a task hypothesis from its posterior; the red dots are the goals its hypotheses stand for. Pick a "
         "goal and step through the episodes: after a rewarded one they gather at the goal.", _pearl_navigation),
+    "gan_ring": App(
+        "GANs on a ring: mode collapse and the gradient penalty", "13_gans",
+        "Eight Gaussians on a circle are the data; each frame shows 500 samples of a generator during training. "
+        "Pick the minimax GAN or WGAN-GP with a penalty weight λ and a seed, and slide through training: watch "
+        "which modes are covered, and for how long.", _gan_ring),
 }
 
 
@@ -191,7 +202,11 @@ def available_apps() -> list[str]:
     needs = {"neural_processes": ("cnp_sine", "cnp_gp"), "memory_episode": ("mann_omniglot", "lstm_omniglot"),
              "bandits": tuple(f"rl2_bandits_k{k}_n{n}" for k, n in BANDIT_SETTINGS),
              "maml_navigation": ("maml_rl_nav", "pretrained_rl_nav"), "pearl_navigation": ("pearl_nav",)}
-    return [name for name in APPS if all((HERE / f"{r}.pt").exists() for r in needs.get(name, ()))]
+    from ..viz.gan import SNAPSHOTS
+
+    files = {"gan_ring": (SNAPSHOTS,)}
+    return [name for name in APPS if all((HERE / f"{r}.pt").exists() for r in needs.get(name, ()))
+            and all(f.exists() for f in files.get(name, ()))]
 
 
 def show(name: str, device=None):

@@ -258,6 +258,14 @@ GLOSSARY: tuple[Term, ...] = (
     _("generator", "生成器", "the network that maps noise to samples", "13_gans"),
     _("discriminator", "判别器", "the network that scores samples as real or generated", "13_gans"),
     _("mode collapse", "模式崩溃", "the generator covers only some modes of the data distribution", "13_gans"),
+    _("Nash equilibrium", "纳什均衡", "a pair of strategies where neither player gains by changing alone; for a GAN "
+      "p_g = p_data and D = 1/2", "13_gans"),
+    _("optimal discriminator", "最优判别器", "D* = p_data / (p_data + p_g), the best reply to a fixed generator",
+      "13_gans"),
+    _("Wasserstein distance", "Wasserstein距离", "the least average distance mass must move to turn one "
+      "distribution into another (earth mover's distance)", "13_gans"),
+    _("gradient penalty", "梯度惩罚", "WGAN-GP's term λ·E(‖∇f(x̂)‖ − 1)² on interpolates, a soft 1-Lipschitz "
+      "constraint on the critic", "13_gans"),
     _("few-shot generation", "少样本生成", "generating new samples of a class from a few of its examples",
       "14_meta_gan"),
     # --- applications -------------------------------------------------------------------------------------
