@@ -31,7 +31,7 @@ FACTS = [
     ("01_maml_sine", r"(\d[\d ]*\d) iterations", lambda: R("maml_sine").steps),
     ("04_pitfalls", r"`maml_sine` recipe \(K=(\d+)", lambda: R("maml_sine").task_args["k_shot"]),
     ("04_pitfalls", r"`maml_sine` recipe \(K=\d+, one inner step, meta-batch (\d+)", lambda: R("maml_sine").meta_batch_size),
-    ("05_optimisation_family", r"`metasgd_sine` therefore unrolls (\d+) steps", lambda: R("metasgd_sine").config["inner_steps"]),
+    ("05_optimisation_family", r"`metasgd_sine` unrolls (\d+) steps", lambda: R("metasgd_sine").config["inner_steps"]),
     ("05_optimisation_family", r"step size and (\d+) unrolled", lambda: R("metasgd_sine").config["inner_steps"]),
     ("05_optimisation_family", r"unrolls \d+ steps in training \(second order\), at \$K=(\d+)\$",
      lambda: R("metasgd_sine").task_args["k_shot"]),

@@ -62,7 +62,9 @@ def _omniglot_episodes(device):
 def _embedding_space(device):
     from ..viz.metric import metric_explorer
 
-    return metric_explorer(_learner("protonet_omniglot", device))
+    return metric_explorer({"ProtoNet": _learner("protonet_omniglot", device),
+                            "Matching": _learner("matching_omniglot", device),
+                            "Siamese": _learner("siamese_omniglot", device)})
 
 
 def _parameter_space(device):
@@ -132,6 +134,25 @@ def _gan_ring(device):
     return ring_explorer(load_ring_snapshots())
 
 
+def _meta_gradient_alpha(device):
+    from ..viz.derivations import alpha_explorer
+
+    return alpha_explorer()
+
+
+def _sine_family(device):
+    from ..viz.sine_family import load_sine_family, sine_family_explorer
+
+    return sine_family_explorer(load_sine_family(device=device))
+
+
+def _cold_start(device):
+    from ..bench.recommendation import load_recommenders
+    from ..viz.recommendation import recommendation_explorer
+
+    return recommendation_explorer(load_recommenders(device=device))
+
+
 APPS: dict[str, App] = {
     "sine_adaptation": App(
         "Sine waves: MAML adapts, pretraining does not", "01_maml_sine",
@@ -192,6 +213,20 @@ APPS: dict[str, App] = {
         "Eight Gaussians on a circle are the data; each frame shows 500 samples of a generator during training. "
         "Pick the minimax GAN or WGAN-GP with a penalty weight λ and a seed, and slide through training: watch "
         "which modes are covered, and for how long.", _gan_ring),
+    "meta_gradient_alpha": App(
+        "The meta-gradient: how wrong is each shortcut?", "03_derivations",
+        "MAML's meta-gradient needs a Hessian term. Move the inner step size α and compare three shortcuts with "
+        "the exact gradient: first-order MAML, a source article's formula, and the correct expansion. Small α: "
+        "the expansion wins; large α: every shortcut fails.", _meta_gradient_alpha),
+    "sine_family": App(
+        "The optimisation family on one sine wave", "05_optimisation_family",
+        "MAML, first-order MAML, Reptile, Meta-SGD, the LSTM meta-learner and the pretrained network see the same "
+        "K points of a new sine wave and adapt, each with its own step size or learned rule. Try K = 2, and 0 steps.",
+        _sine_family),
+    "cold_start": App(
+        "Cold-start recommendation: you are the new user", "16_applications_cold_start",
+        "Pick an age group and rate a few items. A global model, the same model fine-tuned on your ratings, and MAML "
+        "over users each recommend five items; watch which genres they expect you to like.", _cold_start),
 }
 
 
