@@ -100,6 +100,8 @@ def train(
     device: torch.device | str | None = None,
     progress: bool = True,
     callback: Callable[[int, dict], None] | None = None,
+    run: dict | None = None,
+    restart: bool = False,
 ) -> History:
     """Meta-train ``learner`` for ``steps`` outer steps; resume from ``checkpoint`` if it exists.
 
@@ -119,6 +121,10 @@ def train(
             up (the meta-LSTM's gates).
         device: default cuda → mps → cpu.
         callback: called as ``callback(step, values)`` after each step (e.g. to stop early).
+        run: what else identifies the run (e.g. ``{"recipe", "task", "task_args"}``); stored in the checkpoint
+            with the learner's name and config, the seed and the loop's settings. A resume refuses a checkpoint
+            of any other run (``ValueError`` naming the field); a larger ``steps`` continues it.
+        restart: ignore an existing ``checkpoint`` and start afresh (it is overwritten at the first save).
 
     Returns:
         The :class:`History` (also stored in the checkpoint).
@@ -154,14 +160,16 @@ def train(
     np.random.seed(seed)
     history, start = History(), 0
     checkpoint = Path(checkpoint) if checkpoint is not None else None
-    if checkpoint is not None and checkpoint.exists():
-        start, history = _resume(checkpoint, learner, optimizers, generator)
+    identity = {"learner": learner.name, "config": learner.config, "seed": seed, "meta_batch_size": meta_batch_size,
+                "outer_lr": outer_lr, "clip_grad_norm": float(clip_grad_norm), **(run or {})}
+    if checkpoint is not None and checkpoint.exists() and not restart:
+        start, history = _resume(checkpoint, learner, optimizers, generator, identity, steps)
 
     def save(step: int) -> None:
         if checkpoint is not None:
             atomic_save({"learner": learner.checkpoint(), "optimizers": {k: o.state_dict() for k, o in optimizers.items()},
                          "step": step, "generator": generator.get_state(), "rng": rng_state(),
-                         "history": history.as_dict()}, checkpoint)
+                         "history": history.as_dict(), "identity": identity, "target_steps": steps}, checkpoint)
 
     bar = tqdm(total=steps, initial=start, disable=not progress, desc=f"meta-train {learner.name}", dynamic_ncols=True)
     window: dict[str, list[float]] = {}
@@ -213,9 +221,33 @@ def _evaluate_into(history: History, step: int, learner, eval_tasks, knobs) -> N
     history.eval_ci95.append(result.ci95)
 
 
-def _resume(path: Path, learner, optimizers: dict, generator) -> tuple[int, History]:
+def _first_difference(saved, wanted, prefix: str = "") -> tuple[str, object, object] | None:
+    """The first field (dotted path) whose value differs between two identities, with both values."""
+    if isinstance(saved, dict) and isinstance(wanted, dict):
+        for key in [*saved, *(k for k in wanted if k not in saved)]:
+            diff = _first_difference(saved.get(key, "<unset>"), wanted.get(key, "<unset>"), f"{prefix}{key}.")
+            if diff is not None:
+                return diff
+        return None
+    if isinstance(saved, (list, tuple)) and isinstance(wanted, (list, tuple)):
+        saved, wanted = list(saved), list(wanted)
+    return None if saved == wanted else (prefix.rstrip("."), saved, wanted)
+
+
+def _resume(path: Path, learner, optimizers: dict, generator, identity: dict, steps: int) -> tuple[int, History]:
     state = torch.load(path, map_location="cpu", weights_only=True)
-    if state["learner"]["name"] != learner.name or state["learner"]["config"] != learner.config:
+    if "identity" in state:
+        diff = _first_difference(state["identity"], identity)
+        if diff is not None:
+            field, was, now = diff
+            raise ValueError(
+                f"checkpoint {path} belongs to another run: {field}={was!r} there, {now!r} here. Pass the same "
+                f"{field} to continue it, or start afresh with --restart (train(..., restart=True)), which discards it.")
+        if state["step"] > steps:
+            raise ValueError(
+                f"checkpoint {path} is at step {state['step']}, beyond the {steps} steps asked: pass --steps "
+                f"{state['step']} or more to continue it, or --restart to train {steps} steps afresh.")
+    elif state["learner"]["name"] != learner.name or state["learner"]["config"] != learner.config:
         raise ValueError(
             f"checkpoint {path} holds {state['learner']['name']} with config {state['learner']['config']}, "
             f"not {learner.name} with {learner.config}: pass another --checkpoint path or delete that file.")

@@ -81,3 +81,30 @@ def test_the_penalty_keeps_the_critic_near_unit_slope_the_minimax_discriminator_
     assert float(gap["wgan_gp_ring"].median()) < 0.3
     mean, ci = mean_ci95(gap["gan_ring"] - gap["wgan_gp_ring"])
     assert mean - ci > 0, (mean, ci)
+
+
+def test_long_best_replies_collapse_the_trained_generator_and_make_it_hop():
+    """From the trained minimax GAN (8/8 modes), rounds of 200 D steps then 200 G steps against the fixed D: the
+    generator's reply to a fixed D puts its mass on few modes (≤ 2 covered in some round), and the mode holding
+    most of its samples changes between rounds."""
+    from meta_course.learners.generative.gan import best_reply_rounds
+
+    gan = load_learner(checkpoint_path("gan_ring"))
+    ring = ring_of("gan_ring")
+    g = torch.Generator().manual_seed(0)
+    xs = best_reply_rounds(gan.generator, gan.critic, lambda n: ring.sample_points(g, n), rounds=4,
+                           generator_rng=torch.Generator().manual_seed(0))
+    reports = [mode_report(x, ring) for x in xs]
+    assert min(r.modes_covered for r in reports) <= 2, [r.modes_covered for r in reports]
+    busiest = {int(r.counts.argmax()) for r in reports if r.counts.sum() > 0}
+    assert len(busiest) >= 2, [r.counts.tolist() for r in reports]
+
+
+def test_best_reply_rounds_refuses_bad_settings():
+    from meta_course.learners.generative.gan import best_reply_rounds
+    from meta_course.models.gan import MLPCritic, MLPGenerator
+
+    with pytest.raises(ValueError, match="rounds"):
+        best_reply_rounds(MLPGenerator(), MLPCritic(), lambda n: torch.zeros(n, 2), rounds=0)
+    with pytest.raises(ValueError, match="lr"):
+        best_reply_rounds(MLPGenerator(), MLPCritic(), lambda n: torch.zeros(n, 2), rounds=1, lr=-1.0)

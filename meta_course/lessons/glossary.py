@@ -75,8 +75,7 @@ LESSONS: dict[str, Lesson] = {lesson.stem: lesson for lesson in (
 )}
 
 #: lessons being written: referenced before their notebooks exist (each leaves this list when it lands)
-PENDING_LESSONS = ("08_memory_augmented", "09_ntm_dnc", "10_neural_processes", "12_maml_rl_and_pearl",
-                   "13_gans", "14_meta_gan")
+PENDING_LESSONS = ("08_memory_augmented", "12_maml_rl_and_pearl", "14_meta_gan")
 
 _ = Term  # keeps the rows below short
 GLOSSARY: tuple[Term, ...] = (
@@ -197,11 +196,35 @@ GLOSSARY: tuple[Term, ...] = (
       "location (shifts)", "09_ntm_dnc"),
     _("differentiable neural computer (DNC)", "可微神经计算机", "an NTM successor with dynamic allocation and "
       "temporal links", "09_ntm_dnc"),
+    _("label offset", "标签错位输入", "the label of step t is given with the input of step t+1, so a sequence "
+      "model must predict before it is told", "08_memory_augmented"),
+    _("accuracy by instance", "按实例计的准确率", "accuracy at the 1st, 2nd, ... sight of a class within an "
+      "episode; a learner jumps at the 2nd", "08_memory_augmented"),
+    _("key strength", "键强度", "β ≥ 1 multiplying the cosine before the softmax, so content addressing can focus "
+      "on one slot", "08_memory_augmented"),
+    _("copy task", "复制任务", "read a sequence of bit vectors, then emit it; tested on lengths beyond training",
+      "09_ntm_dnc"),
+    _("location-based addressing", "基于位置的寻址", "the NTM's interpolation, circular shift and sharpening of "
+      "the previous weighting", "09_ntm_dnc"),
+    _("dynamic memory allocation", "动态内存分配", "the DNC writes into the least-used slot, from a usage "
+      "vector that reads can free", "09_ntm_dnc"),
+    _("temporal link matrix", "时序链接矩阵", "L[i, j] ≈ 1 if slot i was written right after slot j; reads can "
+      "follow it forward or backward", "09_ntm_dnc"),
     _("conditional neural process (CNP)", "条件神经过程", "encode a context set, average, decode a predictive "
       "mean and variance", "10_neural_processes"),
     _("context set", "上下文集", "the observed (x, y) pairs a neural process conditions on", "10_neural_processes"),
     _("Gaussian process", "高斯过程", "a distribution over functions with Gaussian joint marginals; its "
       "posterior is exact", "10_neural_processes"),
+    _("mean aggregation", "均值聚合", "r = the mean of the per-point codes r_i: order- and size-free, but "
+      "blind to repeated points", "10_neural_processes"),
+    _("amortised inference", "摊销推断", "a network trained once to map any context to its posterior predictive "
+      "in one forward pass", "10_neural_processes"),
+    _("posterior predictive distribution", "后验预测分布", "p(y* | x*, context): what to expect at a new input "
+      "given what was observed", "10_neural_processes"),
+    _("Gaussian negative log-likelihood", "高斯负对数似然", "½ log 2π + log σ + (y − μ)²/(2σ²): the CNP's training "
+      "loss per target", "10_neural_processes"),
+    _("squared-exponential kernel", "平方指数核", "k(x, x') = σ_f² exp(−(x − x')²/(2ℓ²)): the GP prior of "
+      "smooth functions", "10_neural_processes"),
     # --- meta-RL ----------------------------------------------------------------------------------------
     _("meta reinforcement learning", "元强化学习", "learning to solve a new environment of a family in a few "
       "episodes", "11_meta_rl_bandits"),
@@ -218,12 +241,32 @@ GLOSSARY: tuple[Term, ...] = (
       "sampling", "12_maml_rl_and_pearl"),
     _("posterior sampling", "后验采样", "act as if a sample from the posterior over tasks were the true task",
       "12_maml_rl_and_pearl"),
+    _("score-function estimator (REINFORCE)", "得分函数估计 (REINFORCE)", "∇J = E[Σ ∇log π(a|s) · return-to-go]: "
+      "a policy gradient from sampled trajectories alone", "12_maml_rl_and_pearl"),
+    _("MAML-RL", "强化学习中的MAML", "MAML whose inner step is a policy-gradient step on a new task's trajectories",
+      "12_maml_rl_and_pearl"),
+    _("product of Gaussians", "高斯乘积", "PEARL's posterior: precisions of per-transition Gaussian factors add",
+      "12_maml_rl_and_pearl"),
+    _("information bottleneck", "信息瓶颈", "a KL penalty to the prior that keeps the latent task variable to what "
+      "the critic needs", "12_maml_rl_and_pearl"),
+    _("soft actor-critic (SAC)", "软演员-评论家", "off-policy actor-critic maximising reward plus policy entropy",
+      "12_maml_rl_and_pearl"),
+    _("sparse reward", "稀疏奖励", "a reward paid only in a small region of states (here within 0.2 of the goal)",
+      "12_maml_rl_and_pearl"),
     # --- generative -------------------------------------------------------------------------------------
     _("generative adversarial network (GAN)", "生成对抗网络", "a generator and a discriminator trained against "
       "each other", "13_gans"),
     _("generator", "生成器", "the network that maps noise to samples", "13_gans"),
     _("discriminator", "判别器", "the network that scores samples as real or generated", "13_gans"),
     _("mode collapse", "模式崩溃", "the generator covers only some modes of the data distribution", "13_gans"),
+    _("Nash equilibrium", "纳什均衡", "a pair of strategies where neither player gains by changing alone; for a GAN "
+      "p_g = p_data and D = 1/2", "13_gans"),
+    _("optimal discriminator", "最优判别器", "D* = p_data / (p_data + p_g), the best reply to a fixed generator",
+      "13_gans"),
+    _("Wasserstein distance", "Wasserstein距离", "the least average distance mass must move to turn one "
+      "distribution into another (earth mover's distance)", "13_gans"),
+    _("gradient penalty", "梯度惩罚", "WGAN-GP's term λ·E(‖∇f(x̂)‖ − 1)² on interpolates, a soft 1-Lipschitz "
+      "constraint on the critic", "13_gans"),
     _("few-shot generation", "少样本生成", "generating new samples of a class from a few of its examples",
       "14_meta_gan"),
     # --- applications -------------------------------------------------------------------------------------

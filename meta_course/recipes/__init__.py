@@ -53,7 +53,7 @@ def build(name: str, seed: int = 0, learner_class=None, **config_overrides):
 def train_recipe(name: str, *, steps: int | None = None, seed: int | None = None, out=None, checkpoint=None,
                  checkpoint_every: int = 1000, device=None, threads: int | None = None, progress: bool = True,
                  eval_tasks=None, eval_every: int = 1000, log_every: int = 100, callback=None, learner_class=None,
-                 **config_overrides):
+                 restart: bool = False, **config_overrides):
     """Meta-train recipe ``name`` with every one of its settings — the one way to train a recipe (the CLI's
     ``train``, the lessons' ``TRAIN = True``, the pitfalls and ``bench --retrain`` all call it).
 
@@ -61,7 +61,9 @@ def train_recipe(name: str, *, steps: int | None = None, seed: int | None = None
         steps: outer steps (default: the recipe's); a run resumed from ``checkpoint`` continues up to it.
         seed: default: the recipe's.
         out: write the trained learner there (with its history, recipe and seed), e.g. ``runs/NAME.pt``.
-        checkpoint: resumable training state (resumed when it exists).
+        checkpoint: resumable training state (resumed when it exists and holds this very run: same recipe,
+            config, seed and task settings; a larger ``steps`` continues it).
+        restart: start afresh even if ``checkpoint`` exists.
         threads: ``torch.set_num_threads`` (one thread reproduces the recipe's measured time).
         eval_tasks, eval_every: held-out tasks scored during training with the recipe's ``eval_knobs``.
         learner_class, **config_overrides: as :func:`build` (e.g. ``inner_lr=0.01``).
@@ -83,7 +85,8 @@ def train_recipe(name: str, *, steps: int | None = None, seed: int | None = None
                     meta_batch_size=recipe.meta_batch_size, outer_lr=recipe.outer_lr, seed=seed,
                     checkpoint=checkpoint, checkpoint_every=checkpoint_every, clip_grad_norm=recipe.clip_grad_norm,
                     eval_tasks=eval_tasks, eval_every=eval_every, eval_knobs=recipe.eval_knobs, log_every=log_every,
-                    device=device, progress=progress, callback=callback)
+                    device=device, progress=progress, callback=callback, restart=restart,
+                    run={"recipe": name, "task": recipe.task, "task_args": recipe.task_args})
     if out is not None:
         device_of = next(iter(learner.parameters()), torch.empty(0)).device
         save_learner(learner.cpu(), out, history=history.as_dict(), recipe=name, seed=seed)
