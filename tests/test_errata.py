@@ -91,6 +91,8 @@ def test_family_checks():
     assert msgd["max_abs_diff"] < 1e-5 and msgd["alpha_spread"] > 10
     proto = errata.check_protonet_is_metric()
     assert proto["distance_diff"] < 1e-5 and proto["permutation_diff"] < 1e-5
+    rl2 = errata.check_rl2_is_model_based()
+    assert rl2["weights_changed"] is False and rl2["p_stay_after_win"] > 0.9 and rl2["p_stay_after_loss"] < 0.1
 
 
 def test_objective_and_gradient_checks():

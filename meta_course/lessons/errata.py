@@ -107,7 +107,7 @@ ERRATA: tuple[Erratum, ...] = (
             "reinforcement learning is a family of meta-learning methods",
             "RL is a setting, not a family: RL² is model-based (a recurrent policy), MAML-RL optimisation-based, "
             "PEARL model-based with a probabilistic task encoder.",
-            "11_meta_rl_bandits", ""),
+            "11_meta_rl_bandits", "check_rl2_is_model_based"),
     # --- MAML's objective and gradient ----------------------------------------------------------------
     Erratum("objective_inner_min", A1,
             r"\left[ \min_{\theta_i'} \mathcal{L}_{\mathcal{T}_i}(\theta_i') \right]",
@@ -434,6 +434,28 @@ def check_metasgd_is_gradient_descent() -> dict:
     flat = torch.cat([a.abs().flatten() for a in alpha.values()])
     return {"max_abs_diff": (predicted - want).abs().max().item(),
             "alpha_spread": (flat.max() / flat.min().clamp_min(1e-12)).item()}
+
+
+def check_rl2_is_model_based(recipe: str = "rl2_bandits_k5_n10") -> dict:
+    """RL² adapts like a model-based learner: its hidden state moves, its weights do not.
+
+    The committed RL² bandit agent is shown one pull of the arm it tries first, once rewarded and once not.
+    Returns ``{"weights_changed": bool, "p_stay_after_win": float, "p_stay_after_loss": float}``: whether any
+    weight differs after both adaptations (it must not), and the probability of pulling the same arm again
+    after the win and after the loss (win-stay, lose-shift: the behaviour changed with the data alone).
+    """
+    from ..checkpoints import checkpoint_path
+    from ..learners import load_learner
+
+    agent = load_learner(checkpoint_path(recipe))
+    before = {k: v.clone() for k, v in agent.state_dict().items()}
+    with torch.no_grad():
+        first = int(agent.adapt(torch.zeros(0, dtype=torch.long), torch.zeros(0)).info["probs"].argmax())
+        arm = torch.tensor([first])
+        win = agent.adapt(arm, torch.ones(1)).info["probs"][first].item()
+        loss = agent.adapt(arm, torch.zeros(1)).info["probs"][first].item()
+    changed = any(not torch.equal(before[k], v) for k, v in agent.state_dict().items())
+    return {"weights_changed": changed, "p_stay_after_win": win, "p_stay_after_loss": loss}
 
 
 def check_protonet_is_metric(seed: int = 0) -> dict:
