@@ -66,8 +66,11 @@ RECIPES.update({
                                         "and ended at 74.6.",
                                         init_from="rl2_bandits_k5_n10"),
     "rl2_bandits_k10_n100": _rl2_bandits(10, 100, 1000, 256, 3e-3, 0.01,
-                                         "RL² on 10-armed bandits, 100 pulls (from the n=10 agent). Not yet "
-                                         "committed as a checkpoint: not tested, not in lesson 11 until trained.",
+                                         "RL² on 10-armed bandits, 100 pulls (from the n=10 agent). 1000 steps: 18.1 "
+                                         "min wall on the shared 2-core machine (3.9 min CPU, one thread, nice 10). "
+                                         "1000 held-out bandits (seed 2026): 76.1 ± 1.1 vs Gittins 83.9 ± 0.7, UCB1 "
+                                         "(c=0.2) 83.4 ± 0.7, Thompson 76.9 ± 0.7. The training return was still "
+                                         "rising (64.4 → 76.1 over the 10 logged points): longer runs should help.",
                                          init_from="rl2_bandits_k10_n10"),
 })
 
