@@ -54,8 +54,15 @@ def _rl2_bandits(k: int, n: int, steps: int, meta_batch_size: int, outer_lr: flo
 
 
 RECIPES.update({
-    "rl2_bandits_k5_n10": _rl2_bandits(5, 10, 4000, 256, 3e-3, 0.05, "RL² on 5-armed bandits, 10 pulls"),
-    "rl2_bandits_k10_n10": _rl2_bandits(10, 10, 4000, 256, 3e-3, 0.05, "RL² on 10-armed bandits, 10 pulls"),
+    "rl2_bandits_k5_n10": _rl2_bandits(5, 10, 4000, 256, 3e-3, 0.05,
+                                       "RL² on 5-armed bandits, 10 pulls. 4000 steps: 89 s CPU, 12 min wall on the "
+                                       "shared 2-core machine (one thread). bench bandits (2000 held-out bandits): "
+                                       "6.73 ± 0.10 vs Gittins 6.66 ± 0.10 (paired +0.07 ± 0.08), exact Bayes-optimal "
+                                       "value 6.660."),
+    "rl2_bandits_k10_n10": _rl2_bandits(10, 10, 4000, 256, 3e-3, 0.05,
+                                        "RL² on 10-armed bandits, 10 pulls. 4000 steps: 107 s CPU, 13 min wall on "
+                                        "the shared 2-core machine (one thread). bench bandits (2000 held-out "
+                                        "bandits): 6.68 ± 0.10 vs Gittins 6.73 ± 0.09 (paired −0.05 ± 0.10)."),
     "rl2_bandits_k5_n100": _rl2_bandits(5, 100, 1000, 256, 3e-3, 0.01,
                                         "RL² on 5-armed bandits, 100 pulls (from the n=10 agent). 1000 steps: 21.8 "
                                         "min wall on the shared 2-core machine (one thread, nice 10). 1000 held-out "
