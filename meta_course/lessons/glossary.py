@@ -74,7 +74,7 @@ LESSONS: dict[str, Lesson] = {lesson.stem: lesson for lesson in (
 
 #: lessons being written: referenced before their notebooks exist (each leaves this list when it lands)
 PENDING_LESSONS = ("08_memory_augmented", "09_ntm_dnc", "10_neural_processes", "11_meta_rl_bandits",
-                   "12_maml_rl_and_pearl", "13_gans", "14_meta_gan")
+                   "13_gans", "14_meta_gan")
 
 _ = Term  # keeps the rows below short
 GLOSSARY: tuple[Term, ...] = (
