@@ -171,7 +171,7 @@ class GradientLearner(Learner):
         super().__init__()
         check_choice("loss", loss, sorted(LOSSES), "Regression: 'mse'; classification: 'cross_entropy'.")
         if inner_lr is not None:  # a NaN or a string would otherwise fail (or compute nonsense) only when used
-            if isinstance(inner_lr, (bool, str)) or not isinstance(inner_lr, (int, float)):
+            if isinstance(inner_lr, (bool, str, bytes)):
                 raise ValueError(f"inner_lr={inner_lr!r} must be a number (float), not {type(inner_lr).__name__}: "
                                  "e.g. inner_lr=0.01.")
             check_positive("inner_lr", inner_lr, "α, the inner step size: e.g. 0.01.")
