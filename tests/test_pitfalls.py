@@ -92,3 +92,14 @@ def test_pitfalls_exercises():
     for other in set(PITFALLS) - set(same):
         with pytest.raises(AssertionError):
             check("pitfalls.which_bug", other)
+
+
+def test_caught_and_verdict_report_the_catchers_outcome():
+    from meta_course.lessons.pitfalls import caught, verdict
+
+    p = PITFALLS["range_inner_lr"]
+    assert caught(p.catch, p.right) is None and verdict(p.catch, p.right) == "passes ✓"
+    message = caught(p.catch, p.wrong)
+    assert message and verdict(p.catch, p.wrong) == f"caught ✗ — {message}"
+    with pytest.raises(TypeError):  # only AssertionError means "caught"; other errors surface
+        caught(lambda fn: fn(None), lambda x: len(x))

@@ -70,6 +70,11 @@ class Erratum(NamedTuple):
         """The section of lesson 15 that discusses (and, with ``check``, checks) this erratum."""
         return SECTIONS[self.key]
 
+    @property
+    def number(self) -> int:
+        """The erratum's number in lesson 15's table (1-based, the order of :data:`ERRATA`); lessons cite it."""
+        return ERRATA.index(self) + 1
+
 
 ERRATA: tuple[Erratum, ...] = (
     # --- where the algorithms belong ------------------------------------------------------------------
@@ -155,7 +160,7 @@ ERRATA: tuple[Erratum, ...] = (
             "the meta-LSTM outputs a learning rate and a gradient direction with a linear layer",
             "The learner's weights are the cell state, c_t = f_t ⊙ c_{t−1} + i_t ⊙ (−∇L_t); the step size is the "
             "input gate i_t = σ(·) ∈ (0, 1) and the direction is the gradient itself (Ravi & Larochelle, "
-            "Eq. 2-4). A linear output can be negative: a step uphill.", "05_optimisation_family §3",
+            "Eq. 2-4). A linear output can be negative: a step uphill.", "17_learned_optimisers §1",
             "check_meta_lstm_gates"),
     # --- names and credits -----------------------------------------------------------------------------
     Erratum("ntm_name", A4, "神经算法机",
@@ -208,6 +213,16 @@ ERRATA: tuple[Erratum, ...] = (
 )
 
 
+def numbers(lesson: str) -> list[int]:
+    """The numbers of the errata whose right version ``lesson`` (a notebook stem) teaches.
+
+    Example:
+        >>> numbers("04_pitfalls")
+        [10, 11, 12]
+    """
+    return [e.number for e in ERRATA if e.lesson.split()[0] == lesson]
+
+
 #: erratum key -> the section of lesson 15 where it is discussed and checked
 SECTIONS: dict[str, int] = {
     "maml_model_based": 1, "maml_model_based_a2": 1, "protonet_memory_based": 1, "supervision_family": 1,
@@ -258,7 +273,7 @@ TAXONOMY: tuple[TaxonomyRow, ...] = (
         A4: Filing("a cheaper MAML", "First-Order MAML、Reptile")}),
     TaxonomyRow("Meta-SGD", "optimisation", "05_optimisation_family", {
         A1: Filing("supervision-based", "Meta-SGD、Metro")}),
-    TaxonomyRow("LSTM meta-learner", "optimisation", "05_optimisation_family", {
+    TaxonomyRow("LSTM meta-learner", "optimisation", "17_learned_optimisers", {
         A0: Filing("optimisation-based", "代表性算法包括 LSTM Meta-Learner、Reptile 等"),
         A2: Filing("optimisation-based", "Meta-LSTM是一种基于优化学习的元学习算法")}),
     TaxonomyRow("Siamese network", "metric", "06_metric_learning", {
