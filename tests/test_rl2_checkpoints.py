@@ -12,7 +12,7 @@ from meta_course.learners.rl.bandit_baselines import random_policy, run_policy
 from meta_course.recipes import build
 from meta_course.tasks.envs.bandits import BernoulliBandits
 
-SETTINGS = [(5, 10), (10, 10)]  # the committed agents; the n = 100 recipes join once trained
+SETTINGS = [(5, 10), (10, 10), (5, 100), (10, 100)]
 
 
 @pytest.fixture(autouse=True, scope="module")

@@ -107,7 +107,7 @@ def _copy_task(device):
 
 
 #: RL² agents of lesson 11, one per (arms k, pulls n)
-BANDIT_SETTINGS = ((5, 10), (10, 10))
+BANDIT_SETTINGS = ((5, 10), (10, 10), (5, 100), (10, 100))
 
 
 def _bandits(device):

@@ -75,7 +75,7 @@ LESSONS: dict[str, Lesson] = {lesson.stem: lesson for lesson in (
 )}
 
 #: lessons being written: referenced before their notebooks exist (each leaves this list when it lands)
-PENDING_LESSONS = ("08_memory_augmented", "12_maml_rl_and_pearl", "14_meta_gan")
+PENDING_LESSONS = ("14_meta_gan",)
 
 _ = Term  # keeps the rows below short
 GLOSSARY: tuple[Term, ...] = (
@@ -235,6 +235,16 @@ GLOSSARY: tuple[Term, ...] = (
     _("regret", "遗憾", "the reward lost relative to always playing the best arm", "11_meta_rl_bandits"),
     _("RL²", "RL²", "a recurrent policy whose hidden state, kept across episodes, is the learning algorithm",
       "11_meta_rl_bandits"),
+    _("UCB1", "上置信界算法", "pull the arm with the largest mean plus a bonus that shrinks as the arm is pulled "
+      "(optimism under uncertainty)", "11_meta_rl_bandits"),
+    _("Thompson sampling", "汤普森采样", "pull the arm whose value drawn from its posterior is largest "
+      "(probability matching)", "11_meta_rl_bandits"),
+    _("Gittins index", "Gittins指数", "the retirement reward at which pulling an arm and retiring are worth the "
+      "same; pulling the largest index is near Bayes-optimal", "11_meta_rl_bandits"),
+    _("Bayes-optimal policy", "贝叶斯最优策略", "the policy with the largest expected return under the task prior; "
+      "it acts on the posterior", "11_meta_rl_bandits"),
+    _("advantage actor-critic (A2C)", "优势演员-评论家", "policy gradient weighted by return minus a learnt value "
+      "baseline, one step per batch of fresh rollouts", "11_meta_rl_bandits"),
     _("policy gradient", "策略梯度", "the gradient of expected return, estimated from sampled trajectories",
       "12_maml_rl_and_pearl"),
     _("PEARL", "PEARL", "infer a posterior over a latent task variable from context, act by posterior "
@@ -312,8 +322,6 @@ GLOSSARY: tuple[Term, ...] = (
     _("taxonomy of meta-learning", "元学习的分类", "the four families: optimisation-, metric-, model- and "
       "memory-based (the articles disagree; lesson 15 reconciles)", "15_errata"),
     _("erratum", "勘误", "a named error of a source, with the right version and a check", "15_errata"),
-    _("Bayes-optimal policy", "贝叶斯最优策略", "the policy with the highest expected return under the prior "
-      "over tasks: the bound a meta-RL agent can reach", "11_meta_rl_bandits"),
 )
 
 
