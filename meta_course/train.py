@@ -161,6 +161,7 @@ def train(
     check_int("steps", steps, 0, fix="Number of outer (meta) steps; the paper uses 70000 for sine.")
     check_int("meta_batch_size", meta_batch_size, 1, fix="Tasks per meta-step; the paper uses 25.")
     check_positive("outer_lr", outer_lr, "Adam's step size; 1e-3 is the usual choice.")
+    check_int("seed", seed, 0, 2**32 - 1, "Any integer in that range; the recipes use 0.")
     if not clip_grad_norm >= 0 or math.isinf(clip_grad_norm):  # also refuses nan
         raise ValueError(f"clip_grad_norm={clip_grad_norm}: must be a finite number >= 0 (0 switches clipping off).")
     for name, value in (("checkpoint_every", checkpoint_every), ("eval_every", eval_every), ("log_every", log_every)):

@@ -504,3 +504,22 @@ def test_a_committed_runs_error_tta_row_is_recomputed():
     tta = runs_error(learner, runs, **{**row["knobs"], "tta": row["tta"]})
     assert plain["mean_error_percent"] == row["runs_error"]
     assert tta["mean_error_percent"] == row["runs_error_tta"] != row["runs_error"]
+
+
+BAD_TRAIN_ARGUMENTS = [
+    ("--steps", "-1"), ("--checkpoint-every", "0"), ("--checkpoint-every", "-5"), ("--inner-lr", "nan"),
+    ("--inner-lr", "inf"), ("--inner-lr", "-1"), ("--inner-lr", "0"), ("--inner-steps", "-1"), ("--threads", "0"),
+    ("--threads", "-3"), ("--threads", "100000"), ("--device", "bogus"), ("--device", ""), ("--device", "cuda:99"),
+    ("--device", "meta"), ("--seed", "-1"),
+]
+
+
+@pytest.mark.parametrize("option, value", BAD_TRAIN_ARGUMENTS)
+def test_every_bad_train_argument_is_one_line_naming_it_before_anything_is_written(tmp_path, capsys, monkeypatch,
+                                                                                   option, value):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert main(["train", "maml_sine", "--steps", "1", "--out", str(tmp_path / "c.pt"), "--no-progress",
+                 option, value]) == 2
+    err = _one_line_error(capsys)
+    assert f"{option.lstrip('-').replace('-', '_')}=" in err and (value in err or value == "")
+    assert list(tmp_path.iterdir()) == []

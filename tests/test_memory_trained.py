@@ -6,27 +6,42 @@ of the 95% confidence interval of the paired difference clears a margin, so it c
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import torch
 
-from meta_course.bench.memory import copy_errors
+from meta_course.bench.memory import copy_errors, mann_accuracies
 from meta_course.checkpoints import checkpoint_path
 from meta_course.evaluate import mean_ci95
 from meta_course.learners.base import load_learner
 from meta_course.recipes import get_recipe
+
+needs_data = pytest.mark.skipif(not os.environ.get("META_COURSE_DATA"), reason="needs the Omniglot files")
 
 
 def load(name):
     return load_learner(checkpoint_path(name)).eval()
 
 
-@pytest.mark.parametrize("name", ["lstm_omniglot", "dnc_copy", "lstm_copy"])
+@pytest.mark.parametrize("name", ["mann_omniglot", "lstm_omniglot", "dnc_copy", "lstm_copy"])
 def test_checkpoints_are_small_and_match_their_recipes(name):
     path = checkpoint_path(name)
     assert path.stat().st_size <= 2 * 2 ** 20
     ckpt = torch.load(path, map_location="cpu", weights_only=True)
     recipe = get_recipe(name)
     assert ckpt["name"] == recipe.learner and ckpt["config"] == recipe.config
+
+
+@needs_data
+def test_mann_beats_the_lstm_on_held_out_alphabets():
+    torch.set_num_threads(1)
+    acc = mann_accuracies({"mann": load("mann_omniglot"), "lstm": load("lstm_omniglot")}, episodes=300, seed=7)
+    diff = acc["mann"] - acc["lstm"]
+    for j in (1, 5):                                   # 2nd and 10th instance
+        mean, ci = mean_ci95(diff[:, j])
+        assert mean - ci > 0.1, (j, mean, ci)
+    assert mean_ci95(acc["mann"][:, 1])[0] > 0.6         # most second sights right after one example
 
 
 def test_dnc_generalises_beyond_the_training_lengths():

@@ -34,6 +34,8 @@ def resolve_device(device=None) -> torch.device:
         d = torch.device(device)
     except (RuntimeError, TypeError, ValueError):
         raise ValueError(f"device={device!r} is not a device: use cpu, cuda, cuda:1, mps or auto.") from None
+    if d.type not in ("cpu", "cuda", "mps"):
+        raise ValueError(f"device={device!r}: the course trains on cpu, cuda or mps, not {d.type}.")
     if d.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device={device!r}: CUDA is not available on this machine (torch.cuda.is_available() is "
                          "False): use cpu, or leave the device out for the fastest one available.")

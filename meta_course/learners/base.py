@@ -242,7 +242,7 @@ def read_checkpoint(path, fix: str = "train it again or restore the file") -> di
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # PytorchStreamReader, UnpicklingError, EOFError, BadZipFile, IsADirectoryError, ...
-        reason = (str(err).strip().splitlines() or [""])[0][:160]
+        reason = (str(err).strip().splitlines() or [""])[0].split(". ")[0][:160]
         raise ValueError(f"{path} is not a readable checkpoint ({type(err).__name__}: {reason}): it is truncated, "
                          f"corrupt or another kind of file; {fix}.") from err
     if not isinstance(ckpt, dict):
@@ -266,6 +266,6 @@ def load_learner(path, device=None) -> Learner:
     try:
         return learner_from_checkpoint(ckpt, device)
     except (TypeError, RuntimeError, KeyError) as err:  # a config the class refuses, weights of another shape
-        reason = (str(err).strip().splitlines() or [""])[0][:160]
+        reason = (str(err).strip().splitlines() or [""])[0].split(". ")[0][:160]
         raise ValueError(f"{path}: its {ckpt['name']!r} learner does not rebuild ({type(err).__name__}: {reason}): "
                          "the file was written by another version of the course or edited; train it again.") from err
