@@ -56,6 +56,12 @@ FACTS = [
     ("16_applications_cold_start", r"20 steps of \$\\theta \\leftarrow \\theta - \\alpha\\nabla\\mathcal\{L\}_\{S_u\}\$, \$\\alpha = ([\d.]+)\$",
      lambda: R("pretrained_recommendation").config["inner_lr"]),
     ("16_applications_cold_start", r"5 steps, \$\\alpha = ([\d.]+)\$", lambda: R("maml_recommendation").config["inner_lr"]),
+    ("12_maml_rl_and_pearl", r"MAML-RL (\d+) outer steps", lambda: R("maml_rl_nav").steps),
+    ("12_maml_rl_and_pearl", r"\$\\alpha=([\d.]+)\$, \$K=20\$", lambda: R("maml_rl_nav").config["inner_lr"]),
+    ("12_maml_rl_and_pearl", r"\$\\alpha=[\d.]+\$, \$K=(\d+)\$", lambda: R("maml_rl_nav").config["n_traj"]),
+    ("12_maml_rl_and_pearl", r"(\d+) tasks per outer step", lambda: R("maml_rl_nav").meta_batch_size),
+    ("12_maml_rl_and_pearl", r"PEARL (\d[\d ]*\d) meta-steps", lambda: R("pearl_nav").steps),
+    ("12_maml_rl_and_pearl", r"meta-steps of (\d+) tasks", lambda: R("pearl_nav").meta_batch_size),
 ]
 
 
