@@ -83,9 +83,10 @@ def run(args) -> dict:
     from ..recipes import get_recipe
 
     runs, kept = [], {}
-    plan = [(m, seed, None) for m in RECIPES for seed in range(args.seeds)]
     base_lambda = get_recipe(RECIPES["wgan-gp"]).config["penalty_weight"]
-    plan += [("wgan-gp", 0, lam) for lam in args.penalties if lam != base_lambda]
+    # seed 0 of every set-up first (the widget's runs), then the other seeds; snapshots are saved after each run
+    plan = [(m, 0, None) for m in RECIPES] + [("wgan-gp", 0, lam) for lam in args.penalties if lam != base_lambda]
+    plan += [(m, seed, None) for seed in range(1, args.seeds) for m in RECIPES]
     for method, seed, lam in plan:
         config = {} if lam is None else {"penalty_weight": lam}
         curve = train_with_snapshots(RECIPES[method], seed, args.steps, args.every, **config)
@@ -98,6 +99,9 @@ def run(args) -> dict:
         kept[f"{method}|{lam_used}|{seed}"] = {"step": curve["step"], "modes": curve["modes"],
                                                 "high_quality": curve["high_quality"],
                                                 "samples": torch.stack(curve["samples"])}
+        if args.snapshots:
+            Path(args.snapshots).parent.mkdir(parents=True, exist_ok=True)
+            torch.save(kept, args.snapshots)
     rows = []
     for method in RECIPES:
         base = [r for r in runs if r["method"] == method and r["penalty_weight"] == get_recipe(RECIPES[method]).config.get("penalty_weight")]

@@ -115,6 +115,67 @@ def grid_value(d: Tensor, p_data: Tensor, p_g: Tensor, cell_area: float) -> Tens
 LOG4 = math.log(4.0)
 
 
+def best_reply_rounds(generator: nn.Module, critic: nn.Module, sample_real, rounds: int, d_steps: int = 200,
+                      g_steps: int = 200, lr: float = 1e-3, batch_size: int = 256, z: Tensor | None = None,
+                      betas=(0.5, 0.999), generator_rng: torch.Generator | None = None) -> list[Tensor]:
+    """Alternate long best replies: ``d_steps`` of D against the current G, then ``g_steps`` of G against that
+    fixed D (non-saturating loss), ``rounds`` times; returns G's samples of ``z`` after every round.
+
+    Algorithm 1 alternates single steps (k D-steps, one G-step). Letting G run many steps against a fixed D
+    plays the game in the max–min order: G's best reply to a fixed D puts its mass where D is largest, often
+    one mode; D then learns to reject that mode and G jumps to another — mode collapse and mode hopping
+    (Goodfellow 2016, NIPS tutorial, Section 5.1.1). The modules are trained in place.
+
+    Args:
+        generator, critic: G (``z_dim`` attribute) and D (returns logits), trained in place.
+        sample_real: ``sample_real(n) -> [n, ...]`` real examples.
+        rounds, d_steps, g_steps: the number of rounds and each player's steps per round.
+        lr, betas: Adam's settings for both players (fresh moments per call).
+        z: fixed noise ``[n, z_dim]`` whose samples are returned (default: 2 000 from seed 1).
+        generator_rng: draws the training noise (default: torch's global RNG).
+
+    Example:
+        >>> from meta_course.models.gan import MLPCritic, MLPGenerator
+        >>> from meta_course.tasks.ring import RingMixture
+        >>> ring, g = RingMixture(), torch.Generator().manual_seed(0)
+        >>> xs = best_reply_rounds(MLPGenerator(), MLPCritic(), lambda n: ring.sample_points(g, n), rounds=2,
+        ...                        d_steps=2, g_steps=2)
+        >>> len(xs), xs[0].shape
+        (2, torch.Size([2000, 2]))
+    """
+    check_int("rounds", rounds, 1, 10_000, "Rounds of (D steps, G steps), e.g. 5.")
+    check_int("d_steps", d_steps, 1, 100_000, "Discriminator steps per round, e.g. 200.")
+    check_int("g_steps", g_steps, 1, 100_000, "Generator steps per round against the fixed D, e.g. 200.")
+    check_positive("lr", lr, "Adam's step size, e.g. 1e-3.")
+    device = next(generator.parameters()).device
+    z = z if z is not None else torch.randn(2000, generator.z_dim, generator=torch.Generator().manual_seed(1))
+    z = z.to(device)
+    opt_g = torch.optim.Adam(generator.parameters(), lr=lr, betas=tuple(betas))
+    opt_d = torch.optim.Adam(critic.parameters(), lr=lr, betas=tuple(betas))
+
+    def noise():
+        return torch.randn(batch_size, generator.z_dim, generator=generator_rng).to(device)
+
+    out = []
+    for _ in range(rounds):
+        for _ in range(d_steps):
+            with torch.no_grad():
+                fake = generator(noise())
+            loss = discriminator_loss(critic(sample_real(batch_size).to(device)), critic(fake))
+            opt_d.zero_grad(set_to_none=True)
+            loss.backward()
+            opt_d.step()
+        for _ in range(g_steps):
+            loss = generator_loss(critic(generator(noise())))
+            opt_g.zero_grad(set_to_none=True)
+            loss.backward()
+            opt_g.step()
+        opt_d.zero_grad(set_to_none=True)      # no stale gradients on D from G's steps
+        with torch.no_grad():
+            out.append(generator(z).cpu())
+    return out
+
+
 # --------------------------------------------------------------------------- what every GAN learner shares
 class GANLearner(Learner):
     """A generator and a critic/discriminator built from specs, two optimisers, sampling, a score.
@@ -177,7 +238,7 @@ class GANLearner(Learner):
         out = []
         for i in range(x.shape[0]):
             real = x[i]
-            predictor = self.adapt(real[:k_shot], seed=seed + i, **knobs) if k_shot else self.adapt()
+            predictor = self.adapt(real[:k_shot], seed=seed + i, **knobs) if k_shot else GANLearner.adapt(self)
             reference = real[k_shot:]
             fake = predictor.sample(reference.shape[0], torch.Generator().manual_seed(seed + i))
             out.append(energy_distance(fake.flatten(1), reference.flatten(1)))
@@ -233,5 +294,5 @@ class MinimaxGAN(GANLearner):
         return {"critic": sum(d_losses) / len(d_losses), "generator": g_loss.item()}
 
 
-__all__ = ["GANLearner", "LOG4", "MinimaxGAN", "discriminator_loss", "generator_loss", "grid_value", "js_divergence",
-           "optimal_discriminator", "value_function"]
+__all__ = ["GANLearner", "LOG4", "MinimaxGAN", "best_reply_rounds", "discriminator_loss", "generator_loss", "grid_value",
+           "js_divergence", "optimal_discriminator", "value_function"]
