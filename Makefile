@@ -38,8 +38,10 @@ APP_ARGS ?=
 app: $(STAMP)
 	MPLBACKEND= $(BIN)/python -m meta_course app $(APP_ARGS)
 
+# Two pytest workers (one test file or notebook each at a time): the whole run fits the 15 minutes on 2 cores.
+TEST_JOBS ?= 2
 test: $(STAMP)
-	META_COURSE_QUICK=1 $(BIN)/python -m pytest tests notebooks --nbval-lax -p no:cacheprovider
+	META_COURSE_QUICK=1 $(BIN)/python -m pytest tests notebooks --nbval-lax -p no:cacheprovider -n $(TEST_JOBS) --dist loadfile
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest tests -m "not browser" -p no:cacheprovider

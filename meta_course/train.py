@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import math
 import random
+import signal
+import threading
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -24,12 +27,16 @@ import torch
 from tqdm.auto import tqdm
 
 from .core.checks import check_int, check_positive
-from .core.device import default_device
-from .core.io import atomic_save
-from .learners.base import Learner
+from .core.device import resolve_device
+from .core.io import atomic_save, exclusive_lock
+from .learners.base import Learner, read_checkpoint
 
 SampleTasks = Callable[[torch.Generator, int], object]
 """``sample(generator, n_tasks) -> batch``; the batch has ``.to(device)`` (e.g. an Episode)."""
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C during :func:`train`: the running step was finished and saved; the message says how to resume."""
 
 
 @dataclass
@@ -72,14 +79,21 @@ def set_rng_state(state) -> None:
     np.random.set_state((n["kind"], n["keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"], n["cached"]))
 
 
-def _non_finite(values: dict, learner: Learner) -> str | None:
+def _non_finite(values: dict, learner: Learner, optimizers: dict) -> str | None:
+    """What is not finite after a step: a returned value, a parameter, or an optimiser's state (Adam's v
+    can overflow to ∞ on a huge but finite gradient while the step itself is 0 — every later step is then 0)."""
     for key, value in values.items():
         if not math.isfinite(value):
             return f"meta-step value {key!r} is {value}"
-    for name, p in learner.named_parameters():
-        if not torch.isfinite(p).all():
-            return f"parameter {name!r} is not finite"
-    return None
+    tensors = [(f"parameter {n!r}", p) for n, p in learner.named_parameters()]
+    for name, opt in optimizers.items():
+        for state in opt.state.values():
+            tensors += [(f"optimiser {name!r} state {k!r}", v) for k, v in state.items()
+                        if isinstance(v, torch.Tensor) and v.is_floating_point()]
+    if not tensors:
+        return None
+    finite = torch.stack([torch.isfinite(t).all() for _, t in tensors]).tolist()  # one sync, not one per tensor
+    return next((f"{what} is not finite" for (what, _), ok in zip(tensors, finite) if not ok), None)
 
 
 def train(
@@ -100,6 +114,8 @@ def train(
     device: torch.device | str | None = None,
     progress: bool = True,
     callback: Callable[[int, dict], None] | None = None,
+    run: dict | None = None,
+    restart: bool = False,
 ) -> History:
     """Meta-train ``learner`` for ``steps`` outer steps; resume from ``checkpoint`` if it exists.
 
@@ -111,7 +127,8 @@ def train(
         outer_lr: β, the base step size of ``learner.optimizers(outer_lr)``.
         seed: seeds the task generator and the global RNGs (torch, ``random``, NumPy).
         checkpoint: file to save to every ``checkpoint_every`` steps and at the end, and to resume
-            from when it exists.
+            from when it exists; locked while training (``PATH.lock``: a second run on it raises
+            :class:`~meta_course.core.io.LockedError` naming this one's PID).
         eval_tasks: held-out tasks scored every ``eval_every`` steps with ``eval_knobs``.
         log_every: steps between points of the history (the mean of each value over those steps).
         clip_grad_norm: sets ``learner.clip_grad_norm``: the default meta-step rescales the meta-gradient
@@ -119,9 +136,16 @@ def train(
             up (the meta-LSTM's gates).
         device: default cuda → mps → cpu.
         callback: called as ``callback(step, values)`` after each step (e.g. to stop early).
+        run: what else identifies the run (e.g. ``{"recipe", "task", "task_args"}``); stored in the checkpoint
+            with the learner's name and config, the seed and the loop's settings. A resume refuses a checkpoint
+            of any other run (``ValueError`` naming the field); a larger ``steps`` continues it.
+        restart: ignore an existing ``checkpoint`` and start afresh (it is overwritten at the first save).
 
     Returns:
         The :class:`History` (also stored in the checkpoint).
+
+    Ctrl-C finishes the running step, saves it (when ``checkpoint`` is set) and raises
+    :class:`TrainingInterrupted` (a ``KeyboardInterrupt``) saying how to resume; a second Ctrl-C stops at once.
 
     Raises:
         FloatingPointError: a value the meta-step returned, or a parameter, became NaN/inf; the
@@ -137,11 +161,12 @@ def train(
     check_int("steps", steps, 0, fix="Number of outer (meta) steps; the paper uses 70000 for sine.")
     check_int("meta_batch_size", meta_batch_size, 1, fix="Tasks per meta-step; the paper uses 25.")
     check_positive("outer_lr", outer_lr, "Adam's step size; 1e-3 is the usual choice.")
-    if clip_grad_norm < 0:
-        raise ValueError(f"clip_grad_norm={clip_grad_norm}: must be >= 0 (0 switches clipping off).")
+    check_int("seed", seed, 0, 2**32 - 1, "Any integer in that range; the recipes use 0.")
+    if not clip_grad_norm >= 0 or math.isinf(clip_grad_norm):  # also refuses nan
+        raise ValueError(f"clip_grad_norm={clip_grad_norm}: must be a finite number >= 0 (0 switches clipping off).")
     for name, value in (("checkpoint_every", checkpoint_every), ("eval_every", eval_every), ("log_every", log_every)):
         check_int(name, value, 1)
-    device = torch.device(device) if device is not None else default_device()
+    device = resolve_device(device)
     learner.to(device)
     learner.clip_grad_norm = float(clip_grad_norm)
     optimizers = learner.optimizers(outer_lr)
@@ -154,15 +179,34 @@ def train(
     np.random.seed(seed)
     history, start = History(), 0
     checkpoint = Path(checkpoint) if checkpoint is not None else None
-    if checkpoint is not None and checkpoint.exists():
-        start, history = _resume(checkpoint, learner, optimizers, generator)
+    identity = {"learner": learner.name, "config": learner.config, "seed": seed, "meta_batch_size": meta_batch_size,
+                "outer_lr": outer_lr, "clip_grad_norm": float(clip_grad_norm), **(run or {})}
+    lock = ExitStack()  # one run at a time on a checkpoint: a second one fails at once, naming the holder's PID
+    if checkpoint is not None:
+        lock.enter_context(exclusive_lock(checkpoint))
+    try:
+        if checkpoint is not None and checkpoint.exists() and not restart:
+            start, history = _resume(checkpoint, learner, optimizers, generator, identity, steps)
+    except BaseException:
+        lock.close()
+        raise
 
     def save(step: int) -> None:
         if checkpoint is not None:
             atomic_save({"learner": learner.checkpoint(), "optimizers": {k: o.state_dict() for k, o in optimizers.items()},
                          "step": step, "generator": generator.get_state(), "rng": rng_state(),
-                         "history": history.as_dict()}, checkpoint)
+                         "history": history.as_dict(), "identity": identity, "target_steps": steps}, checkpoint)
 
+    saved_step = start if checkpoint is not None and checkpoint.exists() and not restart else None
+    interrupted: list[int] = []
+
+    def on_ctrl_c(signum, frame):  # the first Ctrl-C ends the running step, saves and stops; a second one stops now
+        if interrupted:
+            raise KeyboardInterrupt
+        interrupted.append(signum)
+
+    installed = threading.current_thread() is threading.main_thread()  # signals reach the main thread only
+    previous = signal.signal(signal.SIGINT, on_ctrl_c) if installed else None
     bar = tqdm(total=steps, initial=start, disable=not progress, desc=f"meta-train {learner.name}", dynamic_ncols=True)
     window: dict[str, list[float]] = {}
     t0, step = time.perf_counter(), start
@@ -174,11 +218,16 @@ def train(
                 for group in opt.param_groups:
                     group["lr"] = group["base_lr"] * factor
             values = {k: float(v) for k, v in learner.meta_step(batch, optimizers).items()}
-            bad = _non_finite(values, learner)
+            bad = _non_finite(values, learner, optimizers)
             if bad is not None:
-                kept = f"the last good checkpoint {checkpoint} is kept" if checkpoint else "no checkpoint was set"
-                raise FloatingPointError(f"{bad} at step {step + 1}: training stopped; {kept}. "
-                                         "Lower inner_lr or outer_lr (or inner_steps), or clip, and resume.")
+                if saved_step is not None:
+                    kept = f"the last good checkpoint {checkpoint} is kept (step {saved_step})"
+                else:
+                    kept = "nothing was saved" if checkpoint else "no checkpoint was set"
+                raise FloatingPointError(
+                    f"{bad} at step {step + 1}: training stopped; {kept}. Lower the step sizes (inner_lr, outer_lr) "
+                    "or inner_steps, or clip the meta-gradient, and start afresh (--restart): a changed setting is "
+                    "another run, which a resume refuses.")
             step += 1
             for k, v in values.items():
                 window.setdefault(k, []).append(v)
@@ -198,9 +247,21 @@ def train(
                 history.seconds += time.perf_counter() - t0
                 t0 = time.perf_counter()
                 save(step)
+                saved_step = step if checkpoint is not None else None
             bar.update(1)
+            if interrupted:
+                if checkpoint is not None and saved_step != step:
+                    history.seconds += time.perf_counter() - t0
+                    save(step)
+                raise TrainingInterrupted(
+                    f"interrupted at step {step} of {steps}: " + (f"saved to {checkpoint}; run the same command (or "
+                    "call train again with the same settings) to resume." if checkpoint is not None else
+                    "no checkpoint was set, so nothing was saved."))
     finally:
         bar.close()
+        lock.close()
+        if installed:
+            signal.signal(signal.SIGINT, previous if previous is not None else signal.default_int_handler)
     return history
 
 
@@ -213,9 +274,33 @@ def _evaluate_into(history: History, step: int, learner, eval_tasks, knobs) -> N
     history.eval_ci95.append(result.ci95)
 
 
-def _resume(path: Path, learner, optimizers: dict, generator) -> tuple[int, History]:
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    if state["learner"]["name"] != learner.name or state["learner"]["config"] != learner.config:
+def _first_difference(saved, wanted, prefix: str = "") -> tuple[str, object, object] | None:
+    """The first field (dotted path) whose value differs between two identities, with both values."""
+    if isinstance(saved, dict) and isinstance(wanted, dict):
+        for key in [*saved, *(k for k in wanted if k not in saved)]:
+            diff = _first_difference(saved.get(key, "<unset>"), wanted.get(key, "<unset>"), f"{prefix}{key}.")
+            if diff is not None:
+                return diff
+        return None
+    if isinstance(saved, (list, tuple)) and isinstance(wanted, (list, tuple)):
+        saved, wanted = list(saved), list(wanted)
+    return None if saved == wanted else (prefix.rstrip("."), saved, wanted)
+
+
+def _resume(path: Path, learner, optimizers: dict, generator, identity: dict, steps: int) -> tuple[int, History]:
+    state = read_checkpoint(path, fix="start afresh with --restart (train(..., restart=True)), which replaces it")
+    if "identity" in state:
+        diff = _first_difference(state["identity"], identity)
+        if diff is not None:
+            field, was, now = diff
+            raise ValueError(
+                f"checkpoint {path} belongs to another run: {field}={was!r} there, {now!r} here. Pass the same "
+                f"{field} to continue it, or start afresh with --restart (train(..., restart=True)), which discards it.")
+        if state["step"] > steps:
+            raise ValueError(
+                f"checkpoint {path} is at step {state['step']}, beyond the {steps} steps asked: pass --steps "
+                f"{state['step']} or more to continue it, or --restart to train {steps} steps afresh.")
+    elif state["learner"]["name"] != learner.name or state["learner"]["config"] != learner.config:
         raise ValueError(
             f"checkpoint {path} holds {state['learner']['name']} with config {state['learner']['config']}, "
             f"not {learner.name} with {learner.config}: pass another --checkpoint path or delete that file.")

@@ -55,3 +55,16 @@ def test_markdown_tables():
     assert lesson_map_markdown().count("\n") == len(LESSONS) + 1
     with pytest.raises(ValueError, match="not in the lesson map"):
         terms("99_nope")
+
+
+def test_readme_lesson_table_and_the_lesson_map_agree():
+    """One numbering: every README row names a lesson of the map, and every lesson notebook has a README row."""
+    import re
+
+    readme = (NOTEBOOKS.parent / "README.md").read_text()
+    section = readme[readme.index("## Lessons"):]
+    section = section[:section.index("\n## ", 1)]
+    rows = set(re.findall(r"^\| `(\d\d_\w+)` \|", section, re.M))
+    assert rows <= set(LESSONS), f"README rows not on lesson 00's map: {sorted(rows - set(LESSONS))}"
+    present = {p.stem for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")}
+    assert present <= rows, f"lessons without a README row: {sorted(present - rows)}"

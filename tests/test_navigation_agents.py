@@ -50,17 +50,20 @@ def test_maml_rl_adapts_and_beats_its_start_pretrained_and_random():
     _better(pre[0], rand)                # the baseline is a real baseline
 
 
+def _pearl_episodes(agent, n_episodes=3):
+    tasks = navigation_tasks("half_circle", 1.0)(torch.Generator().manual_seed(32), N_TASKS)
+    eps, _, _ = agent.explore(tasks, n_episodes, generator=torch.Generator().manual_seed(0))
+    return tasks, eps
+
+
 def test_pearl_explores_and_beats_its_start_and_random():
     pearl = load_learner(checkpoint_path("pearl_nav")).eval()
-    tasks = navigation_tasks("half_circle", 1.0)(torch.Generator().manual_seed(32), N_TASKS)
-
-    def third_episode(agent):
-        eps, _, _ = agent.explore(tasks, 3, generator=torch.Generator().manual_seed(0))
-        return eps
-
-    eps = third_episode(pearl)
-    start = third_episode(_untrained(pearl))
+    tasks, eps = _pearl_episodes(pearl)
+    _, start = _pearl_episodes(_untrained(pearl))
     rand, _ = random_policy_returns(PointNavigation.sparse().config, tasks, 20, torch.Generator().manual_seed(0))
     _better(eps[2].returns, start[2].returns)
     _better(eps[2].returns, rand)
     _better(eps[2].returns, eps[0].returns)  # what the first episodes found is used
+    # posterior sampling explores: episodes 2-3 enter goal regions that episode 1 missed
+    found_1, found_3 = eps[0].reached, eps[0].reached | eps[1].reached | eps[2].reached
+    _better(found_3.double(), found_1.double())

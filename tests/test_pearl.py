@@ -8,7 +8,7 @@ import torch
 from meta_course.learners.rl.pearl import (PEARL, TaskReplay, kl_to_standard_normal,
                                            product_of_gaussians)
 from meta_course.models.policies import TanhGaussianPolicy, gaussian_log_prob
-from meta_course.tasks.envs.navigation import GoalPool
+from meta_course.tasks.envs.navigation import GoalPool, navigation_tasks
 
 
 def test_product_of_gaussians_closed_form():
@@ -148,3 +148,14 @@ def test_pearl_trains_through_the_loop_and_keeps_its_buffers_out_of_the_checkpoi
     assert not any("replay" in k for k in learner.checkpoint()["state_dict"])
     with pytest.raises(ValueError, match="kl_weight"):
         PEARL(kl_weight=0)
+
+
+def test_score_is_the_last_exploration_episodes_return():
+    torch.manual_seed(0)
+    agent = PEARL(hidden=(8,)).eval()
+    tasks = navigation_tasks("half_circle", 1.0)(torch.Generator().manual_seed(3), 5)
+    eps, _, _ = agent.explore(tasks, 2, generator=torch.Generator().manual_seed(1))
+    got = agent.score(tasks, n_episodes=2, generator=torch.Generator().manual_seed(1))
+    assert got.shape == (5,) and torch.equal(got, eps[1].returns)
+    with pytest.raises(ValueError, match="n_episodes"):
+        agent.score(tasks, n_episodes=0)

@@ -18,10 +18,23 @@ def test_catcher_fails_the_wrong_code(name):
         PITFALLS[name].catch(PITFALLS[name].wrong)
 
 
-def test_literal_range_of_a_float_learning_rate_is_a_type_error():
-    with pytest.raises(TypeError):
-        for _ in range(0.01):  # what the article's loop does with a float inner_lr
-            pass
+def test_range_inner_lr_measured_damage_no_adaptation_and_worse_than_maml():
+    """Pitfall 4's damage, measured on lesson 04's meta-trained learners (committed checkpoint): ``range(int(α))``
+    runs zero inner steps for every α < 1, so the buggy learner answers every task with θ itself — its held-out MSE
+    "after 10 steps" is the MSE of the unadapted network (recomputed here by hand) — and it is worse than correct
+    MAML on the same tasks (paired 95% CI above zero)."""
+    from meta_course.lessons.pitfalls import load_damage_learners
+    from meta_course.tasks.sine import SineTasks
+
+    learners = load_damage_learners()
+    tasks = SineTasks().sample(torch.Generator().manual_seed(7), 200, k_shot=5, n_query=50)
+    wrong = learners["range_inner_lr"]
+    after_10 = wrong.score(tasks, inner_steps=10)
+    with torch.no_grad():
+        theta_itself = ((wrong.net(tasks.x_query) - tasks.y_query) ** 2).flatten(1).mean(1)
+    assert torch.allclose(after_10, theta_itself.to(after_10.dtype), rtol=1e-5, atol=1e-6)
+    diff = after_10 - learners["maml"].score(tasks, inner_steps=10)
+    assert diff.mean() - 1.96 * diff.std() / len(diff) ** 0.5 > 0
 
 
 def test_no_create_graph_is_exactly_first_order_maml():
@@ -79,3 +92,14 @@ def test_pitfalls_exercises():
     for other in set(PITFALLS) - set(same):
         with pytest.raises(AssertionError):
             check("pitfalls.which_bug", other)
+
+
+def test_caught_and_verdict_report_the_catchers_outcome():
+    from meta_course.lessons.pitfalls import caught, verdict
+
+    p = PITFALLS["range_inner_lr"]
+    assert caught(p.catch, p.right) is None and verdict(p.catch, p.right) == "passes ✓"
+    message = caught(p.catch, p.wrong)
+    assert message and verdict(p.catch, p.wrong) == f"caught ✗ — {message}"
+    with pytest.raises(TypeError):  # only AssertionError means "caught"; other errors surface
+        caught(lambda fn: fn(None), lambda x: len(x))

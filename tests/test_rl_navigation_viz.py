@@ -8,7 +8,7 @@ import torch
 from meta_course.learners.rl.maml_rl import MAMLRL
 from meta_course.learners.rl.pearl import PEARL
 from meta_course.tasks.envs.navigation import PointNavigation
-from meta_course.viz.rl_navigation import NavigationFigure, candidate_goals, maml_view, pearl_view
+from meta_course.viz.rl_navigation import AdaptationFigure, NavigationFigure, candidate_goals, maml_view, pearl_view
 
 
 @pytest.fixture(scope="module")
@@ -69,3 +69,17 @@ def test_maml_view():
     learner = MAMLRL(hidden=(8,), n_traj=2, env={**PointNavigation.dense().config, "horizon": 5})
     out = maml_view(learner, [0.3, -0.2], inner_steps=2, n_traj=3)
     assert len(out["paths"]) == 3 and out["paths"][0].shape == (3, 5, 2) and len(out["returns"]) == 3
+    goal = torch.tensor([0.3, -0.2])
+    for paths, ret, dist in zip(out["paths"], out["returns"], out["final_distance"]):
+        assert abs(dist - (paths[:, -1] - goal).norm(dim=-1).mean().item()) < 1e-6
+        assert ret < 0  # the dense reward is −distance
+    # the first trajectories are the unadapted policy's: the same with 0 inner steps and the same seed
+    before = maml_view(learner, [0.3, -0.2], inner_steps=0, n_traj=3)
+    assert len(before["paths"]) == 1 and torch.equal(before["paths"][0], out["paths"][0])
+    fig = AdaptationFigure(n_panels=2).update({"a": out, "b": before})
+    assert len(fig.axes[0].lines) == 3 * 3 + 1 and len(fig.axes[1].lines) == 3 + 1  # trajectories + goal star
+    assert fig.png()[:4] == b"\x89PNG"
+    with pytest.raises(ValueError, match="n_panels=1"):
+        AdaptationFigure(n_panels=2).update({"a": out})
+    with pytest.raises(ValueError, match="inner_steps"):
+        maml_view(learner, [0.3, -0.2], inner_steps=-1)

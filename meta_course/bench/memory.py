@@ -63,7 +63,8 @@ def mann_accuracies(learners: dict, episodes: int = 1000, seed: int = 2026, part
     for start in range(0, episodes, chunk):
         batch = seqs.sample(g, min(chunk, episodes - start))
         for name, learner in learners.items():
-            out[name].append(learner.accuracy_by_instance(batch, INSTANCES))
+            device = next(learner.parameters()).device
+            out[name].append(learner.accuracy_by_instance(batch.to(device), INSTANCES).cpu())
     return {name: torch.cat(v) for name, v in out.items()}
 
 
@@ -112,20 +113,30 @@ def copy_errors(learners: dict, lengths, sequences: int = 200, seed: int = 2026,
     for L in lengths:
         batch = CopyTask(width=width, min_length=L, max_length=L).sample(torch.Generator().manual_seed(seed + L), sequences)
         for name, learner in learners.items():
-            out[name, L] = learner.score(batch)
+            out[name, L] = learner.score(batch.to(next(learner.parameters()).device)).cpu()
     return out
 
 
 def copy_run(args) -> dict:
     from ..recipes import get_recipe
 
-    learners = {name: _load(recipe) for name, recipe in COPY_METHODS.items()}
-    longest = get_recipe(COPY_METHODS["ntm"]).task_args["max_length"]
+    from ..checkpoints import HERE
+
+    present = {name: recipe for name, recipe in COPY_METHODS.items() if (HERE / f"{recipe}.pt").exists()}
+    for name in sorted(set(COPY_METHODS) - set(present)):
+        print(f"({name}: no committed checkpoint {COPY_METHODS[name]}.pt in this install; "
+              f"`python -m meta_course train {COPY_METHODS[name]}` makes it)")
+    if "lstm" not in present:
+        raise ValueError("bench copy compares with the LSTM baseline: lstm_copy.pt is missing; "
+                         "run `python -m meta_course train lstm_copy`.")
+    learners = {name: _load(recipe) for name, recipe in present.items()}
+    memories = [name for name in ("ntm", "dnc") if name in learners]
+    longest = get_recipe(COPY_METHODS["dnc"]).task_args["max_length"]
     lengths = args.lengths or sorted({max(1, longest // 4), max(1, longest // 2), longest, 2 * longest})
     errors = copy_errors(learners, lengths, args.sequences, args.seed)
     print(f"Copy task (8-bit vectors), trained on lengths 1..{longest}: wrong bits per sequence over "
           f"{args.sequences} held-out sequences, mean ± 95% CI")
-    print(" | ".join(f"{h:>15s}" for h in ["length"] + list(learners) + ["NTM − LSTM", "DNC − LSTM"]))
+    print(" | ".join(f"{h:>15s}" for h in ["length"] + list(learners) + [f"{m.upper()} − LSTM" for m in memories]))
     rows, paired = [], []
     for L in lengths:
         cells = []
@@ -134,7 +145,7 @@ def copy_run(args) -> dict:
             rows.append({"method": name, "recipe": COPY_METHODS[name], "length": L, "bit_errors": mean, "ci95": ci,
                          "trained_on": f"1..{longest}"})
             cells.append(_fmt(mean, ci, digits=2))
-        for name in ("ntm", "dnc"):
+        for name in memories:
             mean, ci = mean_ci95(errors[name, L] - errors["lstm", L])
             paired.append({"length": L, "method": name, "minus_lstm": mean, "ci95": ci})
             cells.append(_fmt(mean, ci, digits=2))

@@ -195,28 +195,34 @@ def format_table(rows: list[dict], baselines: dict | None = None) -> str:
 
 def _parallel_rows(names: list[str], args) -> list[dict]:
     """Score each recipe in its own process (``--jobs`` at a time, one thread each); rows in ``names`` order."""
+    import shutil
     import subprocess
     import sys
     import tempfile
 
     out_dir = Path(tempfile.mkdtemp(prefix="bench-omniglot-"))
-    queue, running, done = list(names), [], {}
-    while queue or running:
-        while queue and len(running) < args.jobs:
-            name = queue.pop(0)
-            cmd = [sys.executable, "-m", "meta_course", "bench", "omniglot", "--methods", name, "--no-baselines",
-                   "--episodes", str(args.episodes), "--q-query", str(args.q_query), "--seed", str(args.seed),
-                   "--tta", str(args.tta), "--json", str(out_dir / f"{name}.json")]
-            cmd += ["--skip-runs"] if args.skip_runs else []
-            cmd += ["--runs-dir", str(args.runs_dir)] if args.runs_dir else []
-            running.append((name, subprocess.Popen(cmd, env={**__import__("os").environ, "OMP_NUM_THREADS": "1"})))
-        time.sleep(1.0)
-        for name, proc in list(running):
-            if proc.poll() is not None:
-                running.remove((name, proc))
-                if proc.returncode != 0:
-                    raise RuntimeError(f"bench omniglot --methods {name} failed (exit {proc.returncode}).")
-                done[name] = json.loads((out_dir / f"{name}.json").read_text())["rows"][0]
+    try:  # the temporary folder goes, and no worker outlives a failure
+        queue, running, done = list(names), [], {}
+        while queue or running:
+            while queue and len(running) < args.jobs:
+                name = queue.pop(0)
+                cmd = [sys.executable, "-m", "meta_course", "bench", "omniglot", "--methods", name, "--no-baselines",
+                       "--episodes", str(args.episodes), "--q-query", str(args.q_query), "--seed", str(args.seed),
+                       "--tta", str(args.tta), "--json", str(out_dir / f"{name}.json")]
+                cmd += ["--skip-runs"] if args.skip_runs else []
+                cmd += ["--runs-dir", str(args.runs_dir)] if args.runs_dir else []
+                running.append((name, subprocess.Popen(cmd, env={**__import__("os").environ, "OMP_NUM_THREADS": "1"})))
+            time.sleep(1.0)
+            for name, proc in list(running):
+                if proc.poll() is not None:
+                    running.remove((name, proc))
+                    if proc.returncode != 0:
+                        raise RuntimeError(f"bench omniglot --methods {name} failed (exit {proc.returncode}).")
+                    done[name] = json.loads((out_dir / f"{name}.json").read_text())["rows"][0]
+    finally:
+        for _, proc in running:
+            proc.kill()
+        shutil.rmtree(out_dir, ignore_errors=True)
     return [done[n] for n in names]
 
 

@@ -27,17 +27,26 @@ def run(args) -> int:
     from ..core.checks import check_int
     from ..evaluate import evaluate
     from ..learners import load_learner
+    from ..learners.base import read_checkpoint
     from ..recipes import get_recipe, task_sampler
 
     path = Path(args.checkpoint)
     if not path.exists() and not path.suffix:
         path = checkpoint_path(args.checkpoint)
+    if args.json:  # before computing, not after
+        args.json.parent.mkdir(parents=True, exist_ok=True)
     learner = load_learner(path)
-    trained_with = torch.load(path, map_location="cpu", weights_only=True).get("recipe")
+    trained_with = read_checkpoint(path).get("recipe")
     recipe_name = args.recipe or trained_with
     if recipe_name is None:
         raise ValueError(f"{path} does not record its recipe: pass --recipe (e.g. maml_sine).")
     recipe = get_recipe(recipe_name)
+    if trained_with is not None and get_recipe(trained_with).task != recipe.task:
+        from ..recipes import RECIPES
+        same = sorted(n for n, r in RECIPES.items() if r.task == get_recipe(trained_with).task)
+        raise ValueError(f"{path} was trained on {get_recipe(trained_with).task} tasks (recipe {trained_with}); --recipe "
+                         f"{recipe_name} draws {recipe.task} tasks: pass a recipe of {get_recipe(trained_with).task} "
+                         f"tasks ({', '.join(same[:6])}) or leave --recipe out.")
     # the knobs every table uses for this learner (e.g. 10 inner steps), then the command line's
     eval_knobs = get_recipe(trained_with).eval_knobs if trained_with is not None else recipe.eval_knobs
     check_int("tasks", args.tasks, 1, fix="Evaluate on at least one task (1000 gives a tight CI).")

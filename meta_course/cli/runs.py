@@ -43,26 +43,19 @@ def run(args) -> int:
     check_choice("method", args.method, list(methods), "List them with `python -m meta_course runs --list`.")
     if args.threads is not None:
         torch.set_num_threads(check_int("threads", args.threads, 1, 1024, "Use e.g. --threads 1."))
-    device = args.device
-    if device == "auto":
-        from ..core.device import default_device
-        device = default_device()
-    elif device is not None:
-        try:
-            device = torch.device(device)
-        except RuntimeError:
-            raise ValueError(f"--device {device!r} is not a device: use cpu, cuda, cuda:1, mps or auto.") from None
+    from ..core.device import resolve_device
+    device = resolve_device(args.device) if args.device is not None else None
 
+    score_fn = get_runs_method(args.method, checkpoint=args.checkpoint, device=device)  # a bad checkpoint: at once
     path = args.runs_dir if args.runs_dir is not None else default_runs_path()
     runs = load_runs(path, runs=args.runs)
-    score_fn = get_runs_method(args.method, checkpoint=args.checkpoint, device=device)
     t0 = time.perf_counter()
     res = evaluate_runs(score_fn, runs, progress=True)
     seconds = time.perf_counter() - t0
 
     print(f"{args.method} on {len(runs)} runs of {path} (20-way one-shot, within alphabet):")
-    for r in res["per_run"]:
-        print(f"  {r['run']}  error {r['error_percent']:5.1f}%  ({r['n_wrong']}/{len(runs[0].test)} wrong)")
+    for r, run in zip(res["per_run"], runs):
+        print(f"  {r['run']}  error {r['error_percent']:5.1f}%  ({r['n_wrong']}/{len(run.test)} wrong)")
     print(f"mean error {res['mean_error_percent']:.2f}%  ({seconds:.1f} s)")
     if args.json:
         out = {"method": args.method, "mean_error_percent": res["mean_error_percent"],

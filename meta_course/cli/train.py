@@ -15,6 +15,8 @@ def add_arguments(p) -> None:
     p.add_argument("--seed", type=int, help="default: the recipe's seed (0 unless it sets one)")
     p.add_argument("--out", type=Path, help="final learner file (default: runs/RECIPE.pt)")
     p.add_argument("--checkpoint", type=Path, help="resumable training state (default: OUT with .state.pt)")
+    p.add_argument("--restart", action="store_true",
+                   help="start afresh, discarding the resumable state of an earlier run (default: resume it)")
     p.add_argument("--checkpoint-every", type=int, default=1000)
     p.add_argument("--inner-lr", type=float, help="override the recipe's inner_lr (α)")
     p.add_argument("--inner-steps", type=int, help="override the recipe's inner_steps")
@@ -36,7 +38,7 @@ def run(args) -> int:
     _, history = recipes.train_recipe(args.recipe, steps=args.steps, seed=args.seed, out=out,
                                       checkpoint=args.checkpoint or out.with_suffix(".state.pt"),
                                       checkpoint_every=args.checkpoint_every, device=args.device, threads=args.threads,
-                                      progress=not args.no_progress, **overrides)
+                                      progress=not args.no_progress, restart=args.restart, **overrides)
     print(json.dumps({"recipe": args.recipe, "out": str(out), "final_loss": history.loss[-1] if history.loss else None,
                       "seconds": round(history.seconds, 1)}))
     return 0

@@ -27,7 +27,7 @@ import torch
 from torch import Tensor, nn
 from torch.func import vmap
 
-from ..core.checks import check_choice
+from ..core.checks import check_choice, check_positive
 from ..core.functional import Params, adapt, forward, meta_batch_loss
 from ..core.heads import fit_head, head_names, infer_n_way
 from ..core.io import atomic_save
@@ -170,6 +170,11 @@ class GradientLearner(Learner):
                  first_order: bool = False):
         super().__init__()
         check_choice("loss", loss, sorted(LOSSES), "Regression: 'mse'; classification: 'cross_entropy'.")
+        if inner_lr is not None:  # a NaN or a string would otherwise fail (or compute nonsense) only when used
+            if isinstance(inner_lr, (bool, str, bytes)):
+                raise ValueError(f"inner_lr={inner_lr!r} must be a number (float), not {type(inner_lr).__name__}: "
+                                 "e.g. inner_lr=0.01.")
+            check_positive("inner_lr", inner_lr, "α, the inner step size: e.g. 0.01.")
         self.net = net
         self.loss_fn = LOSSES[loss]
         self.metric = "accuracy" if loss == "cross_entropy" else "mse"
@@ -228,6 +233,23 @@ def learner_from_checkpoint(ckpt: dict, device=None) -> Learner:
     return learner.to(device) if device is not None else learner
 
 
+def read_checkpoint(path, fix: str = "train it again or restore the file") -> dict:
+    """``torch.load`` of a file this package wrote (weights only), with one clear ``ValueError`` naming the
+    file when it is truncated, corrupt or of another kind (instead of a raw reader error)."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"checkpoint {path} does not exist: train one with `python -m meta_course train`.")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # PytorchStreamReader, UnpicklingError, EOFError, BadZipFile, IsADirectoryError, ...
+        reason = (str(err).strip().splitlines() or [""])[0].split(". ")[0][:160]
+        raise ValueError(f"{path} is not a readable checkpoint ({type(err).__name__}: {reason}): it is truncated, "
+                         f"corrupt or another kind of file; {fix}.") from err
+    if not isinstance(ckpt, dict):
+        raise ValueError(f"{path} holds a {type(ckpt).__name__}, not a checkpoint of this package; {fix}.")
+    return ckpt
+
+
 def load_learner(path, device=None) -> Learner:
     """Rebuild a learner saved by :func:`save_learner` or by the training loop.
 
@@ -236,8 +258,14 @@ def load_learner(path, device=None) -> Learner:
         >>> load_learner(checkpoint_path("maml_sine")).name
         'maml'
     """
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"checkpoint {path} does not exist: train one with `python -m meta_course train`.")
-    ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    return learner_from_checkpoint(ckpt.get("learner", ckpt), device)
+    ckpt = read_checkpoint(path)
+    ckpt = ckpt.get("learner", ckpt)
+    if not isinstance(ckpt, dict) or not {"name", "config", "state_dict"} <= set(ckpt):
+        raise ValueError(f"{path} holds no learner (its keys: {list(ckpt)[:8]}): pass a file written by "
+                         "`python -m meta_course train` or save_learner.")
+    try:
+        return learner_from_checkpoint(ckpt, device)
+    except (TypeError, RuntimeError, KeyError) as err:  # a config the class refuses, weights of another shape
+        reason = (str(err).strip().splitlines() or [""])[0].split(". ")[0][:160]
+        raise ValueError(f"{path}: its {ckpt['name']!r} learner does not rebuild ({type(err).__name__}: {reason}): "
+                         "the file was written by another version of the course or edited; train it again.") from err

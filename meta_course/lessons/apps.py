@@ -62,7 +62,9 @@ def _omniglot_episodes(device):
 def _embedding_space(device):
     from ..viz.metric import metric_explorer
 
-    return metric_explorer(_learner("protonet_omniglot", device))
+    return metric_explorer({"ProtoNet": _learner("protonet_omniglot", device),
+                            "Matching": _learner("matching_omniglot", device),
+                            "Siamese": _learner("siamese_omniglot", device)})
 
 
 def _parameter_space(device):
@@ -90,6 +92,20 @@ def _neural_processes(device):
     return np_explorer(cnps, maml=_learner("maml_sine", device))
 
 
+def _memory_episode(device):
+    from ..viz.memory import mann_explorer
+
+    return mann_explorer({"mann": _learner("mann_omniglot", device), "lstm": _learner("lstm_omniglot", device)})
+
+
+def _copy_task(device):
+    from ..recipes import get_recipe
+    from ..viz.memory import copy_explorer
+
+    learners = {"dnc": _learner("dnc_copy", device), "lstm": _learner("lstm_copy", device)}
+    return copy_explorer(learners, max_train_length=get_recipe("dnc_copy").task_args["max_length"])
+
+
 #: RL² agents of lesson 11, one per (arms k, pulls n)
 BANDIT_SETTINGS = ((5, 10), (10, 10), (5, 100), (10, 100))
 
@@ -100,10 +116,41 @@ def _bandits(device):
     return bandit_explorer({kn: _learner(f"rl2_bandits_k{kn[0]}_n{kn[1]}", device) for kn in BANDIT_SETTINGS})
 
 
+def _maml_navigation(device):
+    from ..viz.rl_navigation import maml_explorer
+
+    return maml_explorer({"MAML-RL": _learner("maml_rl_nav", device), "pretrained": _learner("pretrained_rl_nav", device)})
+
+
+def _pearl_navigation(device):
+    from ..viz.rl_navigation import navigation_explorer
+
+    return navigation_explorer(_learner("pearl_nav", device))
+
+
 def _gan_ring(device):
     from ..viz.gan import load_ring_snapshots, ring_explorer
 
     return ring_explorer(load_ring_snapshots())
+
+
+def _meta_gradient_alpha(device):
+    from ..viz.derivations import alpha_explorer
+
+    return alpha_explorer()
+
+
+def _sine_family(device):
+    from ..viz.sine_family import load_sine_family, sine_family_explorer
+
+    return sine_family_explorer(load_sine_family(device=device))
+
+
+def _cold_start(device):
+    from ..bench.recommendation import load_recommenders
+    from ..viz.recommendation import recommendation_explorer
+
+    return recommendation_explorer(load_recommenders(device=device))
 
 
 APPS: dict[str, App] = {
@@ -131,6 +178,16 @@ APPS: dict[str, App] = {
         "A held-out 5-way episode (an alphabet never seen in training). Slide the inner steps: MAML's "
         "predictions become right after a few steps; the transfer baseline's fresh head needs more. "
         "A new episode draws other characters.", _omniglot_adaptation),
+    "memory_episode": App(
+        "Memory-augmented networks: one episode, step by step", "08_memory_augmented",
+        "A MANN and an LSTM read 50 drawings of 5 new characters; each label arrives one step after its image. "
+        "Slide the step: see what each network predicted before the label came, and which memory slots the "
+        "MANN wrote and read. Compare the first and the second sight of a character.", _memory_episode),
+    "copy_task": App(
+        "Memory networks: copying sequences longer than any seen in training", "09_ntm_dnc",
+        "A differentiable neural computer and an LSTM, both trained to copy sequences of 1 to 10 bit vectors. "
+        "Slide the length past 10: the DNC keeps copying by following the order of its writes through memory, "
+        "the LSTM's errors (circled) pile up. The lower panels show where the DNC writes and reads.", _copy_task),
     "neural_processes": App(
         "Neural processes: a prediction with its uncertainty", "10_neural_processes",
         "A conditional neural process reads context points and predicts a mean and a band of uncertainty at "
@@ -141,11 +198,35 @@ APPS: dict[str, App] = {
         "An RL² agent (a recurrent policy trained on many bandit problems) pulls arms of a new bandit next to "
         "UCB1 and Thompson sampling. Change the number of arms and pulls, draw another bandit, and slide the "
         "pull t to see what each method believes at that point.", _bandits),
+    "maml_navigation": App(
+        "MAML for RL: one policy-gradient step towards a new goal", "12_maml_rl_and_pearl",
+        "A point robot must reach a goal it is never shown; the reward is minus its distance. Gray paths are sampled "
+        "before adapting, green ones after the inner policy-gradient steps. Move the goal: MAML-RL's start turns "
+        "towards it in one step, the jointly trained policy barely moves.", _maml_navigation),
+    "pearl_navigation": App(
+        "PEARL: exploring by posterior sampling", "12_maml_rl_and_pearl",
+        "The goal lies somewhere on the half circle and pays a reward only within 0.2 of it. Before each episode PEARL "
+        "samples a task hypothesis from its posterior; the red dots are the goals its hypotheses stand for. Pick a "
+        "goal and step through the episodes: after a rewarded one they gather at the goal.", _pearl_navigation),
     "gan_ring": App(
         "GANs on a ring: mode collapse and the gradient penalty", "13_gans",
         "Eight Gaussians on a circle are the data; each frame shows 500 samples of a generator during training. "
         "Pick the minimax GAN or WGAN-GP with a penalty weight λ and a seed, and slide through training: watch "
         "which modes are covered, and for how long.", _gan_ring),
+    "meta_gradient_alpha": App(
+        "The meta-gradient: how wrong is each shortcut?", "03_derivations",
+        "MAML's meta-gradient needs a Hessian term. Move the inner step size α and compare three shortcuts with "
+        "the exact gradient: first-order MAML, a source article's formula, and the correct expansion. Small α: "
+        "the expansion wins; large α: every shortcut fails.", _meta_gradient_alpha),
+    "sine_family": App(
+        "The optimisation family on one sine wave", "05_optimisation_family",
+        "MAML, first-order MAML, Reptile, Meta-SGD, the LSTM meta-learner and the pretrained network see the same "
+        "K points of a new sine wave and adapt, each with its own step size or learned rule. Try K = 2, and 0 steps.",
+        _sine_family),
+    "cold_start": App(
+        "Cold-start recommendation: you are the new user", "16_applications_cold_start",
+        "Pick an age group and rate a few items. A global model, the same model fine-tuned on your ratings, and MAML "
+        "over users each recommend five items; watch which genres they expect you to like.", _cold_start),
 }
 
 
@@ -153,8 +234,9 @@ def available_apps() -> list[str]:
     """The pages whose checkpoints are in this install (a family's page appears once its checkpoints do)."""
     from ..checkpoints import HERE
 
-    needs = {"neural_processes": ("cnp_sine", "cnp_gp"),
-             "bandits": tuple(f"rl2_bandits_k{k}_n{n}" for k, n in BANDIT_SETTINGS)}
+    needs = {"neural_processes": ("cnp_sine", "cnp_gp"), "memory_episode": ("mann_omniglot", "lstm_omniglot"),
+             "bandits": tuple(f"rl2_bandits_k{k}_n{n}" for k, n in BANDIT_SETTINGS),
+             "maml_navigation": ("maml_rl_nav", "pretrained_rl_nav"), "pearl_navigation": ("pearl_nav",)}
     from ..viz.gan import SNAPSHOTS
 
     files = {"gan_ring": (SNAPSHOTS,)}

@@ -57,7 +57,15 @@ def repin(notebooks, version: str) -> list[Path]:
 
 def main(argv=None) -> int:
     root = Path(__file__).resolve().parents[2]
-    version = (argv or sys.argv[1:] or [project_version(root)])[0]
+    args = argv if argv is not None else sys.argv[1:]
+    if args and args[0] in ("-h", "--help"):
+        print("usage: python -m meta_course.lessons.colab [VERSION]  (default: the version in pyproject.toml)\n"
+              "Rewrites every notebook's setup cell to install meta-course at tag vVERSION.")
+        return 0
+    version = (args or [project_version(root)])[0]
+    if not re.fullmatch(r"\d+(\.\d+)*([a-z]+\d*)?", version):
+        raise SystemExit(f"error: version {version!r} is not a release number like 0.1.0; "
+                         "run without arguments to use pyproject.toml's version")
     for path in repin(root / "notebooks", version):
         print(f"pinned {path.relative_to(root)} to v{version}")
     return 0

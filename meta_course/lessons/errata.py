@@ -70,6 +70,11 @@ class Erratum(NamedTuple):
         """The section of lesson 15 that discusses (and, with ``check``, checks) this erratum."""
         return SECTIONS[self.key]
 
+    @property
+    def number(self) -> int:
+        """The erratum's number in lesson 15's table (1-based, the order of :data:`ERRATA`); lessons cite it."""
+        return ERRATA.index(self) + 1
+
 
 ERRATA: tuple[Erratum, ...] = (
     # --- where the algorithms belong ------------------------------------------------------------------
@@ -102,7 +107,7 @@ ERRATA: tuple[Erratum, ...] = (
             "reinforcement learning is a family of meta-learning methods",
             "RL is a setting, not a family: RL² is model-based (a recurrent policy), MAML-RL optimisation-based, "
             "PEARL model-based with a probabilistic task encoder.",
-            "11_meta_rl_bandits", ""),
+            "11_meta_rl_bandits", "check_rl2_is_model_based"),
     # --- MAML's objective and gradient ----------------------------------------------------------------
     Erratum("objective_inner_min", A1,
             r"\left[ \min_{\theta_i'} \mathcal{L}_{\mathcal{T}_i}(\theta_i') \right]",
@@ -155,7 +160,7 @@ ERRATA: tuple[Erratum, ...] = (
             "the meta-LSTM outputs a learning rate and a gradient direction with a linear layer",
             "The learner's weights are the cell state, c_t = f_t ⊙ c_{t−1} + i_t ⊙ (−∇L_t); the step size is the "
             "input gate i_t = σ(·) ∈ (0, 1) and the direction is the gradient itself (Ravi & Larochelle, "
-            "Eq. 2-4). A linear output can be negative: a step uphill.", "05_optimisation_family §3",
+            "Eq. 2-4). A linear output can be negative: a step uphill.", "17_learned_optimisers §1",
             "check_meta_lstm_gates"),
     # --- names and credits -----------------------------------------------------------------------------
     Erratum("ntm_name", A4, "神经算法机",
@@ -208,6 +213,16 @@ ERRATA: tuple[Erratum, ...] = (
 )
 
 
+def numbers(lesson: str) -> list[int]:
+    """The numbers of the errata whose right version ``lesson`` (a notebook stem) teaches.
+
+    Example:
+        >>> numbers("04_pitfalls")
+        [10, 11, 12]
+    """
+    return [e.number for e in ERRATA if e.lesson.split()[0] == lesson]
+
+
 #: erratum key -> the section of lesson 15 where it is discussed and checked
 SECTIONS: dict[str, int] = {
     "maml_model_based": 1, "maml_model_based_a2": 1, "protonet_memory_based": 1, "supervision_family": 1,
@@ -258,7 +273,7 @@ TAXONOMY: tuple[TaxonomyRow, ...] = (
         A4: Filing("a cheaper MAML", "First-Order MAML、Reptile")}),
     TaxonomyRow("Meta-SGD", "optimisation", "05_optimisation_family", {
         A1: Filing("supervision-based", "Meta-SGD、Metro")}),
-    TaxonomyRow("LSTM meta-learner", "optimisation", "05_optimisation_family", {
+    TaxonomyRow("LSTM meta-learner", "optimisation", "17_learned_optimisers", {
         A0: Filing("optimisation-based", "代表性算法包括 LSTM Meta-Learner、Reptile 等"),
         A2: Filing("optimisation-based", "Meta-LSTM是一种基于优化学习的元学习算法")}),
     TaxonomyRow("Siamese network", "metric", "06_metric_learning", {
@@ -419,6 +434,28 @@ def check_metasgd_is_gradient_descent() -> dict:
     flat = torch.cat([a.abs().flatten() for a in alpha.values()])
     return {"max_abs_diff": (predicted - want).abs().max().item(),
             "alpha_spread": (flat.max() / flat.min().clamp_min(1e-12)).item()}
+
+
+def check_rl2_is_model_based(recipe: str = "rl2_bandits_k5_n10") -> dict:
+    """RL² adapts like a model-based learner: its hidden state moves, its weights do not.
+
+    The committed RL² bandit agent is shown one pull of the arm it tries first, once rewarded and once not.
+    Returns ``{"weights_changed": bool, "p_stay_after_win": float, "p_stay_after_loss": float}``: whether any
+    weight differs after both adaptations (it must not), and the probability of pulling the same arm again
+    after the win and after the loss (win-stay, lose-shift: the behaviour changed with the data alone).
+    """
+    from ..checkpoints import checkpoint_path
+    from ..learners import load_learner
+
+    agent = load_learner(checkpoint_path(recipe))
+    before = {k: v.clone() for k, v in agent.state_dict().items()}
+    with torch.no_grad():
+        first = int(agent.adapt(torch.zeros(0, dtype=torch.long), torch.zeros(0)).info["probs"].argmax())
+        arm = torch.tensor([first])
+        win = agent.adapt(arm, torch.ones(1)).info["probs"][first].item()
+        loss = agent.adapt(arm, torch.zeros(1)).info["probs"][first].item()
+    changed = any(not torch.equal(before[k], v) for k, v in agent.state_dict().items())
+    return {"weights_changed": changed, "p_stay_after_win": win, "p_stay_after_loss": loss}
 
 
 def check_protonet_is_metric(seed: int = 0) -> dict:

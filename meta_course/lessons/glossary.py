@@ -46,10 +46,10 @@ LESSONS: dict[str, Lesson] = {lesson.stem: lesson for lesson in (
            "MAML's two loops as equations and code, the paper's table reproduced, the adaptation widget"),
     Lesson("02_omniglot", "Omniglot", "data", "the dataset, N-way K-shot episodes, Lake's one-shot benchmark"),
     Lesson("03_derivations", "Derivations", "optimisation-based",
-           "the meta-gradient with its Hessian term, checked three ways; first-order error; Reptile's expansion"),
+           "the meta-gradient with its Hessian term, checked three ways; first-order error and its α widget; cost"),
     Lesson("04_pitfalls", "Pitfalls", "optimisation-based", "six bugs of popular meta-learning code, with numbers"),
-    Lesson("05_optimisation_family", "The optimisation family", "optimisation-based",
-           "Reptile, Meta-SGD, the LSTM meta-learner, a learned optimiser, the parameter-space widget"),
+    Lesson("05_optimisation_family", "Reptile and Meta-SGD", "optimisation-based",
+           "Reptile and its Taylor expansion, Meta-SGD, the parameter-space widget, the sine family side by side"),
     Lesson("06_metric_learning", "Metric learning", "metric-based",
            "Siamese, Matching and Prototypical networks, the embedding-space widget"),
     Lesson("07_maml_omniglot", "MAML on Omniglot", "optimisation-based",
@@ -70,11 +70,12 @@ LESSONS: dict[str, Lesson] = {lesson.stem: lesson for lesson in (
            "every error of the five source articles, the right version, and the cell that checks it"),
     Lesson("16_applications_cold_start", "Cold-start recommendation", "optimisation-based (application)",
            "MeLU-style MAML over users against a global model and per-user fine-tuning"),
+    Lesson("17_learned_optimisers", "Learned update rules", "optimisation-based",
+           "the LSTM meta-learner and the learned LSTM optimiser against tuned SGD and Adam"),
 )}
 
 #: lessons being written: referenced before their notebooks exist (each leaves this list when it lands)
-PENDING_LESSONS = ("08_memory_augmented", "09_ntm_dnc", "10_neural_processes", "11_meta_rl_bandits",
-                   "12_maml_rl_and_pearl", "13_gans", "14_meta_gan")
+PENDING_LESSONS = ("14_meta_gan",)
 
 _ = Term  # keeps the rows below short
 GLOSSARY: tuple[Term, ...] = (
@@ -90,8 +91,8 @@ GLOSSARY: tuple[Term, ...] = (
     _("meta-knowledge", "元知识", "what carries over from task to task: an initialisation, an update rule, a "
       "metric, a way of using memory", "00_welcome"),
     _("meta-learner", "元学习器", "the part trained by the outer loop, e.g. the LSTM that updates the learner's "
-      "weights", "05_optimisation_family"),
-    _("base learner", "基学习器", "the model adapted to each task by the inner loop", "05_optimisation_family"),
+      "weights", "17_learned_optimisers"),
+    _("base learner", "基学习器", "the model adapted to each task by the inner loop", "17_learned_optimisers"),
     # --- tasks and data ---------------------------------------------------------------------------------
     _("task", "任务", "a data distribution and a loss; in meta-learning a draw from the task distribution p(T)",
       "01_maml_sine"),
@@ -146,9 +147,9 @@ GLOSSARY: tuple[Term, ...] = (
       "05_optimisation_family"),
     _("Meta-SGD", "Meta-SGD", "MAML with a meta-learned step size for every coordinate", "05_optimisation_family"),
     _("LSTM meta-learner", "LSTM 元学习器", "an LSTM whose cell state is the learner's weights and whose gates "
-      "are learned step sizes", "05_optimisation_family"),
+      "are learned step sizes", "17_learned_optimisers"),
     _("learned optimiser", "学习的优化器", "a coordinate-wise LSTM that outputs the update from the gradient",
-      "05_optimisation_family"),
+      "17_learned_optimisers"),
     _("optimisation-based meta-learning", "基于优化的元学习", "adaptation is an optimiser: learn its start, "
       "steps or rule", "05_optimisation_family"),
     _("transductive", "直推式", "predictions that use the whole query batch (e.g. batch statistics), not one "
@@ -195,11 +196,35 @@ GLOSSARY: tuple[Term, ...] = (
       "location (shifts)", "09_ntm_dnc"),
     _("differentiable neural computer (DNC)", "可微神经计算机", "an NTM successor with dynamic allocation and "
       "temporal links", "09_ntm_dnc"),
+    _("label offset", "标签错位输入", "the label of step t is given with the input of step t+1, so a sequence "
+      "model must predict before it is told", "08_memory_augmented"),
+    _("accuracy by instance", "按实例计的准确率", "accuracy at the 1st, 2nd, ... sight of a class within an "
+      "episode; a learner jumps at the 2nd", "08_memory_augmented"),
+    _("key strength", "键强度", "β ≥ 1 multiplying the cosine before the softmax, so content addressing can focus "
+      "on one slot", "08_memory_augmented"),
+    _("copy task", "复制任务", "read a sequence of bit vectors, then emit it; tested on lengths beyond training",
+      "09_ntm_dnc"),
+    _("location-based addressing", "基于位置的寻址", "the NTM's interpolation, circular shift and sharpening of "
+      "the previous weighting", "09_ntm_dnc"),
+    _("dynamic memory allocation", "动态内存分配", "the DNC writes into the least-used slot, from a usage "
+      "vector that reads can free", "09_ntm_dnc"),
+    _("temporal link matrix", "时序链接矩阵", "L[i, j] ≈ 1 if slot i was written right after slot j; reads can "
+      "follow it forward or backward", "09_ntm_dnc"),
     _("conditional neural process (CNP)", "条件神经过程", "encode a context set, average, decode a predictive "
       "mean and variance", "10_neural_processes"),
     _("context set", "上下文集", "the observed (x, y) pairs a neural process conditions on", "10_neural_processes"),
     _("Gaussian process", "高斯过程", "a distribution over functions with Gaussian joint marginals; its "
       "posterior is exact", "10_neural_processes"),
+    _("mean aggregation", "均值聚合", "r = the mean of the per-point codes r_i: order- and size-free, but "
+      "blind to repeated points", "10_neural_processes"),
+    _("amortised inference", "摊销推断", "a network trained once to map any context to its posterior predictive "
+      "in one forward pass", "10_neural_processes"),
+    _("posterior predictive distribution", "后验预测分布", "p(y* | x*, context): what to expect at a new input "
+      "given what was observed", "10_neural_processes"),
+    _("Gaussian negative log-likelihood", "高斯负对数似然", "½ log 2π + log σ + (y − μ)²/(2σ²): the CNP's training "
+      "loss per target", "10_neural_processes"),
+    _("squared-exponential kernel", "平方指数核", "k(x, x') = σ_f² exp(−(x − x')²/(2ℓ²)): the GP prior of "
+      "smooth functions", "10_neural_processes"),
     # --- meta-RL ----------------------------------------------------------------------------------------
     _("meta reinforcement learning", "元强化学习", "learning to solve a new environment of a family in a few "
       "episodes", "11_meta_rl_bandits"),
@@ -210,11 +235,33 @@ GLOSSARY: tuple[Term, ...] = (
     _("regret", "遗憾", "the reward lost relative to always playing the best arm", "11_meta_rl_bandits"),
     _("RL²", "RL²", "a recurrent policy whose hidden state, kept across episodes, is the learning algorithm",
       "11_meta_rl_bandits"),
+    _("UCB1", "上置信界算法", "pull the arm with the largest mean plus a bonus that shrinks as the arm is pulled "
+      "(optimism under uncertainty)", "11_meta_rl_bandits"),
+    _("Thompson sampling", "汤普森采样", "pull the arm whose value drawn from its posterior is largest "
+      "(probability matching)", "11_meta_rl_bandits"),
+    _("Gittins index", "Gittins指数", "the retirement reward at which pulling an arm and retiring are worth the "
+      "same; pulling the largest index is near Bayes-optimal", "11_meta_rl_bandits"),
+    _("Bayes-optimal policy", "贝叶斯最优策略", "the policy with the largest expected return under the task prior; "
+      "it acts on the posterior", "11_meta_rl_bandits"),
+    _("advantage actor-critic (A2C)", "优势演员-评论家", "policy gradient weighted by return minus a learnt value "
+      "baseline, one step per batch of fresh rollouts", "11_meta_rl_bandits"),
     _("policy gradient", "策略梯度", "the gradient of expected return, estimated from sampled trajectories",
       "12_maml_rl_and_pearl"),
     _("PEARL", "PEARL", "infer a posterior over a latent task variable from context, act by posterior "
       "sampling", "12_maml_rl_and_pearl"),
     _("posterior sampling", "后验采样", "act as if a sample from the posterior over tasks were the true task",
+      "12_maml_rl_and_pearl"),
+    _("score-function estimator (REINFORCE)", "得分函数估计 (REINFORCE)", "∇J = E[Σ ∇log π(a|s) · return-to-go]: "
+      "a policy gradient from sampled trajectories alone", "12_maml_rl_and_pearl"),
+    _("MAML-RL", "强化学习中的MAML", "MAML whose inner step is a policy-gradient step on a new task's trajectories",
+      "12_maml_rl_and_pearl"),
+    _("product of Gaussians", "高斯乘积", "PEARL's posterior: precisions of per-transition Gaussian factors add",
+      "12_maml_rl_and_pearl"),
+    _("information bottleneck", "信息瓶颈", "a KL penalty to the prior that keeps the latent task variable to what "
+      "the critic needs", "12_maml_rl_and_pearl"),
+    _("soft actor-critic (SAC)", "软演员-评论家", "off-policy actor-critic maximising reward plus policy entropy",
+      "12_maml_rl_and_pearl"),
+    _("sparse reward", "稀疏奖励", "a reward paid only in a small region of states (here within 0.2 of the goal)",
       "12_maml_rl_and_pearl"),
     # --- generative -------------------------------------------------------------------------------------
     _("generative adversarial network (GAN)", "生成对抗网络", "a generator and a discriminator trained against "
@@ -245,6 +292,36 @@ GLOSSARY: tuple[Term, ...] = (
       "16_applications_cold_start"),
     _("out-of-distribution task", "分布外任务", "a task not drawn from the training task distribution; "
       "meta-learning gives no guarantee on it", "15_errata"),
+    # --- terms of single lessons ---------------------------------------------------------------------------
+    _("in-place update", "原地更新", "writing into a tensor's storage (`.data -= ...`): autograd never sees it, so "
+      "no gradient flows through it", "04_pitfalls"),
+    _("create_graph", "create_graph (保留计算图)", "the autograd option that keeps a gradient differentiable; "
+      "without it MAML is silently first order", "04_pitfalls"),
+    _("running statistics", "滑动统计量", "batch norm's averages kept across batches; shared across tasks they "
+      "leak one task's data into another", "04_pitfalls"),
+    _("Taylor expansion", "泰勒展开", "a function near a point as a polynomial in the step; how Reptile's update "
+      "is shown to contain MAML's gradient", "05_optimisation_family"),
+    _("per-coordinate learning rate", "逐坐标学习率", "one step size for every parameter coordinate, as "
+      "Meta-SGD learns", "05_optimisation_family"),
+    _("learning-rate annealing", "学习率退火", "shrinking a step size over training, e.g. Reptile's ε to zero",
+      "05_optimisation_family"),
+    _("transfer baseline", "迁移基线", "pretrain a classifier on all training classes, then fine-tune a fresh "
+      "head on each new task", "07_maml_omniglot"),
+    _("classifier head", "分类头", "the last linear layer that maps features to the N class scores",
+      "07_maml_omniglot"),
+    _("Lake's runs", "Lake 测试轮次", "the 20 fixed 20-way one-shot classification runs of Lake et al. (2015)",
+      "02_omniglot"),
+    _("gradient preprocessing", "梯度预处理", "(log|g|/p, sign g), or (−1, e^p·g) for tiny g: gradients of any "
+      "scale become O(1) inputs", "17_learned_optimisers"),
+    _("truncated backpropagation", "截断反向传播", "backpropagate through only the last T steps of an unrolled "
+      "optimisation, to bound memory", "17_learned_optimisers"),
+    _("FIGR", "FIGR", "few-shot image generation: Reptile applied to a GAN's generator and discriminator",
+      "14_meta_gan"),
+    _("MetaGAN", "MetaGAN", "a GAN whose generator feeds fake examples to a few-shot classifier as an extra "
+      "class", "14_meta_gan"),
+    _("taxonomy of meta-learning", "元学习的分类", "the four families: optimisation-, metric-, model- and "
+      "memory-based (the articles disagree; lesson 15 reconciles)", "15_errata"),
+    _("erratum", "勘误", "a named error of a source, with the right version and a check", "15_errata"),
 )
 
 

@@ -38,6 +38,7 @@ References:
 
 from __future__ import annotations
 
+import inspect
 from typing import Callable, NamedTuple
 
 import torch
@@ -500,3 +501,34 @@ if __name__ == "__main__":
     trained = meta_train_damage(steps=args.steps, progress=True, out=args.out)
     for name, r in damage_table(trained).items():
         print(f"{name:16s} {r}")
+
+
+# --------------------------------------------------------------------------------------------------------
+# What the lesson's cells call to show a bug and run its catcher
+# --------------------------------------------------------------------------------------------------------
+
+def show(fn) -> None:
+    """Print the source of ``fn`` (a ``WRONG_`` function or its right twin) as the lesson shows it."""
+    print(inspect.getsource(fn))
+
+
+def caught(check, fn) -> str | None:
+    """Run the catcher ``check`` on ``fn``: its message if it raises ``AssertionError`` (the bug is caught),
+    ``None`` if it passes.
+
+    Example:
+        >>> p = PITFALLS["range_inner_lr"]
+        >>> caught(p.catch, p.right) is None, caught(p.catch, p.wrong) is not None
+        (True, True)
+    """
+    try:
+        check(fn)
+    except AssertionError as err:
+        return str(err)
+    return None
+
+
+def verdict(check, fn) -> str:
+    """``"passes ✓"`` or ``"caught ✗ — <the catcher's message>"``."""
+    message = caught(check, fn)
+    return f"caught ✗ — {message}" if message else "passes ✓"

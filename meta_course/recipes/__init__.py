@@ -9,13 +9,15 @@ build from here, and each committed checkpoint ``meta_course/checkpoints/RECIPE.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 
 import torch
 
 from ..checkpoints import checkpoint_path
 from ..core.checks import check_choice, check_int
-from ..learners.base import load_learner, save_learner
+from ..core.io import exclusive_lock
+from ..learners.base import load_learner, read_checkpoint, save_learner
 from ..learners.table import LEARNERS
 from ..tasks.lake_runs import BASELINES, learner_scorer
 from ..tasks.table import TASKS, task_sampler
@@ -53,7 +55,7 @@ def build(name: str, seed: int = 0, learner_class=None, **config_overrides):
 def train_recipe(name: str, *, steps: int | None = None, seed: int | None = None, out=None, checkpoint=None,
                  checkpoint_every: int = 1000, device=None, threads: int | None = None, progress: bool = True,
                  eval_tasks=None, eval_every: int = 1000, log_every: int = 100, callback=None, learner_class=None,
-                 **config_overrides):
+                 restart: bool = False, **config_overrides):
     """Meta-train recipe ``name`` with every one of its settings — the one way to train a recipe (the CLI's
     ``train``, the lessons' ``TRAIN = True``, the pitfalls and ``bench --retrain`` all call it).
 
@@ -61,7 +63,9 @@ def train_recipe(name: str, *, steps: int | None = None, seed: int | None = None
         steps: outer steps (default: the recipe's); a run resumed from ``checkpoint`` continues up to it.
         seed: default: the recipe's.
         out: write the trained learner there (with its history, recipe and seed), e.g. ``runs/NAME.pt``.
-        checkpoint: resumable training state (resumed when it exists).
+        checkpoint: resumable training state (resumed when it exists and holds this very run: same recipe,
+            config, seed and task settings; a larger ``steps`` continues it).
+        restart: start afresh even if ``checkpoint`` exists.
         threads: ``torch.set_num_threads`` (one thread reproduces the recipe's measured time).
         eval_tasks, eval_every: held-out tasks scored during training with the recipe's ``eval_knobs``.
         learner_class, **config_overrides: as :func:`build` (e.g. ``inner_lr=0.01``).
@@ -79,15 +83,17 @@ def train_recipe(name: str, *, steps: int | None = None, seed: int | None = None
     if threads is not None:
         torch.set_num_threads(check_int("threads", threads, 1, 1024, "Use e.g. --threads 1."))
     learner, sample = build(name, seed=seed, learner_class=learner_class, **config_overrides)
-    history = train_loop(learner, sample, recipe.steps if steps is None else steps,
-                    meta_batch_size=recipe.meta_batch_size, outer_lr=recipe.outer_lr, seed=seed,
-                    checkpoint=checkpoint, checkpoint_every=checkpoint_every, clip_grad_norm=recipe.clip_grad_norm,
-                    eval_tasks=eval_tasks, eval_every=eval_every, eval_knobs=recipe.eval_knobs, log_every=log_every,
-                    device=device, progress=progress, callback=callback)
-    if out is not None:
-        device_of = next(iter(learner.parameters()), torch.empty(0)).device
-        save_learner(learner.cpu(), out, history=history.as_dict(), recipe=name, seed=seed)
-        learner.to(device_of)
+    with exclusive_lock(out) if out is not None else nullcontext():  # a second run on this output fails at once
+        history = train_loop(learner, sample, recipe.steps if steps is None else steps,
+                        meta_batch_size=recipe.meta_batch_size, outer_lr=recipe.outer_lr, seed=seed,
+                        checkpoint=checkpoint, checkpoint_every=checkpoint_every, clip_grad_norm=recipe.clip_grad_norm,
+                        eval_tasks=eval_tasks, eval_every=eval_every, eval_knobs=recipe.eval_knobs, log_every=log_every,
+                        device=device, progress=progress, callback=callback, restart=restart,
+                        run={"recipe": name, "task": recipe.task, "task_args": recipe.task_args})
+        if out is not None:
+            device_of = next(iter(learner.parameters()), torch.empty(0)).device
+            save_learner(learner.cpu(), out, history=history.as_dict(), recipe=name, seed=seed)
+            learner.to(device_of)
     return learner, history
 
 
@@ -126,6 +132,15 @@ def get_runs_method(name: str, checkpoint=None, device=None):
     if checkpoint is not None and not path.exists() and not path.suffix:
         path = checkpoint_path(str(checkpoint))  # a committed checkpoint's name
     learner = load_learner(path, device=device)
+    wanted = RECIPES.get(method.recipe)  # a learner of another kind or task would fail later with a raw error
+    trained_with = read_checkpoint(path).get("recipe")
+    if wanted is not None and (learner.name != wanted.learner or
+                               (trained_with in RECIPES and RECIPES[trained_with].task != wanted.task)):
+        what = f"a {learner.name} learner" + (f" of recipe {trained_with}" if trained_with else "")
+        fits = [m for m, r in RUNS_METHODS.items() if r.recipe in RECIPES and RECIPES[r.recipe].learner == learner.name]
+        raise ValueError(f"--method {name} scores the {wanted.learner} learner of recipe {method.recipe} ({wanted.task} "
+                         f"tasks); {path} holds {what}: pass a checkpoint of that kind"
+                         + (f", or --method {' / '.join(fits)} for this one." if fits else "."))
     learner.eval()
     return learner_scorer(learner, size=method.size, **method.knobs)
 

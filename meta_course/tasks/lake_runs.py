@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Callable
@@ -64,6 +65,8 @@ ALL_RUNS = tuple(f"run{i:02d}" for i in range(1, 21))
 #: published MHD error (%) per set of runs, and its source
 MHD_REFERENCES = {RUNS_01_10: (38.0, "official demo, runs 01–10"), ALL_RUNS: (38.8, "Lake et al. 2015, all 20 runs")}
 LABELS = "class_labels.txt"
+#: Lake's protocol: every run has 20 training images (one per class) and 20 test items, each 105×105
+N_ITEMS, SIDE = 20, 105
 _RUN_RE = re.compile(r"^run\d+$")
 
 
@@ -162,6 +165,9 @@ class _Source:
             try:
                 self.zip = zipfile.ZipFile(path)
             except zipfile.BadZipFile:
+                if path.read_bytes()[:2] == b"PK":  # a zip, cut short or damaged
+                    raise ValueError(f"{path} is a damaged zip file (truncated or corrupt): download it again "
+                                     f"(`python -m meta_course download --split runs`).") from None
                 raise ValueError(f"{path} is neither a folder nor a zip file: pass a folder of runNN/ folders "
                                  f"or a zip of them (e.g. all_runs.zip).") from None
             check_members(self.zip)  # refuse absolute paths and '..' (zip-slip), as for every Omniglot zip
@@ -171,7 +177,10 @@ class _Source:
         if name not in self.files:
             raise FileNotFoundError(f"{self.path}: missing {name!r}; a run needs {LABELS}, training/ and test/.")
         if self.zip is not None:
-            return self.zip.read(name)
+            try:
+                return self.zip.read(name)
+            except (zipfile.BadZipFile, zlib.error, EOFError) as err:  # e.g. a bad CRC-32
+                raise ValueError(f"{self.path}: member {name} is damaged ({err}): download the file again.") from None
         return (self.path / name).read_bytes()
 
     def close(self):
@@ -207,19 +216,44 @@ def _parse_labels(text: str, run: str, where: str) -> dict[str, str]:
 def _load_run(src: _Source, base: str, name: str) -> Run:
     """Load the run whose files sit under ``base`` (``"run01/"``, or ``""`` for a single run folder)."""
     where = f"{src.path}:{base}{LABELS}"
-    pairs = _parse_labels(src.read(base + LABELS).decode("utf-8"), name, where)
+    try:
+        text = src.read(base + LABELS).decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ValueError(f"{where} is not UTF-8 text (byte {err.start}): it should hold lines "
+                         "'runNN/test/itemXX.png runNN/training/classYY.png'.") from None
+    pairs = _parse_labels(text, name, where)
     test_files = sorted(pairs)
     train_files = sorted(f[len(base):] for f in src.files if f.startswith(base + "training/") and f.endswith(".png"))
     index = {f: i for i, f in enumerate(train_files)}
     missing = sorted(set(pairs.values()) - set(index))
     if missing:
         raise ValueError(f"{where} names training images that are not in {base}training/: {missing[:3]}.")
-    decode = lambda f: decode_png(src.read(base + f), size=None)  # noqa: E731
+    # Lake's protocol, checked rather than followed quietly (a 21st image would make the run 21-way)
+    if len(train_files) != N_ITEMS:
+        raise ValueError(f"{src.path}: run {name} has {len(train_files)} training images in {base}training/; the "
+                         f"protocol has {N_ITEMS} (one per class).")
+    if len(test_files) != N_ITEMS:
+        raise ValueError(f"{where} lists {len(test_files)} test items; the protocol has {N_ITEMS} (one per line).")
+    if len(set(pairs.values())) != N_ITEMS:
+        raise ValueError(f"{where} gives some training classes no test item: each of the {N_ITEMS} has one.")
+    absent = sorted(f for f in test_files if base + f not in src.files)
+    if absent:
+        raise ValueError(f"{where} lists test items that are not in {base}test/: {absent[:3]}.")
+
+    def decode(f):
+        try:
+            image = decode_png(src.read(base + f), size=None)
+        except (OSError, SyntaxError, ValueError) as err:  # PIL: truncated or not an image
+            if isinstance(err, ValueError) and str(err).startswith(str(src.path)):
+                raise
+            raise ValueError(f"{src.path}: run {name}, image {f} is not a readable PNG ({err}).") from None
+        if tuple(image.shape) != (SIDE, SIDE):
+            raise ValueError(f"{src.path}: run {name}, image {f} is {tuple(image.shape)}, the protocol's images are "
+                             f"{SIDE}×{SIDE}.")
+        return image
+
     train = torch.stack([decode(f) for f in train_files])
     test = torch.stack([decode(f) for f in test_files])
-    if train.shape[1:] != test.shape[1:]:
-        raise ValueError(f"{src.path}:{base}: training images {tuple(train.shape[1:])} and test items "
-                         f"{tuple(test.shape[1:])} differ in size.")
     answer = torch.tensor([index[pairs[f]] for f in test_files], dtype=torch.long)
     return Run(name, train, test, answer, tuple(train_files), tuple(test_files))
 
@@ -261,6 +295,12 @@ def load_runs(path, runs=None) -> list[Run]:
                         raise ValueError(f"{path} holds two runs named {p.parent.name!r}: "
                                          f"{found[p.parent.name]} and {p.parent.as_posix()}/.")
                     found[p.parent.name] = p.parent.as_posix() + "/"
+            unlabeled = sorted({PurePosixPath(f).parts[-3] for f in src.files if len(PurePosixPath(f).parts) >= 3
+                                and _RUN_RE.match(PurePosixPath(f).parts[-3])
+                                and PurePosixPath(f).parts[-2] in ("training", "test")} - set(found))
+            if unlabeled:
+                raise ValueError(f"{path}: run {unlabeled[0]} has no {LABELS} (every run needs one; a run left out "
+                                 f"would change the mean): restore it or remove the run.")
         if not found:
             raise ValueError(f"no runs in {path}: expected runNN/{LABELS} with runNN/training/ and runNN/test/ "
                              f"(the layout of the official all_runs.zip).")

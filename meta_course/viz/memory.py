@@ -86,10 +86,11 @@ def mann_episode(learners: dict, part: str = "test", seed: int = 0, episode=None
     x, y = episode.x[0], episode.y[0]
     probs, memory = {}, None
     for name, learner in learners.items():
-        predictor = learner.adapt(x, y)
-        probs[name] = torch.softmax(predictor.info["logits"], -1)
-        if "w_read" in predictor.info and memory is None:
-            memory = predictor.info
+        device = next(learner.parameters()).device
+        info = {k: v.cpu() for k, v in learner.adapt(x.to(device), y.to(device)).info.items()}
+        probs[name] = torch.softmax(info["logits"], -1)
+        if "w_read" in info and memory is None:
+            memory = info
     get = (lambda k: memory[k]) if memory is not None else (lambda k: None)
     return MannEpisode(x[:, 0], y, episode.instance[0], probs, get("w_read"), get("w_write"), get("usage"))
 
@@ -232,7 +233,8 @@ def copy_view(learners: dict, length: int, seed: int = 0, width: int = 8) -> Cop
     outputs, wrong, errors, w_write, w_read = {}, {}, {}, {}, {}
     for name, learner in learners.items():
         with torch.no_grad():
-            logits, info = learner.logits(batch, trace=True)
+            logits, info = learner.logits(batch.to(next(learner.parameters()).device), trace=True)
+        logits, info = logits.cpu(), {k: v.cpu() for k, v in info.items()}
         p = torch.sigmoid(logits[0, length + 1:])
         outputs[name], wrong[name] = p, (p > 0.5).float() != bits
         errors[name] = int(wrong[name].sum())

@@ -165,12 +165,13 @@ class BanditFigure:
 
 
 def bandit_explorer(agents: dict, methods=("rl2", "ucb1", "thompson")):
-    """k, n, seed and pull-t controls → :class:`BanditFigure` (``agents[(k, n)]`` = a trained RL²)."""
+    """Setting (k arms, n pulls), seed and pull-t controls → :class:`BanditFigure` (``agents[(k, n)]`` = a
+    trained RL²; the setting menu lists exactly the settings of ``agents``)."""
     import ipywidgets as W
 
-    settings = sorted(agents)
-    k_box = W.Dropdown(options=sorted({k for k, _ in settings}), value=settings[0][0], description="arms k")
-    n_box = W.Dropdown(options=sorted({n for _, n in settings}), value=settings[0][1], description="pulls n")
+    settings = sorted(agents, key=lambda kn: (kn[1], kn[0]))
+    setting = W.Dropdown(options=[(f"k={k} arms, n={n} pulls", (k, n)) for k, n in settings], value=settings[0],
+                         description="bandit")
     seed = W.IntSlider(value=0, min=0, max=99, description="seed")
     t_slider = W.IntSlider(value=settings[0][1], min=1, max=settings[0][1], description="posterior at t")
     image = W.Image(format="png")
@@ -178,17 +179,17 @@ def bandit_explorer(agents: dict, methods=("rl2", "ucb1", "thompson")):
     state = {}
 
     def redraw(*_):
-        key = (k_box.value, n_box.value)
-        t_slider.max = n_box.value
+        key = setting.value
+        t_slider.max = key[1]
         if state.get("key") != (key, seed.value):
             state["view"] = bandit_view(agents[key], *key, seed.value, methods)
             state["key"] = (key, seed.value)
-        image.value = figure.update(state["view"], min(t_slider.value, n_box.value)).png()
+        image.value = figure.update(state["view"], min(t_slider.value, key[1])).png()
 
-    for w in (k_box, n_box, seed, t_slider):
+    for w in (setting, seed, t_slider):
         w.observe(redraw, "value")
     redraw()
-    return W.VBox([W.HBox([k_box, n_box, seed, t_slider]), image])
+    return W.VBox([W.HBox([setting, seed, t_slider]), image])
 
 
 __all__ = ["BANDIT_METHODS", "BanditFigure", "BanditView", "bandit_explorer", "bandit_view", "beta_pdf"]

@@ -7,8 +7,9 @@ A latent z is not a position, so each sample is drawn as the *candidate goal it 
 point where the agent's greedy policy, given that z, ends an episode. As rewards arrive the candidate
 goals gather around the true goal — the posterior sharpening, seen on the plane.
 :class:`NavigationFigure` draws a view; :func:`navigation_explorer` wires a goal slider and an
-"after k episodes" slider to it. :func:`maml_view` gives the trajectories of a MAML-RL policy before
-and after its inner policy-gradient steps for the lesson's static figure.
+"after k episodes" slider to it. :func:`maml_view` (plain Python, unit-tested) gives the trajectories
+of a MAML-RL policy before and after its inner policy-gradient steps; :class:`AdaptationFigure` draws
+them and :func:`maml_explorer` wires a goal, the number of inner steps and a seed to it.
 """
 
 from __future__ import annotations
@@ -102,15 +103,80 @@ def pearl_view(learner, goal_angle: float = 90.0, n_episodes: int = 4, seed: int
 def maml_view(learner, goal, inner_steps: int = 1, n_traj: int = 10, seed: int = 0) -> dict:
     """Trajectories of a MAML-RL (or pretrained) policy on one goal before and after each inner step.
 
-    Returns ``{"goal": [2], "paths": [inner_steps + 1] of [n_traj, H + 1, 2], "returns": [...]}``.
+    Returns ``{"goal": [2], "paths": [inner_steps + 1] of [n_traj, H, 2], "returns": [...],
+    "final_distance": [...]}``: the positions at which each action was taken with the parameters
+    before step 0, 1, ..., their mean return, and the mean distance of the last position to the goal.
     """
     from ..tasks.envs.navigation import GoalTasks
 
+    check_int("inner_steps", inner_steps, 0, 10, "MAML-RL takes 0-10 inner policy-gradient steps here.")
     goal = torch.as_tensor(goal, dtype=torch.float32).view(1, 2)
     predictor = learner.adapt(GoalTasks(goal=goal), inner_steps=inner_steps, n_traj=n_traj,
                               generator=torch.Generator().manual_seed(int(seed)))
-    # positions [n_traj, H, 2] at which each action was taken, for the parameters before each step
-    return {"goal": goal[0], "paths": predictor.info["positions"], "returns": predictor.info["returns"]}
+    paths = predictor.info["positions"]
+    return {"goal": goal[0], "paths": paths, "returns": predictor.info["returns"],
+            "final_distance": [float((p[:, -1] - goal[0]).norm(dim=-1).mean()) for p in paths]}
+
+
+class AdaptationFigure:
+    """MAML-RL's adaptation on one goal: for each learner, the sampled trajectories before (gray) and
+    after (green) its inner policy-gradient steps, and the goal."""
+
+    def __init__(self, n_panels: int = 2, dpi: int = 72, figsize=(10, 4.2)):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        self.fig = Figure(figsize=figsize, dpi=dpi)
+        FigureCanvasAgg(self.fig)
+        self.axes = list(self.fig.subplots(1, n_panels, squeeze=False)[0])
+
+    def update(self, views: dict) -> "AdaptationFigure":
+        """``views``: name → :func:`maml_view` result (one panel each, in order)."""
+        if len(views) != len(self.axes):
+            raise ValueError(f"views has {len(views)} learners, the figure {len(self.axes)} panels: "
+                             f"build AdaptationFigure(n_panels={len(views)}).")
+        for ax, (name, view) in zip(self.axes, views.items()):
+            ax.clear()
+            last = len(view["paths"]) - 1
+            for step, paths in enumerate(view["paths"]):
+                color = "tab:green" if step == last and last > 0 else "0.6"
+                for j, p in enumerate(paths):
+                    ax.plot(p[:, 0], p[:, 1], color=color, lw=0.7, alpha=0.8,
+                            label=(f"after {step} step(s)" if step else "before adapting") if j == 0 else None)
+            ax.plot(*view["goal"].tolist(), marker="*", color="k", ms=12)
+            ax.set(xlim=(-0.75, 0.75), ylim=(-0.75, 0.75), aspect="equal",
+                   title=f"{name}: return {view['returns'][0]:.0f} → {view['returns'][-1]:.0f}")
+            ax.title.set_fontsize(10)
+            ax.legend(fontsize=7, loc="lower right", frameon=False)
+        return self
+
+    def png(self) -> bytes:
+        from . import figure_png
+
+        return figure_png(self.fig)
+
+
+def maml_explorer(learners: dict, n_traj: int = 10):
+    """ipywidgets: goal x/y sliders, inner steps and a seed driving :class:`AdaptationFigure` for each
+    learner of ``learners`` (name → MAML-RL or pretrained agent)."""
+    import ipywidgets as W
+
+    figure = AdaptationFigure(len(learners))
+    image = W.Image(format="png")
+    gx = W.FloatSlider(value=0.3, min=-0.5, max=0.5, step=0.05, description="goal x")
+    gy = W.FloatSlider(value=-0.2, min=-0.5, max=0.5, step=0.05, description="goal y")
+    steps = W.IntSlider(value=1, min=0, max=3, description="inner steps")
+    seed = W.IntSlider(value=0, min=0, max=20, description="seed")
+
+    def redraw(*_):
+        views = {name: maml_view(agent, [gx.value, gy.value], steps.value, n_traj, seed.value)
+                 for name, agent in learners.items()}
+        image.value = figure.update(views).png()
+
+    for w in (gx, gy, steps, seed):
+        w.observe(redraw, names="value")
+    redraw()
+    return W.VBox([W.HBox([gx, gy]), W.HBox([steps, seed]), image])
 
 
 class NavigationFigure:
@@ -162,14 +228,18 @@ class NavigationFigure:
         ax.legend(fontsize=7, frameon=False)
         return self
 
+    def png(self) -> bytes:
+        from . import figure_png
+
+        return figure_png(self.fig)
+
 
 def navigation_explorer(learner, n_episodes: int = 4, n_candidates: int = 64):
     """ipywidgets: a goal-angle slider, a seed and an "episodes seen" slider driving :class:`NavigationFigure`."""
     import ipywidgets as W
-    from IPython.display import display
 
     figure = NavigationFigure()
-    out = W.Output()
+    image = W.Image(format="png")
     angle = W.FloatSlider(value=60.0, min=0.0, max=180.0, step=5.0, description="goal angle °")
     seed = W.IntSlider(value=0, min=0, max=20, description="seed")
     k = W.IntSlider(value=0, min=0, max=n_episodes, description="episodes seen")
@@ -180,15 +250,13 @@ def navigation_explorer(learner, n_episodes: int = 4, n_candidates: int = 64):
         if key not in cache:
             cache.clear()
             cache[key] = pearl_view(learner, angle.value, n_episodes, seed.value, n_candidates)
-        figure.update(cache[key], k.value)
-        with out:
-            out.clear_output(wait=True)
-            display(figure.fig)
+        image.value = figure.update(cache[key], k.value).png()
 
     for w in (angle, seed, k):
         w.observe(redraw, names="value")
     redraw()
-    return W.VBox([W.HBox([angle, seed, k]), out])
+    return W.VBox([W.HBox([angle, seed, k]), image])
 
 
-__all__ = ["NavigationFigure", "NavigationView", "candidate_goals", "maml_view", "navigation_explorer", "pearl_view"]
+__all__ = ["AdaptationFigure", "NavigationFigure", "NavigationView", "candidate_goals", "maml_explorer", "maml_view",
+           "navigation_explorer", "pearl_view"]

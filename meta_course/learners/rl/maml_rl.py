@@ -154,6 +154,20 @@ def _detached(params: Params) -> Params:
     return {k: v.detach() for k, v in params.items()}
 
 
+class RolloutPredictor(Predictor):
+    """:meth:`MAMLRL.adapt`'s result: a :class:`~meta_course.learners.base.Predictor` whose ``info`` also
+    holds the trajectories sampled before each inner step (``info["positions"][j]``, ``[n_traj, H, 2]``),
+    their mean returns and success rates — what the navigation widget draws."""
+
+    def __init__(self, model, params, trajectory, rollouts: dict):
+        super().__init__(model, params, trajectory)
+        self.rollouts = rollouts
+
+    @property
+    def info(self) -> dict:
+        return {**super().info, **self.rollouts}
+
+
 class MAMLRL(Learner):
     """MAML-RL on a navigation task family: meta-learns the initial policy parameters θ.
 
@@ -270,10 +284,10 @@ class MAMLRL(Learner):
         with torch.enable_grad():
             path, data = self.adapt_tasks(tasks, inner_steps, n_traj, generator=generator)
         last = {k: (v[0] if inner_steps else v) for k, v in path[-1].items()}
-        predictor = Predictor(self.policy, last, [{k: (v[0] if j else v) for k, v in p.items()} for j, p in enumerate(path)])
-        predictor.info = {"positions": [d.obs[0] for d in data], "returns": [float(d.returns.mean()) for d in data],
-                          "success": [float(d.success.float().mean()) for d in data]}
-        return predictor
+        return RolloutPredictor(self.policy, last, [{k: (v[0] if j else v) for k, v in p.items()} for j, p in enumerate(path)],
+                                rollouts={"positions": [d.obs[0] for d in data],
+                                          "returns": [float(d.returns.mean()) for d in data],
+                                          "success": [float(d.success.float().mean()) for d in data]})
 
     def score(self, tasks: GoalTasks, inner_steps: int = 1, n_traj: int | None = None,
               generator: torch.Generator | None = None) -> Tensor:
@@ -315,5 +329,5 @@ def random_policy_returns(env_config: dict, tasks: GoalTasks, n_traj: int = 20,
             env.reset(options={"mask": done})
     return total.view(len(tasks), n_traj).mean(1), success.view(len(tasks), n_traj).float().mean(1)
 
-__all__ = ["MAMLRL", "PretrainedRL", "Rollout", "inner_update", "log_prob", "pg_loss", "policy_forward",
+__all__ = ["MAMLRL", "PretrainedRL", "Rollout", "RolloutPredictor", "inner_update", "log_prob", "pg_loss", "policy_forward",
            "random_policy_returns", "rollout"]

@@ -444,6 +444,12 @@ class PEARL(Learner):
             context = torch.cat([context, self.context_rows(ep.obs, ep.actions, ep.rewards, ep.next_obs)], 1)
         return episodes, posteriors, samples
 
+    def score(self, tasks: GoalTasks, n_episodes: int = 3, generator: torch.Generator | None = None) -> Tensor:
+        """Per-task sparse return of exploration episode ``n_episodes`` (after ``n_episodes − 1`` episodes of
+        posterior sampling on the task), ``[T]`` — what ``evaluate`` averages."""
+        episodes, _, _ = self.explore(tasks, n_episodes, generator=generator)
+        return episodes[-1].returns
+
 
 __all__ = ["ContextEncoder", "Episodes", "PEARL", "Posterior", "TaskReplay", "kl_to_standard_normal",
            "product_of_gaussians"]

@@ -262,15 +262,45 @@ def decode_zip(path, size: int = DEFAULT_SIZE, progress: bool = False):
     return images, [a for a, _ in keys], [f"{a}/{c}" for a, c in keys]
 
 
+def zip_characters(path) -> list[str]:
+    """The ``Alphabet/characterNN`` names of a zip's drawings, in :func:`decode_zip`'s order (no decoding)."""
+    with zipfile.ZipFile(path) as zf:
+        keys = {tuple(n.split("/")[-3:-1]) for n in zf.namelist() if n.lower().endswith(".png") and n.count("/") >= 2}
+    return [f"{a}/{c}" for a, c in sorted(keys)]
+
+
+def _cache_problem(d, md5: str, size: int, characters: list[str]) -> str | None:
+    """Why a decoded cache does not match its source (md5, dtype, shape, the characters of the zip), or None."""
+    if not isinstance(d, dict) or not {"images", "alphabets", "characters"} <= set(d):
+        return "it holds no images/alphabets/characters"
+    if d.get("md5", md5) != md5:
+        return f"it was decoded from another file (md5 {d['md5']}, the source's is {md5})"
+    im, want = d["images"], (len(characters), DRAWINGS, size, size)
+    if not isinstance(im, torch.Tensor) or im.dtype != torch.uint8 or tuple(im.shape) != want:
+        got = f"{tuple(im.shape)} {im.dtype}" if isinstance(im, torch.Tensor) else type(im).__name__
+        return f"its images are {got}, expected {want} torch.uint8"
+    if list(d["characters"]) != characters or list(d["alphabets"]) != [c.split("/")[0] for c in characters]:
+        return f"its {len(d['characters'])} characters are not the {len(characters)} of the source"
+    return None
+
+
 def _load_source(path: Path, size: int, progress: bool):
-    key = f"{path.stem}-{md5sum(path)}-s{size}-v{DECODER_VERSION}.pt"
+    md5 = md5sum(path)
+    key = f"{path.stem}-{md5}-s{size}-v{DECODER_VERSION}.pt"
     cached = cache_dir() / key
-    if cached.exists():
-        d = torch.load(cached, weights_only=True)
-        return d["images"], d["alphabets"], d["characters"]
+    if cached.exists():  # checked against its source: a corrupt or mismatching cache is rebuilt, with a notice
+        characters = zip_characters(path)
+        try:
+            d = torch.load(cached, weights_only=True)
+            problem = _cache_problem(d, md5, size, characters)
+        except Exception as err:  # truncated, not a torch file, ...
+            problem = f"it is unreadable ({type(err).__name__})"
+        if problem is None:
+            return d["images"], d["alphabets"], d["characters"]
+        warnings.warn(f"rebuilding the Omniglot cache {cached}: {problem}.", stacklevel=2)
     images, alphabets, characters = decode_zip(path, size, progress)
     try:
-        atomic_save({"images": images, "alphabets": alphabets, "characters": characters}, cached)
+        atomic_save({"images": images, "alphabets": alphabets, "characters": characters, "md5": md5}, cached)
     except OSError as err:  # a read-only home must not stop the course: it only loses the speed-up
         warnings.warn(f"could not write the Omniglot cache {cached} ({err}); set META_COURSE_CACHE to a writable "
                       f"folder to make the next load fast.")

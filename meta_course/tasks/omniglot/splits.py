@@ -143,6 +143,7 @@ def omniglot_split(name: str = "minimal", part: str = "train", root=None, size: 
         >>> omniglot_split("minimal", "test").alphabets  # doctest: +SKIP
         ['Sanskrit']
     """
+    check_choice("split", name, list(SPLITS), "The course uses 'minimal' (small) or 'full'.")
     allowed = ["train", "val", "test", "all"] if name in PARTS else ["all"]
     check_choice("part", part, allowed,
                  f"Split {name!r} has " + ("train/val/test parts." if name in PARTS else
