@@ -75,7 +75,7 @@ LESSONS: dict[str, Lesson] = {lesson.stem: lesson for lesson in (
 )}
 
 #: lessons being written: referenced before their notebooks exist (each leaves this list when it lands)
-PENDING_LESSONS = ("14_meta_gan",)
+PENDING_LESSONS: tuple[str, ...] = ()
 
 _ = Term  # keeps the rows below short
 GLOSSARY: tuple[Term, ...] = (
