@@ -23,3 +23,15 @@ def pytest_runtest_makereport(item, call):
         report.outcome = "failed"
         report.longrepr = (f"CI=true, so this test may not skip: {reason}. Provide the prerequisite (.ci/run expects "
                            "../shared/data/omniglot beside the clone and installs Chromium).")
+
+
+@pytest.fixture(scope="module")
+def one_thread():
+    """Small networks run several times faster on one thread than on two on a shared CPU (no oversubscription).
+    A module opts in with ``pytestmark = pytest.mark.usefixtures("one_thread")``."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

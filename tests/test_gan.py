@@ -18,13 +18,7 @@ from meta_course.tasks.ring import RingMixture, mode_report
 MLP_G, MLP_D = {"name": "gan_mlp_generator"}, {"name": "gan_mlp_critic"}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Small networks: one thread is several times faster than two on a shared CPU (no oversubscription)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # small networks: one thread (tests/conftest.py)
 
 
 def grid(lim=3.0, n=241):

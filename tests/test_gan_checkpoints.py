@@ -16,12 +16,7 @@ from meta_course.tasks.ring import RingMixture, mode_report
 RING_RECIPES = ("gan_ring", "wgan_gp_ring")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # small networks: one thread (tests/conftest.py)
 
 
 @pytest.fixture(scope="module")

@@ -15,12 +15,7 @@ G = {"name": "gan_conv_generator", "channels": 3, "z_dim": 5}
 D = {"name": "gan_conv_critic", "channels": 3}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # small networks: one thread (tests/conftest.py)
 
 
 def hand_inner_loop(gen, critic, x, steps, lr, lam, n_critic, betas):

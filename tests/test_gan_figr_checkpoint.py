@@ -12,12 +12,7 @@ from meta_course.learners.generative.figr import FIGR
 from meta_course.recipes import get_recipe
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # small networks: one thread (tests/conftest.py)
 
 
 def test_figr_checkpoint_is_its_recipe_and_small():

@@ -12,12 +12,7 @@ from meta_course.viz.gan import FewShotExplorer, FewShotFigure, RingFigure, ring
 from test_gan_metrics import MeanPoolEmbedding, toy_split  # noqa: E402  (tests/ is on sys.path under pytest)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # small networks: one thread (tests/conftest.py)
 
 
 @pytest.fixture(scope="module")
