@@ -1,0 +1,258 @@
+"""Shared by the browser tests (tests/test_browser.py: the lessons in JupyterLab; tests/test_browser_app.py: the
+classroom app) — two files, so that two pytest workers run them side by side.
+
+Real-browser tests: every widget lesson in JupyterLab, and every page of the classroom app, in Chromium.
+
+One JupyterLab server (free port, token, temporary config/runtime dirs) serves a copy of ``notebooks/``;
+one Voilà server serves the classroom app's pages (:mod:`meta_course.lessons.apps`). Playwright drives
+Debian's ``/usr/bin/chromium`` (never ``playwright install``).
+
+- JupyterLab, each widget lesson in turn: open it in a fresh workspace, Run All, wait until the kernel is
+  idle, save, assert from the saved notebook that no cell raised and every cell ran; then move every
+  control of every widget (sliders by keyboard, dropdowns, toggle buttons, buttons, number boxes) and
+  assert that each move changed the rendered image; shut the kernel down.
+- The app: each page loads (its image renders, no error output) and each control redraws.
+
+``META_COURSE_SCREENSHOTS=DIR`` also writes one small JPEG per app page into DIR (the README's pictures:
+``docs/screenshots``). Without Chromium or Playwright the tests skip — except under ``CI=true``, where
+they fail (``.ci/run`` installs Chromium).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+#: every lesson that displays an explorer widget (a new family's lesson joins by itself)
+WIDGET_LESSONS = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9]*.ipynb")
+                        if re.search(r"\b\w+_explorer\(", "".join("".join(c["source"]) for c in
+                                     json.loads(p.read_text())["cells"] if c["cell_type"] == "code")))
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+REDRAW_TIMEOUT_MS = 120_000  # one redraw on a loaded 2-core machine (adapting two Conv-4s 10 steps)
+SHARED = Path(os.environ.get("META_COURSE_DATA") or ROOT.parent / "shared" / "data" / "omniglot")
+
+
+def _need_browser():
+    """Skip without Chromium/Playwright — but fail under CI=true, where .ci/run installs them."""
+    missing = None
+    if not CHROMIUM.exists():
+        missing = "Debian chromium is not installed (/usr/bin/chromium): `apt-get install -y chromium`"
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            missing = "playwright is not installed: pip install -e '.[test]'"
+    if missing:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{missing} (CI=true: the browser tests must run, .ci/run installs Chromium)")
+        pytest.skip(missing)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _jupyter_env(tmp: Path) -> dict:
+    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(tmp / "config"), "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"),
+           "JUPYTER_DATA_DIR": str(tmp / "data"), "IPYTHONDIR": str(tmp / "ipython"), "MPLBACKEND": "",
+           "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+           "META_COURSE_QUICK": "1"}
+    if "META_COURSE_DATA" not in os.environ and SHARED.exists():
+        env["META_COURSE_DATA"] = str(SHARED)
+    # the kernel must use this interpreter (the venv the tests run in)
+    kernels = tmp / "data" / "kernels" / "python3"
+    kernels.mkdir(parents=True, exist_ok=True)
+    (kernels / "kernel.json").write_text(json.dumps(
+        {"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+         "display_name": "Python 3 (ipykernel)", "language": "python"}))
+    return env
+
+
+def _start(cmd, env, cwd, tmp: Path, name: str, probe: str):
+    log = open(tmp / f"{name}.log", "w")
+    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=cwd)
+    deadline = time.time() + 120
+    while True:
+        try:
+            urllib.request.urlopen(probe, timeout=2)
+            return proc, log
+        except OSError:
+            if proc.poll() is not None or time.time() > deadline:
+                proc.kill()
+                raise RuntimeError(f"{name} did not start: {(tmp / f'{name}.log').read_text()[-3000:]}")
+            time.sleep(0.5)
+
+
+def _stop(proc, log):
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    _need_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def lab(browser, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("lab")
+    workdir = tmp / "notebooks"
+    shutil.copytree(ROOT / "notebooks", workdir, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    port, token = _free_port(), secrets.token_hex(16)
+    cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+           f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={workdir}",
+           "--ServerApp.open_browser=False", "--LabApp.news_url=", "--LabServerApp.announcements_url="]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-root")
+    base = f"http://127.0.0.1:{port}"
+    proc, log = _start(cmd, _jupyter_env(tmp), workdir, tmp, "lab", f"{base}/api/status?token={token}")
+    yield base, token, tmp
+    _stop(proc, log)
+
+
+@pytest.fixture(scope="module")
+def app(browser, tmp_path_factory):
+    from meta_course.lessons.apps import write_apps
+
+    tmp = tmp_path_factory.mktemp("app")
+    pages = write_apps(tmp / "pages")
+    port = _free_port()
+    cmd = [sys.executable, "-m", "voila", str(tmp / "pages"), "--no-browser", f"--port={port}",
+           "--Voila.ip=127.0.0.1", "--show_tracebacks=True"]
+    base = f"http://127.0.0.1:{port}"
+    proc, log = _start(cmd, _jupyter_env(tmp), tmp, tmp, "voila", f"{base}/")
+    yield base, [p.name for p in pages], tmp
+    _stop(proc, log)
+
+
+# ------------------------------------------------------------------------------------------- controls
+def _images(scope) -> list:
+    return [img.get_attribute("src") for img in scope.locator("img.widget-image").all()]
+
+
+def _controls(scope) -> list[tuple[str, object]]:
+    """Every control inside ``scope``: (description, locator). Menus come last: choosing another item may put the
+    widget in a state where a control is disabled (the embedding-space widget's distance applies to ProtoNet only),
+    so every other control is moved in the widget's first state."""
+    found = []
+    for i, s in enumerate(scope.locator(".widget-slider, .widget-hslider").all()):
+        label = s.locator(".widget-label").first.inner_text() if s.locator(".widget-label").count() else f"slider {i}"
+        found.append((f"slider '{label}'", s))
+    for s in scope.locator(".widget-toggle-buttons").all():
+        found.append(("toggle buttons", s))
+    for s in scope.locator("button.jupyter-button:not(.widget-toggle-button)").all():
+        found.append((f"button '{s.inner_text().strip()}'", s))
+    for s in scope.locator(".widget-text:has(input[type=number]), .widget-inline-hbox.widget-text").all():
+        found.append((f"number box '{s.locator('.widget-label').first.inner_text()}'", s))
+    for s in scope.locator(".widget-checkbox").all():
+        found.append(("checkbox", s))
+    for s in scope.locator(".widget-dropdown").all():
+        found.append((f"dropdown '{s.locator('.widget-label').first.inner_text()}'", s))
+    return found
+
+
+def _move(kind: str, control, page) -> None:
+    if kind.startswith("slider"):
+        handle = control.locator(".noUi-handle").first
+        handle.scroll_into_view_if_needed()
+        now, top = handle.get_attribute("aria-valuenow"), handle.get_attribute("aria-valuemax")
+        key = "ArrowLeft" if now is not None and top is not None and float(now) >= float(top) else "ArrowRight"
+        handle.focus()
+        handle.press(key)
+    elif kind.startswith("dropdown"):
+        select = control.locator("select")
+        options = select.locator("option").all_inner_texts()
+        current = select.evaluate("el => el.options[el.selectedIndex].text")
+        choice = next(o for o in options[1:] + options[:1] if o != current)
+        select.select_option(label=choice)
+    elif kind == "toggle buttons":
+        control.locator("button:not(.mod-active):not([disabled])").first.click()
+    elif kind.startswith("button"):
+        control.click()
+    elif kind.startswith("number box"):
+        box = control.locator("input").first
+        box.fill(str(int(float(box.input_value() or 0)) + 1))
+        box.press("Enter")
+    elif kind == "checkbox":
+        control.locator("input").first.click()
+
+
+def exercise(scope, page, where: str) -> list[str]:
+    """Move every control in ``scope`` once; return what moved. Fails if a move leaves every image as it was."""
+    controls = _controls(scope)
+    assert controls, f"{where}: no control found"
+    moved = []
+    for kind, control in controls:
+        before = _images(scope)
+        t0 = time.time()
+        _move(kind, control, page)
+        try:
+            page.wait_for_function(
+                "([root, old]) => { const imgs = [...root.querySelectorAll('img.widget-image')];"
+                " return imgs.length && imgs.some((img, i) => img.src !== old[i]); }",
+                arg=[scope.element_handle(), before], timeout=REDRAW_TIMEOUT_MS)
+        except Exception as err:  # playwright's TimeoutError: name the control
+            raise AssertionError(f"{where}: moving {kind} did not redraw the image") from err
+        moved.append(f"{kind} {time.time() - t0:.1f} s")
+    print(f"{where}: " + ", ".join(moved))
+    return moved
+
+
+# ---------------------------------------------------------------------------------------- JupyterLab
+def _run_all(page, tmp: Path, name: str) -> None:
+    page.wait_for_selector("text=| Idle", timeout=180_000)  # "Run All" is dropped until the kernel is idle
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile("^Run$")).click()
+    page.locator("li.lm-Menu-item[data-command='runmenu:run-all']").click()
+    # idle with no queued cell for a few seconds (Run All stops at the first error)
+    deadline, quiet = time.time() + 900, 0
+    while quiet < 3:
+        if time.time() > deadline:
+            page.screenshot(path=str(tmp / f"timeout-{name}.png"))
+            raise AssertionError(f"{name}: Run All did not finish within 15 minutes")
+        busy = page.locator(".jp-InputPrompt:has-text('[*]')").count()
+        quiet = quiet + 1 if busy == 0 and page.locator("text=| Idle").count() else 0
+        time.sleep(1)
+    # errors render like stderr in the page, so read the truth from the saved notebook
+    page.keyboard.press("Control+s")
+    page.wait_for_function("() => !document.querySelector('.jp-mod-dirty')", timeout=60_000)
+    saved = json.loads((tmp / "notebooks" / name).read_text())
+    code = [c for c in saved["cells"] if c["cell_type"] == "code"]
+    failed = [o for c in code for o in c["outputs"] if o["output_type"] == "error"]
+    assert not failed, f"{name}: a cell raised: " + re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(failed[0]["traceback"]))[-3000:]
+    assert all(c["execution_count"] for c in code), f"{name}: some cells did not run"
+
+
+def _shutdown_kernels(base: str, token: str) -> None:
+    req = urllib.request.Request(f"{base}/api/sessions?token={token}")
+    for session in json.loads(urllib.request.urlopen(req, timeout=30).read()):
+        urllib.request.urlopen(urllib.request.Request(
+            f"{base}/api/sessions/{session['id']}?token={token}", method="DELETE"), timeout=60)
+
+
