@@ -33,7 +33,8 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
 #: lessons that read Omniglot or Lake's runs; later data lessons join this list
-DATA_LESSONS = ["02_omniglot.ipynb", "06_metric_learning.ipynb", "07_maml_omniglot.ipynb"]
+DATA_LESSONS = ["02_omniglot.ipynb", "06_metric_learning.ipynb", "07_maml_omniglot.ipynb", "08_memory_augmented.ipynb",
+                "14_meta_gan.ipynb"]
 SKIP_DIRS = {".git", ".venv", "runs", "build", "dist", "__pycache__", ".pytest_cache", ".ipynb_checkpoints"}
 
 RUNNER = r'''
