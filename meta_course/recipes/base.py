@@ -26,6 +26,8 @@ class Recipe:
     clip_grad_norm: float = 0.0
     #: seeds the initial weights and the task generator (``train --seed`` overrides it)
     seed: int = 0
+    #: float16 autocast + gradient scaling on CUDA (ignored on cpu/mps), see :func:`meta_course.train.train`
+    mixed_precision: bool = False
 
 
 @dataclass(frozen=True)
