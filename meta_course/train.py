@@ -291,6 +291,7 @@ def train(
         lock.close()
         if installed:
             signal.signal(signal.SIGINT, previous if previous is not None else signal.default_int_handler)
+    distributed.barrier()  # every rank returns once rank 0's last checkpoint is on disk
     return history
 
 

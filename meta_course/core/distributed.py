@@ -162,6 +162,12 @@ def init_from_env(device=None) -> bool:
     return True
 
 
+def barrier() -> None:
+    """Wait for every rank (no-op without a process group): e.g. rank 0 has finished writing a checkpoint."""
+    if world()[1] > 1:
+        dist.barrier()
+
+
 def shutdown() -> None:
     """Leave the process group (every rank waits for the others first)."""
     if dist.is_initialized():
