@@ -337,3 +337,37 @@ def test_a_full_size_recipe_trains_a_few_steps_on_the_standin(standin, name, tmp
     assert max_diff(learner.state_dict(), before) > 0
     assert 0.0 <= result.mean <= 1.0
     assert torch.load(tmp_path / "f.pt", weights_only=True)["world_size"] == 1
+
+
+# -- the command line: --nproc runs torchrun ------------------------------------------------------------------------
+def test_train_nproc_runs_torchrun_and_rank_0_writes_world_size_2(tmp_path, capsys):
+    """``train RECIPE --nproc 2`` launches torchrun (2 gloo processes), which ends where one process ends.
+    About 30 s on a loaded 2-core machine (torchrun starts two Python processes)."""
+    from meta_course.__main__ import main
+
+    assert main(["train", "maml_sine", "--nproc", "2", "--steps", "8", "--threads", "1", "--no-progress",
+                 "--out", str(tmp_path / "two.pt")]) == 0
+    assert main(["train", "maml_sine", "--steps", "8", "--threads", "1", "--no-progress",
+                 "--out", str(tmp_path / "one.pt")]) == 0
+    two, one = (torch.load(tmp_path / f"{n}.pt", weights_only=True) for n in ("two", "one"))
+    assert (two["world_size"], one["world_size"]) == (2, 1)
+    assert max_diff(two["state_dict"], one["state_dict"]) < 1e-5
+    assert torch.load(tmp_path / "two.state.pt", weights_only=True)["world_size"] == 2
+
+
+def test_bench_scaling_refuses_bad_settings():
+    import argparse
+
+    from meta_course.bench import scaling
+
+    def args(**kw):
+        base = dict(recipe="maml_sine", nproc=[1, 2], steps=10, warmup=2, meta_batch_size=None, device="cpu",
+                    repeats=1)
+        return argparse.Namespace(**{**base, **kw})
+
+    with pytest.raises(ValueError, match="bench scaling runs on cpu"):
+        scaling.run(args(device="tpu"))
+    with pytest.raises(ValueError, match="26 processes for a meta-batch of 25"):
+        scaling.run(args(nproc=[1, 26]))
+    with pytest.raises(ValueError, match="--steps=0 is out of range"):
+        scaling.run(args(steps=0))
