@@ -127,8 +127,9 @@ def train(
         outer_lr: β, the base step size of ``learner.optimizers(outer_lr)``.
         seed: seeds the task generator and the global RNGs (torch, ``random``, NumPy).
         checkpoint: file to save to every ``checkpoint_every`` steps and at the end, and to resume
-            from when it exists; locked while training (``PATH.lock``: a second run on it raises
-            :class:`~meta_course.core.io.LockedError` naming this one's PID).
+            from when it exists (with ``learner.train_state()``, e.g. PEARL's replay buffers); locked while
+            training (``PATH.lock``: a second run on it raises :class:`~meta_course.core.io.LockedError` naming
+            this one's PID).
         eval_tasks: held-out tasks scored every ``eval_every`` steps with ``eval_knobs``.
         log_every: steps between points of the history (the mean of each value over those steps).
         clip_grad_norm: sets ``learner.clip_grad_norm``: the default meta-step rescales the meta-gradient
@@ -195,7 +196,8 @@ def train(
         if checkpoint is not None:
             atomic_save({"learner": learner.checkpoint(), "optimizers": {k: o.state_dict() for k, o in optimizers.items()},
                          "step": step, "generator": generator.get_state(), "rng": rng_state(),
-                         "history": history.as_dict(), "identity": identity, "target_steps": steps}, checkpoint)
+                         "history": history.as_dict(), "identity": identity, "target_steps": steps,
+                         "train_state": learner.train_state()}, checkpoint)
 
     saved_step = start if checkpoint is not None and checkpoint.exists() and not restart else None
     interrupted: list[int] = []
@@ -311,6 +313,8 @@ def _resume(path: Path, learner, optimizers: dict, generator, identity: dict, st
                          "delete that file to start afresh.")
     for name, opt in optimizers.items():
         opt.load_state_dict(saved[name])
+    if "train_state" in state:  # e.g. PEARL's replay buffers (not in its checkpoint); older states: refilled
+        learner.load_train_state(state["train_state"])
     generator.set_state(state["generator"])
     set_rng_state(state["rng"])
     return state["step"], History(**state["history"])
