@@ -129,8 +129,9 @@ def train(
         outer_lr: β, the base step size of ``learner.optimizers(outer_lr)``.
         seed: seeds the task generator and the global RNGs (torch, ``random``, NumPy).
         checkpoint: file to save to every ``checkpoint_every`` steps and at the end, and to resume
-            from when it exists; locked while training (``PATH.lock``: a second run on it raises
-            :class:`~meta_course.core.io.LockedError` naming this one's PID).
+            from when it exists (with ``learner.train_state()``, e.g. PEARL's replay buffers); locked while
+            training (``PATH.lock``: a second run on it raises :class:`~meta_course.core.io.LockedError` naming
+            this one's PID).
         eval_tasks: held-out tasks scored every ``eval_every`` steps with ``eval_knobs``.
         log_every: steps between points of the history (the mean of each value over those steps).
         clip_grad_norm: sets ``learner.clip_grad_norm``: the default meta-step rescales the meta-gradient
@@ -218,7 +219,8 @@ def train(
             atomic_save({"learner": learner.checkpoint(), "optimizers": {k: o.state_dict() for k, o in optimizers.items()},
                          "step": step, "generator": generator.get_state(), "rng": rng_state(),
                          "history": history.as_dict(), "identity": identity, "target_steps": steps,
-                         "world_size": world_size, **({"grad_scaler": scaler.state_dict()} if scaler else {})},
+                         "world_size": world_size, "train_state": learner.train_state(),
+                         **({"grad_scaler": scaler.state_dict()} if scaler else {})},
                         checkpoint)
 
     saved_step = start if checkpoint is not None and checkpoint.exists() and not restart else None
@@ -369,6 +371,8 @@ def _resume(path: Path, learner, optimizers: dict, generator, identity: dict, st
         opt.load_state_dict(saved[name])
     if scaler is not None and "grad_scaler" in state:
         scaler.load_state_dict(state["grad_scaler"])
+    if "train_state" in state:  # e.g. PEARL's replay buffers (not in its checkpoint); older states: refilled
+        learner.load_train_state(state["train_state"])
     generator.set_state(state["generator"])
     set_rng_state(state["rng"])
     return state["step"], History(**state["history"])

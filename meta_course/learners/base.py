@@ -158,6 +158,22 @@ class Learner(nn.Module):
         a resumed run follows exactly the same schedule."""
         return 1.0
 
+    def train_state(self) -> dict:
+        """What else a resumed training needs besides the parameters, buffers and optimisers (default: nothing).
+
+        The training loop saves it in the resumable state (never in the committed checkpoint) and gives it back
+        to :meth:`load_train_state` on resume, so the resumed run is bit-identical to an uninterrupted one.
+        PEARL returns its replay buffers here. It must survive ``torch.load(weights_only=True)``: tensors,
+        numbers, strings, and lists/dicts of them.
+        """
+        return {}
+
+    def load_train_state(self, state: dict) -> None:
+        """Restore what :meth:`train_state` returned (default: nothing to restore)."""
+        if state:
+            raise ValueError(f"{type(self).__name__} keeps no training state, but the resumable state holds "
+                             f"{sorted(state)}: it was written by another learner; start afresh with --restart.")
+
     # -- adaptation and evaluation ---------------------------------------------------------------
     def adapt(self, x_support: Tensor, y_support: Tensor, **knobs) -> Callable[[Tensor], Tensor]:
         raise NotImplementedError
