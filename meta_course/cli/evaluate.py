@@ -14,6 +14,8 @@ def add_arguments(p) -> None:
     p.add_argument("checkpoint", help="a learner file, or the name of a committed checkpoint (e.g. maml_sine)")
     p.add_argument("--recipe", help="task family and settings to draw tasks from (default: the checkpoint's)")
     p.add_argument("--k-shot", type=int, help="support examples per task (default: the recipe's)")
+    p.add_argument("--n-way", type=int, help="classes per task (default: the recipe's), e.g. 20 for a ProtoNet trained 60-way")
+    p.add_argument("--part", help="part of the recipe's split to draw tasks from, e.g. test (default: the recipe's)")
     p.add_argument("--inner-steps", type=int, nargs="*", default=[None],
                    help="adaptation steps (several allowed; default: the recipe's eval_knobs)")
     p.add_argument("--inner-lr", type=float, help="override the adaptation step size")
@@ -54,7 +56,8 @@ def run(args) -> int:
     check_int("tasks", args.tasks, 1, fix="Evaluate on at least one task (1000 gives a tight CI).")
     # held-out tasks: the recipe's own family, or fresh tasks when it trains on a finite pool (pearl_nav)
     family = recipe.task_args if args.training_tasks else recipe.eval_task_args
-    task_args = dict(family, **({"k_shot": args.k_shot} if args.k_shot is not None else {}))
+    given_task = {k: v for k, v in (("k_shot", args.k_shot), ("n_way", args.n_way), ("part", args.part)) if v is not None}
+    task_args = dict(family, **given_task)
     pool = task_args.get("pool", 0)
     if pool and args.tasks > pool:
         which = "training" if args.training_tasks else "held-out"

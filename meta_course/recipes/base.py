@@ -26,6 +26,9 @@ class Recipe:
     clip_grad_norm: float = 0.0
     #: seeds the initial weights and the task generator (``train --seed`` overrides it)
     seed: int = 0
+    #: float16 autocast + gradient scaling on CUDA (ignored on cpu/mps), see :func:`meta_course.train.train`
+    mixed_precision: bool = False
+
     #: sampler arguments of *held-out* tasks when they differ from ``task_args`` (None: the same family);
     #: e.g. PEARL trains on a fixed pool of 80 goals and is evaluated on fresh goals (``pool=0``)
     held_out_task_args: dict | None = None
