@@ -24,8 +24,10 @@ FIGR − baseline per character.
 
 from __future__ import annotations
 
+import json
 import math
 import time
+from pathlib import Path
 
 import torch
 
@@ -35,6 +37,16 @@ METHODS = {"figr": "figr_omniglot", "finetune": "wgan_gp_omniglot", "scratch": N
 CLASSIFIER = "protonet_xl_omniglot"   # minimal without Sanskrit: never saw the held-out alphabet
 STEPS = (0, 10, 25, 50)
 COLLAPSE = 0.25                       # a run collapsed when its diversity < COLLAPSE × the real drawings'
+#: where ``bench generation --json`` writes the committed results that lesson 14 and the README quote
+RESULTS = Path(__file__).parent / "results" / "generation.json"
+
+
+def load_results(path=None) -> dict:
+    """The committed results of ``bench generation --json`` (``rows``, ``comparisons``, ``settings``)."""
+    path = Path(path) if path is not None else RESULTS
+    if not path.exists():
+        raise FileNotFoundError(f"{path} does not exist: run `python -m meta_course bench generation --json {path}`.")
+    return json.loads(path.read_text())
 
 
 def add_arguments(p) -> None:
@@ -168,12 +180,20 @@ def format_table(report: dict) -> str:
 
 
 def run(args) -> dict:
-    torch.set_num_threads(args.threads)
+    from ..core.checks import check_int
+
+    torch.set_num_threads(check_int("threads", args.threads, 1, 1024, "Torch CPU threads: use --threads 1 "
+                                    "(small networks on a shared CPU) or the number of cores."))
     from ..checkpoints import checkpoint_path
     from ..learners.base import load_learner
     from ..learners.generative.metrics import GenerationJudge
     from ..tasks.omniglot import omniglot_split
 
+    check_int("seeds", args.seeds, 1, 100, "Seeds per character (3 measure the spread across seeds).")
+    check_int("n_generated", args.n_generated, 2, 1024, "Drawings per run; diversity needs >= 2.")
+    check_int("characters", args.characters, 0, 10_000, "0 scores every held-out character.")
+    for s in args.steps:
+        check_int("steps", s, 0, 1000, "Adaptation rounds to report, e.g. --steps 0 10 25 50.")
     bad = [m for m in args.methods if m not in METHODS]
     if bad:
         raise ValueError(f"unknown method(s) {bad}: allowed {list(METHODS)}.")

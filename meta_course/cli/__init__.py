@@ -32,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run a command; a known error (bad input, a missing or corrupt file, a NaN stop, a locked output) prints
     one line ``error: ...`` and returns 2 (``--debug``: the traceback); Ctrl-C prints how to resume, returns 130."""
     args = build_parser().parse_args(argv)
+    args._argv = list(sys.argv[1:] if argv is None else argv)  # e.g. train --nproc re-runs it under torchrun
     try:
         return int(args._run(args) or 0)
     except KNOWN_ERRORS as err:  # a clear message, no traceback

@@ -68,6 +68,10 @@ RECIPES["figr_omniglot"] = Recipe("figr", dict(generator=CONV_G, critic=CONV_D, 
 # (pooled, unconditional), Gulrajani et al.'s settings (λ = 10, 5 critic steps of 8 drawings, Adam 1e-4,
 # β = (0, 0.9)); adapted at test time exactly like FIGR. Compute-matched: a step costs 0.061 s of CPU against
 # FIGR's 0.125 s (10 rounds on 4 drawings), so twice FIGR's steps.
+# Committed checkpoint (seed 0, 6 000 steps, 0.7 MB): 393 s of CPU on one thread (6.6 min; 22.8 min wall at load
+# 6–10). Energy distance (pixels) between 64 generated and 64 real drawings of random held-out Sanskrit characters,
+# 20 batches: 0.72 against 16.97 for its untrained start (paired −16.24 ± 0.10) and 1.83 for FIGR's unadapted start:
+# it draws plausible pooled Omniglot strokes before any adaptation. Few-shot figures: ``bench generation``.
 RECIPES["wgan_gp_omniglot"] = Recipe("wgan-gp", dict(generator=CONV_G, critic=CONV_D, penalty_weight=10.0, n_critic=5,
                                                      betas=[0.0, 0.9], **ADAPT), task="omniglot_characters",
                                      task_args=dict(split="minimal", part="train", n_drawings=40, pooled=True),

@@ -139,6 +139,7 @@ RECIPES.update({
     "pearl_nav": Recipe(
         "pearl", _PEARL_NAV, task="navigation",
         task_args={"goals": "half_circle", "goal_size": 1.0, "pool": 80, "pool_seed": 0},
+        held_out_task_args={"goals": "half_circle", "goal_size": 1.0},  # fresh goals, as bench navigation
         steps=8_000, meta_batch_size=16, outer_lr=1e-3, eval_knobs={"n_episodes": 3},
         note="PEARL on the sparse point robot. 8000 meta-steps: 15 min wall on the shared 2-core machine (one "
              "thread). bench navigation (200 held-out goals): sparse return 0.26 / 1.39 / 2.39 in exploration "
