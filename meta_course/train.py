@@ -26,6 +26,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from .core import distributed
 from .core.checks import check_int, check_positive
 from .core.device import resolve_device
 from .core.io import atomic_save, exclusive_lock
@@ -116,6 +117,7 @@ def train(
     callback: Callable[[int, dict], None] | None = None,
     run: dict | None = None,
     restart: bool = False,
+    mixed_precision: bool = False,
 ) -> History:
     """Meta-train ``learner`` for ``steps`` outer steps; resume from ``checkpoint`` if it exists.
 
@@ -127,8 +129,9 @@ def train(
         outer_lr: β, the base step size of ``learner.optimizers(outer_lr)``.
         seed: seeds the task generator and the global RNGs (torch, ``random``, NumPy).
         checkpoint: file to save to every ``checkpoint_every`` steps and at the end, and to resume
-            from when it exists; locked while training (``PATH.lock``: a second run on it raises
-            :class:`~meta_course.core.io.LockedError` naming this one's PID).
+            from when it exists (with ``learner.train_state()``, e.g. PEARL's replay buffers); locked while
+            training (``PATH.lock``: a second run on it raises :class:`~meta_course.core.io.LockedError` naming
+            this one's PID).
         eval_tasks: held-out tasks scored every ``eval_every`` steps with ``eval_knobs``.
         log_every: steps between points of the history (the mean of each value over those steps).
         clip_grad_norm: sets ``learner.clip_grad_norm``: the default meta-step rescales the meta-gradient
@@ -140,6 +143,16 @@ def train(
             with the learner's name and config, the seed and the loop's settings. A resume refuses a checkpoint
             of any other run (``ValueError`` naming the field); a larger ``steps`` continues it.
         restart: ignore an existing ``checkpoint`` and start afresh (it is overwritten at the first save).
+        mixed_precision: on CUDA, compute the meta-loss under ``torch.autocast`` (float16) and scale it with a
+            ``torch.amp.GradScaler`` (saved in the checkpoint); ignored on cpu and mps, which train in float32.
+
+    Several processes: when a :mod:`torch.distributed` process group is initialised (``torchrun``, or
+    ``python -m meta_course train RECIPE --nproc N``), every rank samples the same meta-batch from the same
+    seeded generator, keeps its slice of the tasks and the meta-gradient is all-reduced with each rank weighted
+    by its share of the tasks (:mod:`meta_course.core.distributed`), so N processes follow the single-process
+    run up to float rounding. Rank 0 alone writes the checkpoint, which records ``world_size``; every rank
+    resumes from it (so it must be readable by all: one machine or a shared file system), and a resume with
+    another number of processes is refused (the run would no longer be bit-identical to an uninterrupted one).
 
     Returns:
         The :class:`History` (also stored in the checkpoint).
@@ -166,8 +179,17 @@ def train(
         raise ValueError(f"clip_grad_norm={clip_grad_norm}: must be a finite number >= 0 (0 switches clipping off).")
     for name, value in (("checkpoint_every", checkpoint_every), ("eval_every", eval_every), ("log_every", log_every)):
         check_int(name, value, 1)
-    device = resolve_device(device)
+    rank, world_size = distributed.world()
+    if world_size > 1:
+        _check_distributable(learner, meta_batch_size, world_size, run)
+    device = distributed.rank_device(resolve_device(device))
     learner.to(device)
+    scaler = None
+    if mixed_precision and device.type == "cuda":
+        scaler = torch.amp.GradScaler("cuda")
+        learner.grad_scaler, learner.autocast_dtype = scaler, torch.float16
+    else:
+        learner.grad_scaler = learner.autocast_dtype = None
     learner.clip_grad_norm = float(clip_grad_norm)
     optimizers = learner.optimizers(outer_lr)
     for opt in optimizers.values():
@@ -180,22 +202,26 @@ def train(
     history, start = History(), 0
     checkpoint = Path(checkpoint) if checkpoint is not None else None
     identity = {"learner": learner.name, "config": learner.config, "seed": seed, "meta_batch_size": meta_batch_size,
-                "outer_lr": outer_lr, "clip_grad_norm": float(clip_grad_norm), **(run or {})}
+                "outer_lr": outer_lr, "clip_grad_norm": float(clip_grad_norm), **(run or {}),
+                **({"mixed_precision": True} if scaler is not None else {})}
     lock = ExitStack()  # one run at a time on a checkpoint: a second one fails at once, naming the holder's PID
-    if checkpoint is not None:
+    if checkpoint is not None and rank == 0:
         lock.enter_context(exclusive_lock(checkpoint))
     try:
         if checkpoint is not None and checkpoint.exists() and not restart:
-            start, history = _resume(checkpoint, learner, optimizers, generator, identity, steps)
+            start, history = _resume(checkpoint, learner, optimizers, generator, identity, steps, world_size, scaler)
     except BaseException:
         lock.close()
         raise
 
     def save(step: int) -> None:
-        if checkpoint is not None:
+        if checkpoint is not None and rank == 0:  # one writer; every rank holds the same parameters
             atomic_save({"learner": learner.checkpoint(), "optimizers": {k: o.state_dict() for k, o in optimizers.items()},
                          "step": step, "generator": generator.get_state(), "rng": rng_state(),
-                         "history": history.as_dict(), "identity": identity, "target_steps": steps}, checkpoint)
+                         "history": history.as_dict(), "identity": identity, "target_steps": steps,
+                         "world_size": world_size, "train_state": learner.train_state(),
+                         **({"grad_scaler": scaler.state_dict()} if scaler else {})},
+                        checkpoint)
 
     saved_step = start if checkpoint is not None and checkpoint.exists() and not restart else None
     interrupted: list[int] = []
@@ -207,12 +233,15 @@ def train(
 
     installed = threading.current_thread() is threading.main_thread()  # signals reach the main thread only
     previous = signal.signal(signal.SIGINT, on_ctrl_c) if installed else None
-    bar = tqdm(total=steps, initial=start, disable=not progress, desc=f"meta-train {learner.name}", dynamic_ncols=True)
+    bar = tqdm(total=steps, initial=start, disable=not progress or rank != 0, desc=f"meta-train {learner.name}", dynamic_ncols=True)
     window: dict[str, list[float]] = {}
     t0, step = time.perf_counter(), start
     try:
         while step < steps:
-            batch = sample_tasks(generator, meta_batch_size).to(device)
+            # every rank draws the whole meta-batch (the generators stay in step) and keeps its own tasks
+            batch, learner.task_share = distributed.split_batch(sample_tasks(generator, meta_batch_size), rank,
+                                                                world_size)
+            batch = batch.to(device)
             factor = learner.outer_lr_factor(step, steps)
             for opt in optimizers.values():
                 for group in opt.param_groups:
@@ -239,7 +268,7 @@ def train(
                 history.loss.append(history.values[main][-1])
                 window = {}
                 bar.set_postfix({k: f"{v[-1]:.4f}" for k, v in history.values.items()})
-            if eval_tasks is not None and (step % eval_every == 0 or step == steps):
+            if eval_tasks is not None and rank == 0 and (step % eval_every == 0 or step == steps):
                 _evaluate_into(history, step, learner, eval_tasks, eval_knobs or {})
             if callback is not None:
                 callback(step, values)
@@ -249,6 +278,8 @@ def train(
                 save(step)
                 saved_step = step if checkpoint is not None else None
             bar.update(1)
+            if world_size > 1 and distributed.any_rank(bool(interrupted), device):  # all ranks stop at one step
+                interrupted[:] = interrupted or [signal.SIGINT]
             if interrupted:
                 if checkpoint is not None and saved_step != step:
                     history.seconds += time.perf_counter() - t0
@@ -262,6 +293,7 @@ def train(
         lock.close()
         if installed:
             signal.signal(signal.SIGINT, previous if previous is not None else signal.default_int_handler)
+    distributed.barrier()  # every rank returns once rank 0's last checkpoint is on disk
     return history
 
 
@@ -287,8 +319,34 @@ def _first_difference(saved, wanted, prefix: str = "") -> tuple[str, object, obj
     return None if saved == wanted else (prefix.rstrip("."), saved, wanted)
 
 
-def _resume(path: Path, learner, optimizers: dict, generator, identity: dict, steps: int) -> tuple[int, History]:
+def _check_distributable(learner, meta_batch_size: int, world_size: int, run: dict | None) -> None:
+    """Refuse, before any step, a learner whose meta-batch cannot be split exactly, or too few tasks."""
+    what = f"recipe {run['recipe']!r} (learner {learner.name!r})" if run and "recipe" in run else f"learner {learner.name!r}"
+    if not learner.distributed:
+        from .learners.table import LEARNERS
+
+        ok = sorted(name for name, cls in LEARNERS.items() if cls.distributed)
+        raise ValueError(
+            f"{what} cannot be meta-trained on {world_size} processes: its meta-step is not a mean over the tasks "
+            f"of the meta-batch that can be split and all-reduced (it has its own meta_step, e.g. several optimisers "
+            f"or rollouts, or draws random numbers per task). Learners that can: {', '.join(ok)}. Train it with one "
+            "process (drop --nproc / torchrun).")
+    try:
+        distributed.check_world_size(world_size, meta_batch_size)
+    except ValueError as err:
+        raise ValueError(f"{what}: {err}") from None
+
+
+def _resume(path: Path, learner, optimizers: dict, generator, identity: dict, steps: int, world_size: int = 1,
+            scaler=None) -> tuple[int, History]:
     state = read_checkpoint(path, fix="start afresh with --restart (train(..., restart=True)), which replaces it")
+    saved_world = int(state.get("world_size", 1))
+    if saved_world != world_size:
+        raise ValueError(
+            f"checkpoint {path} was trained with world_size={saved_world} process(es); this run has {world_size}: "
+            f"resume it with the same number (--nproc {saved_world}, or torchrun --nproc-per-node {saved_world}), or "
+            "start afresh with --restart. (Another number of processes computes the same meta-gradient up to float "
+            "rounding, but the resumed run would no longer equal an uninterrupted one bit for bit.)")
     if "identity" in state:
         diff = _first_difference(state["identity"], identity)
         if diff is not None:
@@ -311,6 +369,10 @@ def _resume(path: Path, learner, optimizers: dict, generator, identity: dict, st
                          "delete that file to start afresh.")
     for name, opt in optimizers.items():
         opt.load_state_dict(saved[name])
+    if scaler is not None and "grad_scaler" in state:
+        scaler.load_state_dict(state["grad_scaler"])
+    if "train_state" in state:  # e.g. PEARL's replay buffers (not in its checkpoint); older states: refilled
+        learner.load_train_state(state["train_state"])
     generator.set_state(state["generator"])
     set_rng_state(state["rng"])
     return state["step"], History(**state["history"])

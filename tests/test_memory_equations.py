@@ -406,3 +406,34 @@ def test_equations_gradcheck(fn):
                 torch.tensor([[[0., 1., 0., 0.], [0., 0., 1., 0.]]], **d))
         f = mann.lru_write_weights
     assert torch.autograd.gradcheck(f, args)
+
+
+def test_sharpening_a_near_uniform_weighting_over_many_slots_stays_finite():
+    """Eq. 9 with γ = 21 on 128 nearly equal weights: w^γ underflows float32 ((1/128)^21 < 1e-44), yet the
+    sharpened weighting (computed as softmax(γ log w)) is finite, sums to 1 and its gradient is finite."""
+    w = torch.softmax(0.01 * torch.randn(1, 1, 128, generator=torch.Generator().manual_seed(0)), -1).requires_grad_()
+    gamma = torch.tensor([[21.0]], requires_grad=True)
+    assert float(w.detach().pow(21).sum()) < 1e-40                   # the naive formula's denominator
+    sharp = ntm.sharpen(w, gamma)
+    assert torch.isfinite(sharp).all() and float(sharp.detach().sum()) == pytest.approx(1.0)
+    expected = w.detach().double().pow(21)
+    assert torch.allclose(sharp.detach().double(), expected / expected.sum(), atol=1e-6)
+    (sharp * torch.arange(128.0)).sum().backward()
+    assert torch.isfinite(w.grad).all() and torch.isfinite(gamma.grad).all()
+
+
+def test_feedforward_controller_has_no_state():
+    from meta_course.models.memory import FeedforwardController
+
+    torch.manual_seed(0)
+    c = FeedforwardController(3, 2, 4)
+    x, r = torch.randn(5, 3), torch.randn(5, 2)
+    h, state = c(c.project(x), r, c.initial_state(5))
+    assert state == () and torch.allclose(h, torch.tanh(x @ c.input.weight.T + c.input.bias + r @ c.recurrent.weight.T))
+    # the same input and read give the same output whatever came before: nothing is carried but the reads
+    h2, _ = c(c.project(x), r, state)
+    assert torch.equal(h, h2)
+    with pytest.raises(ValueError, match="hidden_size"):
+        FeedforwardController(3, 2, 0)
+    with pytest.raises(ValueError, match="unknown controller 'gru'"):
+        ntm.NTMNetwork(3, 2, memory_slots=8, controller="gru")

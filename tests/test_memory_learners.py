@@ -124,6 +124,24 @@ def test_checkpoint_round_trip():
             assert torch.equal(a, b)
 
 
+def test_ntm_length_curriculum_cuts_training_copies_only():
+    torch.manual_seed(0)
+    ntm = NTM(width=4, memory_slots=16, memory_width=5, hidden_size=10, controller="feedforward",
+              curriculum_steps=4, curriculum_start=0.25)
+    opt = ntm.optimizers(1e-3)
+    batch = CopyTask(width=4, min_length=8, max_length=8).sample(torch.Generator().manual_seed(0), 3)
+    # f rises linearly 0.25 → 1 over 4 steps: copies of 8 are cut to 2, 4, 5, 7, then 8
+    lengths = [ntm.meta_step(batch, opt)["length"] for _ in range(6)]
+    assert lengths == [2.0, 4.0, 5.0, 7.0, 8.0, 8.0] and int(ntm.steps_done) == 6
+    assert ntm.score(batch).shape == (3,)                       # evaluation scores the whole copy
+    clone = learner_from_checkpoint(ntm.checkpoint())          # a resumed run continues the curriculum
+    assert int(clone.steps_done) == 6 and clone.curriculum_fraction() == 1.0
+    with pytest.raises(ValueError, match="curriculum_start=0"):
+        NTM(width=4, memory_slots=16, curriculum_steps=4, curriculum_start=0)
+    with pytest.raises(ValueError, match="task='recall'"):
+        NTM(task="recall", width=4, memory_slots=16, curriculum_steps=4, curriculum_start=0.5)
+
+
 # --------------------------------------------------------------------------- frozen encoder
 def test_frozen_encoder_is_a_function_of_each_image():
     enc = FrozenEncoder("protonet_xl_omniglot")

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from meta_course.tasks.omniglot import OmniglotSplit
-from meta_course.tasks.sequences import (AssociativeRecallTask, CopyTask, OmniglotSequences, bit_errors,
+from meta_course.tasks.sequences import (AssociativeRecallTask, CopyTask, OmniglotSequences, bit_errors, copy_prefix,
                                          instance_index, offset_labels)
 
 
@@ -136,3 +136,21 @@ def test_copy_task_rejects_bad_arguments(kwargs, message):
 def test_recall_rejects_a_single_item():
     with pytest.raises(ValueError, match="min_items=1"):
         AssociativeRecallTask(min_items=1)
+
+
+def test_copy_prefix_is_the_copy_of_the_first_vectors():
+    b = CopyTask(width=4, min_length=7, max_length=7).sample(torch.Generator().manual_seed(2), 3)
+    for L in (1, 3, 7):
+        short = copy_prefix(b, L)
+        # the same as a copy task of length L built from the first L vectors, in every field
+        assert short.x.shape == (3, 2 * L + 1, 5) and short.length == L
+        assert torch.equal(short.x[:, :L], b.x[:, :L]) and torch.equal(short.x[:, L, 4], torch.ones(3))
+        assert short.x[:, L + 1:].abs().sum() == 0 and short.x[:, :L, 4].abs().sum() == 0
+        assert torch.equal(short.y[:, L + 1:], b.x[:, :L, :4]) and short.y[:, :L + 1].abs().sum() == 0
+        assert short.mask[:, L + 1:].all() and not short.mask[:, :L + 1].any()
+    assert torch.equal(copy_prefix(b, 7).x, b.x) and torch.equal(copy_prefix(b, 7).y, b.y)
+    with pytest.raises(ValueError, match="length=8"):
+        copy_prefix(b, 8)
+    recall = AssociativeRecallTask(width=4, item_length=1, min_items=3, max_items=3).sample(torch.Generator(), 2)
+    with pytest.raises(ValueError, match="not a copy batch"):
+        copy_prefix(recall, 1)

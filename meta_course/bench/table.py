@@ -23,6 +23,7 @@ from . import ring
 from . import generation
 from . import metagan
 from . import recommendation
+from . import scaling
 
 BENCHES: dict[str, ModuleType] = {
     "sine": sine,
@@ -40,4 +41,5 @@ BENCHES: dict[str, ModuleType] = {
     "generation": generation,
     "metagan": metagan,
     "recommendation": recommendation,
+    "scaling": scaling,
 }

@@ -19,6 +19,7 @@ Learners are ``nn.Module``s whose parameters are the meta-parameters, and carry 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from pathlib import Path
 from typing import Callable
@@ -28,6 +29,7 @@ from torch import Tensor, nn
 from torch.func import vmap
 
 from ..core.checks import check_choice, check_positive
+from ..core.distributed import all_reduce_grads, all_reduce_mean
 from ..core.functional import Params, adapt, forward, meta_batch_loss
 from ..core.heads import fit_head, head_names, infer_n_way
 from ..core.io import atomic_save
@@ -84,6 +86,16 @@ class Learner(nn.Module):
     metric = "mse"  # what evaluate() reports: "mse", "accuracy", "return", "bit_errors", "nll", ...
     #: meta-gradient norm clip of the default meta_step (0: off); the training loop sets it
     clip_grad_norm = 0.0
+    #: whether the loop may split a meta-batch across processes (:mod:`meta_course.core.distributed`): the
+    #: meta-loss is a mean over the tasks of the batch of terms that each depend on one task only, no global
+    #: RNG is drawn per task, and the meta-step is the default one (or one that calls ``all_reduce_grads``)
+    distributed = False
+    #: this process's share n_r / B of the meta-batch's tasks (1 with one process); the loop sets it
+    task_share = 1.0
+    #: mixed precision of the default meta_step, set by the loop on CUDA only: a ``torch.amp.GradScaler``
+    #: (None: off) and the autocast dtype (None: off)
+    grad_scaler = None
+    autocast_dtype = None
 
     @property
     def higher_is_better(self) -> bool:
@@ -104,28 +116,63 @@ class Learner(nn.Module):
         raise NotImplementedError(f"{type(self).__name__} implements neither meta_loss nor meta_step.")
 
     def meta_step(self, batch, optimizers: dict[str, torch.optim.Optimizer]) -> dict[str, float]:
-        """One outer step: zero every gradient, back-propagate :meth:`meta_loss`, clip, step every optimiser.
+        """One outer step: zero every gradient, back-propagate :meth:`meta_loss`, all-reduce the meta-gradient
+        over the processes (a no-op with one), clip, step every optimiser.
 
         A non-finite loss is returned without stepping (the loop then stops and names the step, and
-        the parameters stay those of the last good step).
+        the parameters stay those of the last good step). With several processes each one holds
+        ``task_share`` of the tasks; the returned loss is that of the whole meta-batch on every rank. On
+        CUDA with mixed precision the loss is computed under ``torch.autocast`` and scaled by the
+        ``grad_scaler`` (unscaled before clipping).
         """
         for opt in optimizers.values():
             opt.zero_grad(set_to_none=True)
-        loss = self.meta_loss(batch)
-        if not torch.isfinite(loss):
-            return {"loss": loss.item()}
-        loss.backward()
+        with self.autocast():
+            loss = self.meta_loss(batch)
+        total = all_reduce_mean(loss.detach(), self.task_share)  # every rank sees the same loss: all stop together
+        if not torch.isfinite(total):
+            return {"loss": total.item()}
+        scaler = self.grad_scaler
+        (loss if scaler is None else scaler.scale(loss)).backward()
+        all_reduce_grads(self.parameters(), self.task_share)
+        if scaler is not None:
+            for opt in optimizers.values():
+                scaler.unscale_(opt)
         if self.clip_grad_norm:
             torch.nn.utils.clip_grad_norm_(self.parameters(), self.clip_grad_norm)
         for opt in optimizers.values():
-            opt.step()
-        return {"loss": loss.item()}
+            opt.step() if scaler is None else scaler.step(opt)
+        if scaler is not None:
+            scaler.update()
+        return {"loss": total.item()}
+
+    def autocast(self):
+        """``torch.autocast`` on CUDA when the loop switched mixed precision on; otherwise a null context."""
+        if self.autocast_dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(device_type="cuda", dtype=self.autocast_dtype)
 
     def outer_lr_factor(self, step: int, steps: int) -> float:
         """Multiplier of every parameter group's step size at outer step ``step`` of ``steps``
         (default 1: constant). Reptile anneals ε linearly with it. A pure function of the step, so
         a resumed run follows exactly the same schedule."""
         return 1.0
+
+    def train_state(self) -> dict:
+        """What else a resumed training needs besides the parameters, buffers and optimisers (default: nothing).
+
+        The training loop saves it in the resumable state (never in the committed checkpoint) and gives it back
+        to :meth:`load_train_state` on resume, so the resumed run is bit-identical to an uninterrupted one.
+        PEARL returns its replay buffers here. It must survive ``torch.load(weights_only=True)``: tensors,
+        numbers, strings, and lists/dicts of them.
+        """
+        return {}
+
+    def load_train_state(self, state: dict) -> None:
+        """Restore what :meth:`train_state` returned (default: nothing to restore)."""
+        if state:
+            raise ValueError(f"{type(self).__name__} keeps no training state, but the resumable state holds "
+                             f"{sorted(state)}: it was written by another learner; start afresh with --restart.")
 
     # -- adaptation and evaluation ---------------------------------------------------------------
     def adapt(self, x_support: Tensor, y_support: Tensor, **knobs) -> Callable[[Tensor], Tensor]:
@@ -165,6 +212,8 @@ class GradientLearner(Learner):
         inner_steps: inner gradient steps during meta-training (and the default of :meth:`adapt`).
         first_order: detach the inner gradients (no Hessian term).
     """
+
+    distributed = True  # Eq. 2's mean over tasks splits exactly (see meta_course.core.distributed)
 
     def __init__(self, net: nn.Module, loss: str = "mse", inner_lr=None, inner_steps: int = 1,
                  first_order: bool = False):

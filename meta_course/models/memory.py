@@ -174,6 +174,41 @@ class Controller(nn.Module):
         return h, (h, c)
 
 
+class FeedforwardController(nn.Module):
+    """A controller with no state of its own: ``h_t = tanh(W_x x_t + W_r r_{t−1} + b)``.
+
+    Everything it remembers from one step to the next must pass through the memory (the read vector
+    ``r_{t−1}``): it cannot keep a short sequence in a hidden state, which is what an LSTM controller does
+    first on the copy task. Graves et al. (2014, Figs. 3–6) train NTMs with both kinds. Same interface as
+    :class:`Controller` (the state is an empty tuple).
+
+    Example:
+        >>> c = FeedforwardController(3, 4, 5); gx = c.project(torch.zeros(2, 7, 3))
+        >>> h, state = c(gx[:, 0], torch.zeros(2, 4), c.initial_state(2))
+        >>> tuple(gx.shape), tuple(h.shape), state
+        ((2, 7, 5), (2, 5), ())
+    """
+
+    def __init__(self, input_size: int, read_size: int, hidden_size: int):
+        super().__init__()
+        for name, v, low in (("input_size", input_size, 1), ("read_size", read_size, 0), ("hidden_size", hidden_size, 1)):
+            check_int(name, v, low, fix="Sizes of the controller are positive integers.")
+        self.input = nn.Linear(input_size, hidden_size)
+        self.recurrent = nn.Linear(read_size, hidden_size, bias=False)
+        self.hidden_size = hidden_size
+
+    def initial_state(self, batch_size: int) -> tuple:
+        return ()
+
+    def project(self, inputs: Tensor) -> Tensor:
+        """``W_x x_t + b`` for every step: ``[B, S, input_size]`` → ``[B, S, hidden]``."""
+        return self.input(inputs)
+
+    def forward(self, gx: Tensor, reads: Tensor, state):
+        h = torch.tanh(gx + self.recurrent(reads))
+        return h, ()
+
+
 class SequenceLSTM(nn.Module):
     """The baseline: a stacked LSTM reading ``x [B, S, D]`` and emitting ``[B, S, out_size]``.
 
@@ -214,5 +249,5 @@ class SequenceLSTM(nn.Module):
         return self.run(x)[0]
 
 
-__all__ = ["Controller", "EPS", "SequenceLSTM", "check_weights", "content_weights", "cosine_similarity",
+__all__ = ["Controller", "EPS", "FeedforwardController", "SequenceLSTM", "check_weights", "content_weights", "cosine_similarity",
            "erase_and_add", "oneplus", "read"]

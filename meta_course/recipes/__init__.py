@@ -16,6 +16,7 @@ import torch
 
 from ..checkpoints import checkpoint_path
 from ..core.checks import check_choice, check_int
+from ..core.distributed import world
 from ..core.io import exclusive_lock
 from ..learners.base import load_learner, read_checkpoint, save_learner
 from ..learners.table import LEARNERS
@@ -32,11 +33,12 @@ def get_recipe(name: str) -> Recipe:
     return RECIPES[name]
 
 
-def build(name: str, seed: int = 0, learner_class=None, **config_overrides):
+def build(name: str, seed: int = 0, learner_class=None, task_args: dict | None = None, **config_overrides):
     """A fresh learner (initialised from ``seed``) and its task sampler for recipe ``name``.
 
     ``learner_class`` replaces the recipe's learner class with another one taking the same config (lesson
-    04 trains its buggy MAMLs on ``maml_sine`` this way); ``config_overrides`` replace config entries.
+    04 trains its buggy MAMLs on ``maml_sine`` this way); ``config_overrides`` replace config entries and
+    ``task_args`` entries of the task sampler's arguments (e.g. ``{"n_way": 5}`` or a data ``root``).
 
     Example:
         >>> learner, sample = build("maml_sine")
@@ -47,7 +49,7 @@ def build(name: str, seed: int = 0, learner_class=None, **config_overrides):
     torch.manual_seed(seed)
     cls = LEARNERS[recipe.learner] if learner_class is None else learner_class
     learner = cls(**{**recipe.config, **config_overrides})
-    return learner, task_sampler(recipe.task, **recipe.task_args)
+    return learner, task_sampler(recipe.task, **{**recipe.task_args, **(task_args or {})})
 
 
 
@@ -55,7 +57,8 @@ def build(name: str, seed: int = 0, learner_class=None, **config_overrides):
 def train_recipe(name: str, *, steps: int | None = None, seed: int | None = None, out=None, checkpoint=None,
                  checkpoint_every: int = 1000, device=None, threads: int | None = None, progress: bool = True,
                  eval_tasks=None, eval_every: int = 1000, log_every: int = 100, callback=None, learner_class=None,
-                 restart: bool = False, **config_overrides):
+                 restart: bool = False, meta_batch_size: int | None = None, task_args: dict | None = None,
+                 **config_overrides):
     """Meta-train recipe ``name`` with every one of its settings — the one way to train a recipe (the CLI's
     ``train``, the lessons' ``TRAIN = True``, the pitfalls and ``bench --retrain`` all call it).
 
@@ -66,6 +69,8 @@ def train_recipe(name: str, *, steps: int | None = None, seed: int | None = None
         checkpoint: resumable training state (resumed when it exists and holds this very run: same recipe,
             config, seed and task settings; a larger ``steps`` continues it).
         restart: start afresh even if ``checkpoint`` exists.
+        meta_batch_size: tasks per outer step (default: the recipe's), e.g. to split it over several processes.
+        task_args: replace entries of the recipe's task arguments (recorded in the run's identity).
         threads: ``torch.set_num_threads`` (one thread reproduces the recipe's measured time).
         eval_tasks, eval_every: held-out tasks scored during training with the recipe's ``eval_knobs``.
         learner_class, **config_overrides: as :func:`build` (e.g. ``inner_lr=0.01``).
@@ -82,17 +87,20 @@ def train_recipe(name: str, *, steps: int | None = None, seed: int | None = None
     seed = recipe.seed if seed is None else seed
     if threads is not None:
         torch.set_num_threads(check_int("threads", threads, 1, 1024, "Use e.g. --threads 1."))
-    learner, sample = build(name, seed=seed, learner_class=learner_class, **config_overrides)
-    with exclusive_lock(out) if out is not None else nullcontext():  # a second run on this output fails at once
+    learner, sample = build(name, seed=seed, learner_class=learner_class, task_args=task_args, **config_overrides)
+    rank, world_size = world()
+    writes = out is not None and rank == 0  # under torch.distributed, rank 0 alone writes
+    with exclusive_lock(out) if writes else nullcontext():  # a second run on this output fails at once
         history = train_loop(learner, sample, recipe.steps if steps is None else steps,
-                        meta_batch_size=recipe.meta_batch_size, outer_lr=recipe.outer_lr, seed=seed,
+                        meta_batch_size=recipe.meta_batch_size if meta_batch_size is None else meta_batch_size, outer_lr=recipe.outer_lr, seed=seed,
                         checkpoint=checkpoint, checkpoint_every=checkpoint_every, clip_grad_norm=recipe.clip_grad_norm,
                         eval_tasks=eval_tasks, eval_every=eval_every, eval_knobs=recipe.eval_knobs, log_every=log_every,
                         device=device, progress=progress, callback=callback, restart=restart,
-                        run={"recipe": name, "task": recipe.task, "task_args": recipe.task_args})
-        if out is not None:
+                        run={"recipe": name, "task": recipe.task, "task_args": {**recipe.task_args, **(task_args or {})}},
+                        mixed_precision=recipe.mixed_precision)
+        if writes:
             device_of = next(iter(learner.parameters()), torch.empty(0)).device
-            save_learner(learner.cpu(), out, history=history.as_dict(), recipe=name, seed=seed)
+            save_learner(learner.cpu(), out, history=history.as_dict(), recipe=name, seed=seed, world_size=world_size)
             learner.to(device_of)
     return learner, history
 

@@ -26,6 +26,17 @@ class Recipe:
     clip_grad_norm: float = 0.0
     #: seeds the initial weights and the task generator (``train --seed`` overrides it)
     seed: int = 0
+    #: float16 autocast + gradient scaling on CUDA (ignored on cpu/mps), see :func:`meta_course.train.train`
+    mixed_precision: bool = False
+
+    #: sampler arguments of *held-out* tasks when they differ from ``task_args`` (None: the same family);
+    #: e.g. PEARL trains on a fixed pool of 80 goals and is evaluated on fresh goals (``pool=0``)
+    held_out_task_args: dict | None = None
+
+    @property
+    def eval_task_args(self) -> dict:
+        """The sampler arguments ``evaluate`` draws held-out tasks with."""
+        return self.task_args if self.held_out_task_args is None else self.held_out_task_args
 
 
 @dataclass(frozen=True)

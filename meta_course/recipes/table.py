@@ -16,6 +16,7 @@ from . import memory
 from . import rl
 from . import gan
 from . import applications
+from . import fullsize
 from .base import Recipe, RunsMethod
 
 FAMILIES = (
@@ -26,6 +27,7 @@ FAMILIES = (
     rl,
     gan,
     applications,
+    fullsize,
 )
 
 

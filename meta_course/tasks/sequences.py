@@ -231,6 +231,34 @@ class AssociativeRecallTask:
                 f"items {self.min_items}..{self.max_items})")
 
 
+def copy_prefix(batch: Sequences, length: int) -> Sequences:
+    """The same copy sequences cut to their first ``length`` vectors (delimiter and answer rebuilt).
+
+    A length curriculum uses it: a batch drawn at the full range is shortened while the network is young.
+
+    Example:
+        >>> b = CopyTask(width=3, min_length=5, max_length=5).sample(torch.Generator().manual_seed(0), 2)
+        >>> short = copy_prefix(b, 2)
+        >>> short.x.shape, short.length, bool((short.y[:, 3:] == b.x[:, :2, :3]).all())
+        (torch.Size([2, 5, 4]), 2, True)
+    """
+    L, width = batch.length, batch.y.shape[-1]
+    check_int("length", length, 1, L, f"A copy of length {L} can be cut to 1..{L} vectors.")
+    if batch.x.shape[-1] != width + 1 or batch.x.shape[1] != 2 * L + 1:
+        raise ValueError(f"a batch with {batch.x.shape[-1]} input channels and {batch.x.shape[1]} steps is not a copy "
+                         f"batch of length {L} (width + 1 = {width + 1} channels, 2L + 1 = {2 * L + 1} steps). "
+                         "Cut only batches of CopyTask.")
+    bits = batch.x[:, :length, :width]
+    x = batch.x.new_zeros(batch.x.shape[0], 2 * length + 1, width + 1)
+    y = batch.y.new_zeros(batch.y.shape[0], 2 * length + 1, width)
+    x[:, :length, :width] = bits
+    x[:, length, width] = 1.0
+    y[:, length + 1:] = bits
+    mask = torch.zeros(x.shape[:2], dtype=torch.bool, device=x.device)
+    mask[:, length + 1:] = True
+    return Sequences(x, y, mask)
+
+
 def bit_errors(logits: Tensor, batch: Sequences) -> Tensor:
     """Wrong bits per sequence (outputs thresholded at 0.5) over the answer steps: ``[T]``.
 
@@ -244,7 +272,7 @@ def bit_errors(logits: Tensor, batch: Sequences) -> Tensor:
 
 
 __all__ = ["AssociativeRecallTask", "CopyTask", "LabelledSequences", "OmniglotSequences", "Sequences",
-           "bit_errors", "instance_index", "offset_labels"]
+           "bit_errors", "copy_prefix", "instance_index", "offset_labels"]
 
 
 def omniglot_sequences(**task_args):

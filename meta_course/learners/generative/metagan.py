@@ -86,6 +86,8 @@ class MetaGAN(ProtoNet):
         ['classifier', 'generator']
     """
 
+    distributed = False  # its own meta_step (classifier and generator), not split across processes yet
+
     name = "metagan"
 
     def __init__(self, model: dict, generator: dict, gan_weight: float = 1.0, n_fake: int = 30,

@@ -1,13 +1,15 @@
 """Neural Turing Machine (Graves, Wayne & Danihelka 2014): content *and* location addressing.
 
-An LSTM controller emits, for each head, a key k, a key strength β, an interpolation gate g, a
-shift distribution s over offsets −R..R and a sharpening exponent γ ≥ 1. The head's weighting is
-built in four steps (Figure 2 of the paper):
+A controller (an LSTM, or a feedforward layer) emits, for each head, a key k, a key strength β > 0
+(softplus), an interpolation gate g ∈ (0, 1) (sigmoid), a shift distribution s over offsets −R..R
+(softmax) and a sharpening exponent γ ≥ 1 (1 + softplus). The head's weighting is built in four steps
+(Figure 2 of the paper):
 
     content        w^c_t(i) = softmax_i( β_t K(k_t, M_t(i)) )                       (Eq. 5)
     interpolate    w^g_t = g_t w^c_t + (1 − g_t) w_{t−1}                            (Eq. 7)
     shift          w̃_t(i) = Σ_j w^g_t(j) s_t(i − j)   (indices modulo N)           (Eq. 8)
     sharpen        w_t(i) = w̃_t(i)^γ_t / Σ_j w̃_t(j)^γ_t                          (Eq. 9)
+                          (computed as softmax_i(γ_t log w̃_t(i)): the same value, no float32 underflow)
 
 Reading is r_t = Σ_i w_t(i) M_t(i) (Eq. 2); writing erases then adds, M_t(i) = M_{t−1}(i)[1 − w_t(i) e_t]
 + w_t(i) a_t (Eqs. 3–4). With g = 0 and s = "shift by one" the head walks through memory one slot
@@ -20,13 +22,15 @@ References:
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import torch
 from torch import Tensor, nn
 
-from ...core.checks import check_int
-from ...models.memory import Controller, content_weights, erase_and_add, oneplus, read
+from ...core.checks import check_choice, check_int
+from ...models.memory import Controller, FeedforwardController, content_weights, erase_and_add, oneplus, read
+from ...tasks.sequences import copy_prefix
 from .sequence import BitSequenceLearner
 
 #: initial value of every memory cell: equal rows, so the first content weighting is uniform (Collier & Beel
@@ -74,8 +78,9 @@ def sharpen(w: Tensor, gamma: Tensor) -> Tensor:
         >>> sharpen(torch.tensor([[[0.5, 0.25, 0.25]]]), torch.tensor([[2.0]])).round(decimals=4)
         tensor([[[0.6667, 0.1667, 0.1667]]])
     """
-    p = (w + SHARPEN_EPS).pow(gamma.unsqueeze(-1))
-    return p / p.sum(-1, keepdim=True)
+    # w^γ / Σ w^γ = softmax(γ log w): the same value, computed without underflow — (1/128)^21 is below the
+    # smallest float32, and a near-uniform weighting sharpened with γ = 21 would give 0/0
+    return torch.softmax(gamma.unsqueeze(-1) * torch.log(w + SHARPEN_EPS), dim=-1)
 
 
 def ntm_addressing(memory: Tensor, w_prev: Tensor, key: Tensor, strength: Tensor, gate: Tensor, shift: Tensor,
@@ -107,7 +112,7 @@ class NTMState(NamedTuple):
 
 
 class NTMNetwork(nn.Module):
-    """LSTM controller, one read head and one write head; ``forward(x [B, S, D]) -> logits [B, S, out]``.
+    """A controller, one read head and one write head; ``forward(x [B, S, D]) -> logits [B, S, out]``.
 
     Each step: the controller reads ``[x_t; r_{t−1}]``; both heads address the memory as it was after the
     previous step (Eqs. 5–9); the read head reads it (Eq. 2), then the write head erases and adds (Eqs. 3–4).
@@ -119,8 +124,10 @@ class NTMNetwork(nn.Module):
     Args:
         input_size, out_size: features in and out per step (copy task: width + 1 delimiter, width).
         memory_slots, memory_width: N × W (paper's copy task: 128 × 20).
-        hidden_size: LSTM units (paper: one layer of 100).
+        hidden_size: controller units (paper: one LSTM layer of 100).
         shift_range: R, shifts −R..R allowed (paper: 1).
+        controller: ``"lstm"`` (:class:`Controller`) or ``"feedforward"`` (:class:`FeedforwardController`: no
+            state of its own, so all it carries from step to step goes through the memory).
 
     References:
         Collier & Beel (2018), "Implementing Neural Turing Machines", ICANN, Section 3.
@@ -136,13 +143,15 @@ class NTMNetwork(nn.Module):
     CLIP = 20.0
 
     def __init__(self, input_size: int, out_size: int, memory_slots: int = 128, memory_width: int = 20,
-                 hidden_size: int = 100, shift_range: int = 1):
+                 hidden_size: int = 100, shift_range: int = 1, controller: str = "lstm"):
         super().__init__()
         check_int("memory_slots", memory_slots, 3, 100_000, "The paper's copy task uses 128 slots.")
         check_int("memory_width", memory_width, 1, 100_000, "The paper's copy task uses width 20.")
         check_int("shift_range", shift_range, 0, (memory_slots - 1) // 2, "Shifts −R..R must fit the memory; R=1 is usual.")
         self.N, self.W, self.R = memory_slots, memory_width, shift_range
-        self.controller = Controller(input_size, memory_width, hidden_size, forget_bias=1.0)
+        check_choice("controller", controller, ("lstm", "feedforward"), "The paper's copy task uses an LSTM.")
+        self.controller = (Controller(input_size, memory_width, hidden_size, forget_bias=1.0) if controller == "lstm"
+                           else FeedforwardController(input_size, memory_width, hidden_size))
         self.n_address = memory_width + 3 + (2 * shift_range + 1)      # k, β, g, γ, s
         self.heads = nn.Linear(hidden_size, 2 * self.n_address + 2 * memory_width)  # read, write (+ e, a)
         self.out = nn.Linear(hidden_size + memory_width, out_size)
@@ -207,7 +216,12 @@ class NTM(BitSequenceLearner):
     Args:
         task: ``"copy"`` or ``"recall"`` (sets the input channels).
         width: bits per vector (paper: 8 for copy).
-        memory_slots, memory_width, hidden_size, shift_range: see :class:`NTMNetwork`.
+        memory_slots, memory_width, hidden_size, shift_range, controller: see :class:`NTMNetwork`.
+        curriculum_steps: a length curriculum (copy only): during the first ``curriculum_steps`` training
+            steps each training copy of length L is cut to ``ceil(f L)`` vectors (:func:`copy_prefix`), f rising
+            linearly from ``curriculum_start`` to 1 — short copies first, where the credit for a good write
+            reaches the read within a few steps. 0 (default): no curriculum. Evaluation never cuts.
+        curriculum_start: f at the first step, in (0, 1].
 
     A copy longer than ``memory_slots`` would wrap around and overwrite its own beginning: such
     batches raise a ``ValueError``.
@@ -222,12 +236,37 @@ class NTM(BitSequenceLearner):
     name = "ntm"
 
     def __init__(self, task: str = "copy", width: int = 8, memory_slots: int = 128, memory_width: int = 20,
-                 hidden_size: int = 100, shift_range: int = 1):
+                 hidden_size: int = 100, shift_range: int = 1, controller: str = "lstm", curriculum_steps: int = 0,
+                 curriculum_start: float = 1.0):
         super().__init__(task, width)
+        check_int("curriculum_steps", curriculum_steps, 0, fix="Training steps of the length curriculum; 0 switches it off.")
+        if not 0 < curriculum_start <= 1:
+            raise ValueError(f"curriculum_start={curriculum_start} is out of range: allowed (0, 1], the fraction of each "
+                             f"copy kept at the first step. Use e.g. 0.15 (lengths 1..20 start as 1..3).")
+        if curriculum_steps and task != "copy":
+            raise ValueError(f"curriculum_steps={curriculum_steps} with task={task!r}: the length curriculum cuts copy "
+                             f"sequences only. Use task='copy' or curriculum_steps=0.")
         self.config = dict(task=task, width=width, memory_slots=memory_slots, memory_width=memory_width,
-                           hidden_size=hidden_size, shift_range=shift_range)
+                           hidden_size=hidden_size, shift_range=shift_range, controller=controller,
+                           curriculum_steps=curriculum_steps, curriculum_start=curriculum_start)
         self.max_length = memory_slots
-        self.net = NTMNetwork(self.in_size, width, memory_slots, memory_width, hidden_size, shift_range)
+        self.net = NTMNetwork(self.in_size, width, memory_slots, memory_width, hidden_size, shift_range, controller)
+        # training steps taken (a buffer: saved with the weights, so a resumed run continues the curriculum)
+        self.register_buffer("steps_done", torch.zeros((), dtype=torch.long))
+
+    def curriculum_fraction(self) -> float:
+        """f, the fraction of each training copy kept at the current step (1 once the curriculum is over)."""
+        S, f0 = self.config["curriculum_steps"], self.config["curriculum_start"]
+        return 1.0 if not S else min(1.0, f0 + (1 - f0) * self.steps_done.item() / S)
+
+    def meta_step(self, batch, optimizers: dict) -> dict[str, float]:
+        """One training step on ``batch``, cut by the length curriculum while it lasts."""
+        f = self.curriculum_fraction()
+        if f < 1.0:
+            batch = copy_prefix(batch, max(1, math.ceil(f * batch.length)))
+        values = super().meta_step(batch, optimizers)
+        self.steps_done += 1
+        return {**values, "length": float(batch.length)}
 
 
 __all__ += ["NTM"]

@@ -63,6 +63,7 @@ class MetricLearner(Learner):
     """
 
     metric = "accuracy"
+    distributed = True  # the meta-loss is a mean of per-episode losses, each episode its own BatchNorm batch
 
     def __init__(self, model: dict):
         super().__init__()

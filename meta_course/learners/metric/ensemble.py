@@ -78,6 +78,19 @@ class Ensemble(MetricLearner):
         holds theirs (an older ensemble file that repeated every member's weights)."""
         return super().load_state_dict({**self.state_dict(), **state_dict}, strict, assign)
 
+    def meta_loss(self, episodes) -> Tensor:
+        """The metric loss of the concatenated embedding — for members given as ``{"name", "config"}`` dicts only.
+
+        A member named by its recipe keeps its committed weights (the checkpoint stores only its name), so
+        training it would be lost at the first save: refused.
+        """
+        named = [spec for spec in self.config["members"] if isinstance(spec, str)]
+        if named:
+            raise ValueError(f"ensemble members {named} are committed checkpoints referenced by recipe name: an "
+                             "ensemble of them is not trained (train with 0 steps, which writes the ensemble). Train "
+                             "those recipes instead, or give the members as {'name', 'config'} dicts.")
+        return super().meta_loss(episodes)
+
     def embed(self, x: Tensor) -> Tensor:
         """``[n, C, H, W]`` → ``[n, Σ_m d_m]``: the members' embeddings side by side."""
         return torch.cat([m.embed(x) for m in self.members], dim=-1)

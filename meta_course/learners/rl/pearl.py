@@ -342,11 +342,22 @@ class PEARL(Learner):
 
     # ---- resumable training state (not part of the checkpoint) ------------------------------------
     def train_state(self) -> dict:
-        """The replay buffers, for a resumable training state (kept out of ``state_dict``)."""
-        return {"replay": self.replay.state()}
+        """The replay buffers (kept out of ``state_dict``, so out of the committed checkpoint) and the statistics
+        of the last data collection (logged until the next one), for a resumable training state."""
+        return {"replay": self.replay.state(), "last_collect": dict(self.last_collect)}
 
     def load_train_state(self, state: dict) -> None:
+        """Restore :meth:`train_state`'s buffers: the resumed run continues exactly as the uninterrupted one."""
+        if set(state) != {"replay", "last_collect"}:
+            raise ValueError(f"PEARL's training state holds {sorted(state)}, not ['last_collect', 'replay']: it was "
+                             "written by another learner; start afresh with --restart.")
+        shapes = {k: tuple(v.shape) for k, v in state["replay"].items()}
+        mine = {k: tuple(v.shape) for k, v in self.replay.state().items()}
+        if shapes != mine:
+            raise ValueError(f"PEARL's saved replay buffers have shapes {shapes}, this learner's {mine} "
+                             "(n_train_tasks, capacity): another run's state; start afresh with --restart.")
         self.replay.load_state(state["replay"])
+        self.last_collect = {k: float(v) for k, v in state["last_collect"].items()}
 
     # ---- one meta-training step ---------------------------------------------------------------
     def losses(self, task_index: Tensor) -> dict[str, Tensor]:

@@ -22,7 +22,7 @@ from torch.nn import functional as F
 from ...core.checks import check_int, check_range
 from ..episode import Episode
 from .episodes import OmniglotTasks
-from .splits import load_split, omniglot_split
+from .splits import PARTS, load_split, omniglot_split
 
 ROTATION_DEG, SHEAR, SCALE, TRANSLATE = 10.0, 0.3, 0.2, 2.0 / 105
 
@@ -94,7 +94,7 @@ def omniglot_affine(affine_strength: float = 1.0, part: str = "train", **omniglo
         part: as :class:`~meta_course.tasks.omniglot.OmniglotTasks`, plus ``"train+val"``: every
             alphabet of the split except its test alphabets (no validation set is kept).
     """
-    if part == "train+val":
+    if part == "train+val" and PARTS.get(omniglot_args.get("split", "minimal"), {}).get("by") != "character":
         split_name = omniglot_args.pop("split", "minimal")
         full = load_split(split_name, omniglot_args.get("root"), omniglot_args.get("size", 28))
         test = set(omniglot_split(split_name, "test", omniglot_args.get("root"), omniglot_args.get("size", 28)).alphabets)

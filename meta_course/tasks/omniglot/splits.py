@@ -145,6 +145,8 @@ def omniglot_split(name: str = "minimal", part: str = "train", root=None, size: 
     """
     check_choice("split", name, list(SPLITS), "The course uses 'minimal' (small) or 'full'.")
     allowed = ["train", "val", "test", "all"] if name in PARTS else ["all"]
+    if name in PARTS and PARTS[name]["by"] == "character":
+        allowed.append("train+val")  # Vinyals et al.'s 1 200 training characters (MAML and ProtoNet train on them)
     check_choice("part", part, allowed,
                  f"Split {name!r} has " + ("train/val/test parts." if name in PARTS else
                                              "no held-out partition; use part='all' or split 'minimal'/'full'."))
@@ -153,7 +155,8 @@ def omniglot_split(name: str = "minimal", part: str = "train", root=None, size: 
         return split
     if PARTS[name]["by"] == "character":
         n_train, n_val, n_test = PARTS[name]["counts"]
-        bounds = {"train": (0, n_train), "val": (n_train, n_train + n_val), "test": (n_train + n_val, len(split))}
+        bounds = {"train": (0, n_train), "val": (n_train, n_train + n_val), "test": (n_train + n_val, len(split)),
+                  "train+val": (0, n_train + n_val)}
         lo, hi = bounds[part]
         keep = torch.zeros(len(split), dtype=torch.bool)
         keep[lo:hi] = True
