@@ -40,6 +40,13 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"error: {' '.join(str(err).split())}", file=sys.stderr)
         return 2
+    except (MemoryError, RuntimeError) as err:
+        if args.debug or not _out_of_memory(err):
+            raise
+        reason = " ".join((str(err).strip().splitlines() or [""])[0].split())[:200]
+        print(f"error: out of memory ({type(err).__name__}: {reason}): ask for fewer tasks, points or steps, or a "
+              "smaller batch.", file=sys.stderr)
+        return 2
     except KeyboardInterrupt as err:
         if args.debug:
             raise
@@ -49,3 +56,9 @@ def main(argv: list[str] | None = None) -> int:
 
 #: errors whose message says what went wrong and how to fix it (anything else is a bug: its traceback is shown)
 KNOWN_ERRORS = (ValueError, FileNotFoundError, NotADirectoryError, FloatingPointError, LockedError)
+
+
+def _out_of_memory(err: BaseException) -> bool:
+    """Whether ``err`` is an allocation failure (host ``MemoryError``, torch's CPU allocator, CUDA/MPS out of memory)."""
+    text = str(err).lower()
+    return isinstance(err, MemoryError) or "can't allocate memory" in text or "out of memory" in text

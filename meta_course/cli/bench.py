@@ -19,7 +19,17 @@ def add_arguments(p) -> None:
         q.set_defaults(_bench=module.run)
 
 
+#: flags several benchmarks share, checked here once for all of them (before any work): name -> (low, high, fix)
+SHARED_FLAGS = {"threads": (1, 1024, "torch CPU threads; the tables were measured with --threads 1."),
+                "jobs": (1, 64, "parallel processes, one thread each; e.g. --jobs 2.")}
+
+
 def run(args) -> int:
+    from ..core.checks import check_int
+
+    for flag, (low, high, fix) in SHARED_FLAGS.items():
+        if getattr(args, flag, None) is not None:
+            check_int(f"--{flag}", getattr(args, flag), low, high, fix)
     report = args._bench(args)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -34,6 +34,9 @@ def run(args) -> int:
     from ..learners.base import read_checkpoint
     from ..recipes import get_recipe, task_sampler
 
+    # before anything is loaded or allocated: a billion tasks would exhaust the machine's memory, not fail cleanly
+    check_int("--tasks", args.tasks, 1, 100_000, "Evaluate on at least one task; 1000 gives a tight CI.")
+    check_int("--seed", args.seed, 0, 2**32 - 1, "Any integer in that range; the tables use 2026.")
     path = Path(args.checkpoint)
     if not path.exists() and not path.suffix:
         path = checkpoint_path(args.checkpoint)
@@ -53,7 +56,6 @@ def run(args) -> int:
                          f"tasks ({', '.join(same[:6])}) or leave --recipe out.")
     # the knobs every table uses for this learner (e.g. 10 inner steps), then the command line's
     eval_knobs = get_recipe(trained_with).eval_knobs if trained_with is not None else recipe.eval_knobs
-    check_int("tasks", args.tasks, 1, fix="Evaluate on at least one task (1000 gives a tight CI).")
     # held-out tasks: the recipe's own family, or fresh tasks when it trains on a finite pool (pearl_nav)
     family = recipe.task_args if args.training_tasks else recipe.eval_task_args
     given_task = {k: v for k, v in (("k_shot", args.k_shot), ("n_way", args.n_way), ("part", args.part)) if v is not None}
