@@ -164,3 +164,23 @@ def test_learner_refuses_inner_steps_and_too_small_tasks():
         cnp.meta_loss(tasks)
     with pytest.raises(ValueError, match="unknown metric"):
         cnp.score(tasks, metric="accuracy")
+
+
+def test_init_from_starts_from_a_committed_cnp_and_refuses_another_network():
+    from meta_course.checkpoints import checkpoint_path
+    from meta_course.learners.base import learner_from_checkpoint, load_learner
+    from meta_course.learners.memory.cnp import CNP
+    from meta_course.recipes import get_recipe
+
+    first = load_learner(checkpoint_path("cnp_gp"))
+    second = CNP(**{**get_recipe("cnp_gp").config, "init_from": "cnp_gp"})
+    for a, b in zip(first.state_dict().values(), second.state_dict().values()):
+        assert torch.equal(a, b)
+    assert second.config["init_from"] == "cnp_gp"
+    # its own checkpoint restores its own weights, not the start's
+    with torch.no_grad():
+        next(second.parameters()).add_(1.0)
+    clone = learner_from_checkpoint(second.checkpoint())
+    assert torch.equal(next(clone.parameters()), next(second.parameters()))
+    with pytest.raises(ValueError, match="init_from='cnp_gp'"):
+        CNP(r_dim=8, hidden=8, init_from="cnp_gp")

@@ -102,7 +102,8 @@ def _copy_task(device):
     from ..recipes import get_recipe
     from ..viz.memory import copy_explorer
 
-    learners = {"dnc": _learner("dnc_copy", device), "lstm": _learner("lstm_copy", device)}
+    learners = {"ntm": _learner("ntm_copy", device), "dnc": _learner("dnc_copy", device),
+                "lstm": _learner("lstm_copy", device)}
     return copy_explorer(learners, max_train_length=get_recipe("dnc_copy").task_args["max_length"])
 
 
@@ -185,9 +186,10 @@ APPS: dict[str, App] = {
         "MANN wrote and read. Compare the first and the second sight of a character.", _memory_episode),
     "copy_task": App(
         "Memory networks: copying sequences longer than any seen in training", "09_ntm_dnc",
-        "A differentiable neural computer and an LSTM, both trained to copy sequences of 1 to 10 bit vectors. "
-        "Slide the length past 10: the DNC keeps copying by following the order of its writes through memory, "
-        "the LSTM's errors (circled) pile up. The lower panels show where the DNC writes and reads.", _copy_task),
+        "A neural Turing machine, a differentiable neural computer and an LSTM, all trained to copy sequences of 1 "
+        "to 10 bit vectors. Slide the length past 10: the NTM keeps copying by walking its memory slot by slot, the "
+        "DNC by following the order of its writes, while the LSTM's errors (circled) pile up. The lower panels "
+        "show where the NTM and the DNC write and read.", _copy_task),
     "neural_processes": App(
         "Neural processes: a prediction with its uncertainty", "10_neural_processes",
         "A conditional neural process reads context points and predicts a mean and a band of uncertainty at "

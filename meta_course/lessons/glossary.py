@@ -322,6 +322,10 @@ GLOSSARY: tuple[Term, ...] = (
     _("taxonomy of meta-learning", "元学习的分类", "the four families: optimisation-, metric-, model- and "
       "memory-based (the articles disagree; lesson 15 reconciles)", "15_errata"),
     _("erratum", "勘误", "a named error of a source, with the right version and a check", "15_errata"),
+    _("length curriculum", "长度课程学习", "train on short sequences first and lengthen them as training goes on",
+      "09_ntm_dnc"),
+    _("feedforward controller", "前馈控制器", "a memory network's controller with no state of its own: all it "
+      "carries between steps goes through the memory", "09_ntm_dnc"),
 )
 
 

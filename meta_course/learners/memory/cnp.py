@@ -242,6 +242,8 @@ class CNP(Learner):
             N ~ U{low..high} (clipped to its support size) and is scored on all its points (Eq. 4).
         lr_schedule: ``"constant"`` or ``"cosine"`` (the outer step size decays as ½(1 + cos πt/T) over
             the run, so the last steps average out the gradient noise of random tasks).
+        init_from: name of a committed CNP checkpoint with the same network whose weights this learner starts
+            from (a longer training in a second stage); ``None``: fresh weights.
 
     References:
         Garnelo et al. (2018), Section 2.3-2.4, Eq. (1)-(4).
@@ -260,7 +262,7 @@ class CNP(Learner):
 
     def __init__(self, x_dim: int = 1, y_dim: int = 1, r_dim: int = 128, hidden: int = 128, encoder_layers: int = 3,
                  decoder_layers: int = 3, min_std: float = 0.01, x_features: int = 0, x_feature_scale: float = 1.0,
-                 context_range=(1, 20), lr_schedule: str = "constant"):
+                 context_range=(1, 20), lr_schedule: str = "constant", init_from: str | None = None):
         super().__init__()
         low, high = (int(v) for v in context_range)
         check_int("context_range[0]", low, 1, fix="Tasks must read at least one context point.")
@@ -272,6 +274,18 @@ class CNP(Learner):
         self.context_range, self.lr_schedule = (low, high), lr_schedule
         self.net = ConditionalNeuralProcess(x_dim, y_dim, r_dim, hidden, encoder_layers, decoder_layers, min_std,
                                             x_features, x_feature_scale)
+        if init_from is not None:
+            # start from a committed run's weights (a resumed run or a loaded checkpoint overwrites them after)
+            from ...checkpoints import checkpoint_path
+            from ..base import load_learner
+
+            start = load_learner(checkpoint_path(init_from))
+            if not isinstance(start, CNP) or {k: v for k, v in start.config.items() if k != "init_from"} != \
+                    {k: v for k, v in self.config.items()}:
+                raise ValueError(f"init_from={init_from!r} is not a CNP with this network and these settings "
+                                 f"({start.config}); start from a checkpoint of the same recipe family.")
+            self.net.load_state_dict(start.net.state_dict())
+            self.config["init_from"] = init_from
 
     def meta_loss(self, episodes) -> Tensor:
         """Eq. 4 on a meta-batch: random context sizes per task (torch's global RNG, which the loop seeds)."""

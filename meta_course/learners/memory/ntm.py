@@ -1,13 +1,15 @@
 """Neural Turing Machine (Graves, Wayne & Danihelka 2014): content *and* location addressing.
 
-An LSTM controller emits, for each head, a key k, a key strength β, an interpolation gate g, a
-shift distribution s over offsets −R..R and a sharpening exponent γ ≥ 1. The head's weighting is
-built in four steps (Figure 2 of the paper):
+A controller (an LSTM, or a feedforward layer) emits, for each head, a key k, a key strength β > 0
+(softplus), an interpolation gate g ∈ (0, 1) (sigmoid), a shift distribution s over offsets −R..R
+(softmax) and a sharpening exponent γ ≥ 1 (1 + softplus). The head's weighting is built in four steps
+(Figure 2 of the paper):
 
     content        w^c_t(i) = softmax_i( β_t K(k_t, M_t(i)) )                       (Eq. 5)
     interpolate    w^g_t = g_t w^c_t + (1 − g_t) w_{t−1}                            (Eq. 7)
     shift          w̃_t(i) = Σ_j w^g_t(j) s_t(i − j)   (indices modulo N)           (Eq. 8)
     sharpen        w_t(i) = w̃_t(i)^γ_t / Σ_j w̃_t(j)^γ_t                          (Eq. 9)
+                          (computed as softmax_i(γ_t log w̃_t(i)): the same value, no float32 underflow)
 
 Reading is r_t = Σ_i w_t(i) M_t(i) (Eq. 2); writing erases then adds, M_t(i) = M_{t−1}(i)[1 − w_t(i) e_t]
 + w_t(i) a_t (Eqs. 3–4). With g = 0 and s = "shift by one" the head walks through memory one slot
@@ -110,7 +112,7 @@ class NTMState(NamedTuple):
 
 
 class NTMNetwork(nn.Module):
-    """LSTM controller, one read head and one write head; ``forward(x [B, S, D]) -> logits [B, S, out]``.
+    """A controller, one read head and one write head; ``forward(x [B, S, D]) -> logits [B, S, out]``.
 
     Each step: the controller reads ``[x_t; r_{t−1}]``; both heads address the memory as it was after the
     previous step (Eqs. 5–9); the read head reads it (Eq. 2), then the write head erases and adds (Eqs. 3–4).
