@@ -242,6 +242,7 @@ def available_apps() -> list[str]:
     from ..viz.gan import SNAPSHOTS
 
     files = {"gan_ring": (SNAPSHOTS,)}
+    needs["few_shot_generation"] = ("figr_omniglot", "wgan_gp_omniglot", "protonet_xl_omniglot")
     return [name for name in APPS if all((HERE / f"{r}.pt").exists() for r in needs.get(name, ()))
             and all(f.exists() for f in files.get(name, ()))]
 
@@ -281,3 +282,18 @@ def write_apps(folder, names=None) -> list[Path]:
         path.write_text(json.dumps(app_notebook(name), indent=1) + "\n")
         paths.append(path)
     return paths
+
+
+def _few_shot_generation(device):
+    from ..viz.gan import few_shot_explorer, load_few_shot_explorer
+
+    return few_shot_explorer(load_few_shot_explorer(device))
+
+
+APPS["few_shot_generation"] = App(
+    "Few-shot generation: new drawings of a character from K examples", "14_meta_gan",
+    "A character of an alphabet no generator was trained on; the top row shows the K drawings each generator adapts "
+    "on. FIGR (a meta-learned start), a GAN trained on all training characters and fine-tuned, and a GAN from scratch "
+    "play the same rounds of WGAN-GP on them. Slide the rounds and K: recognisability is how often a classifier that "
+    "never saw the alphabet names the right character among 20; diversity is the drawings' spread (real: in the title).",
+    _few_shot_generation)

@@ -176,14 +176,42 @@ class FewShotExplorer:
         for name, learner in self.learners.items():
             key = (name, character, k_shot, seed)
             if key not in self._cache:
-                self._cache[key] = learner.adapt(episode.shots, inner_steps=self.max_steps, seed=seed,
+                shots = episode.shots.to(next(learner.parameters()).device)   # the learner's device, judged on CPU
+                self._cache[key] = learner.adapt(shots, inner_steps=self.max_steps, seed=seed,
                                                  snapshots=tuple(range(0, self.max_steps + 1, self.every)))
-            x = self._cache[key].at(steps).sample(self.n_generated, torch.Generator().manual_seed(seed))
+            x = self._cache[key].at(steps).sample(self.n_generated, torch.Generator().manual_seed(seed)).cpu()
             score = self.judge.score(x, episode)
             view.generated[name] = x
             view.scores[name] = {k: v for k, v in score.items() if not k.startswith(("z_", "real_"))}
             view.real = {k[5:]: v for k, v in score.items() if k.startswith("real_")}
         return view
+
+
+def load_few_shot_explorer(device=None, part: str = "test", n_generated: int = 16, max_steps: int = 50,
+                           every: int = 5, n_way: int = 20) -> FewShotExplorer:
+    """Lesson 14's explorer: FIGR, the fine-tuned joint WGAN-GP and a WGAN-GP from scratch (``bench
+    generation``'s three starting points, seed 0), judged like the bench by its classifier.
+
+    Args:
+        device: where the generators adapt (the judge runs on the CPU).
+        part: ``minimal``'s part to draw characters from (``test``: Sanskrit, held out from every training run).
+        n_generated, max_steps, every: see :class:`FewShotExplorer`.
+        n_way: classes of the recognisability test (20 as in the bench).
+
+    Example:
+        >>> explorer = load_few_shot_explorer()                              # doctest: +SKIP
+        >>> explorer.view(0, k_shot=4, steps=25).scores["figr"]["recognisability"]   # doctest: +SKIP
+    """
+    from ..bench.generation import CLASSIFIER, METHODS, starting_points
+    from ..checkpoints import checkpoint_path
+    from ..learners import load_learner
+    from ..learners.generative.metrics import GenerationJudge
+    from ..tasks.omniglot import omniglot_split
+
+    judge = GenerationJudge(load_learner(checkpoint_path(CLASSIFIER)).eval(), omniglot_split("minimal", part),
+                            n_way=n_way)
+    learners = {m: (lr.to(device) if device is not None else lr) for m, lr in starting_points(list(METHODS), 0).items()}
+    return FewShotExplorer(learners, judge, n_generated=n_generated, max_steps=max_steps, every=every)
 
 
 class FewShotFigure:
@@ -244,4 +272,5 @@ def few_shot_explorer(explorer: FewShotExplorer):
 
 
 __all__ = ["FewShotExplorer", "FewShotFigure", "FewShotView", "RingFigure", "RingView", "few_shot_explorer",
+           "load_few_shot_explorer",
            "load_ring_snapshots", "ring_explorer", "ring_runs", "ring_view"]
