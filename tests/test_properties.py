@@ -124,16 +124,18 @@ def _bench_flags(flag: str) -> list[str]:
     return names
 
 
-@pytest.mark.parametrize("flag", ["--threads", "--jobs"])
+@pytest.mark.parametrize("flag", ["--threads", "--jobs", "--tasks", "--episodes", "--trials", "--users", "--problems",
+                                  "--sequences"])
 @settings(max_examples=40, deadline=None, derandomize=True)
 @given(data=st.data())
-def test_every_bench_refuses_a_bad_threads_or_jobs_count_in_one_line_before_any_work(flag, data):
+def test_every_bench_refuses_a_bad_shared_count_in_one_line_before_any_work(flag, data):
     """``bench generation/metagan/ring/navigation/omniglot_data --threads 0`` used to end in torch's traceback
-    (``set_num_threads expects a positive integer``) after loading their checkpoints."""
+    (``set_num_threads expects a positive integer``) after loading their checkpoints; a sample size with no upper
+    bound (``bench sine --tasks 3000000000``) could exhaust the machine's memory."""
     benches = _bench_flags(flag)
-    assert len(benches) >= (7 if flag == "--threads" else 2), benches
+    assert len(benches) >= {"--threads": 7, "--jobs": 2, "--tasks": 3, "--episodes": 3}.get(flag, 1), benches
     bench = data.draw(st.sampled_from(benches), label="bench")
-    high = 1024 if flag == "--threads" else 64
+    high = {"--threads": 1024, "--jobs": 64}.get(flag, 100_000)
     value = data.draw(st.one_of(st.integers(max_value=0), st.integers(min_value=high + 1)), label=flag)
     argv = ["bench", bench, flag, str(value)]
     code, err = _cli(argv)
