@@ -55,6 +55,8 @@ class History:
     eval_ci95: list[float] = field(default_factory=list)
     seconds: float = 0.0
     values: dict[str, list[float]] = field(default_factory=dict)
+    #: the values of the steps since the last logged point (averaged into the next one; kept across a resume)
+    pending: dict[str, list[float]] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
@@ -234,7 +236,6 @@ def train(
     installed = threading.current_thread() is threading.main_thread()  # signals reach the main thread only
     previous = signal.signal(signal.SIGINT, on_ctrl_c) if installed else None
     bar = tqdm(total=steps, initial=start, disable=not progress or rank != 0, desc=f"meta-train {learner.name}", dynamic_ncols=True)
-    window: dict[str, list[float]] = {}
     t0, step = time.perf_counter(), start
     try:
         while step < steps:
@@ -259,14 +260,14 @@ def train(
                     "another run, which a resume refuses.")
             step += 1
             for k, v in values.items():
-                window.setdefault(k, []).append(v)
-            if window and (step % log_every == 0 or step == steps):
+                history.pending.setdefault(k, []).append(v)
+            if history.pending and (step % log_every == 0 or step == steps):
                 history.step.append(step)
-                for k, w in window.items():
+                for k, w in history.pending.items():
                     history.values.setdefault(k, []).append(sum(w) / len(w))
-                main = "loss" if "loss" in window else next(iter(window))
+                main = "loss" if "loss" in history.pending else next(iter(history.pending))
                 history.loss.append(history.values[main][-1])
-                window = {}
+                history.pending = {}
                 bar.set_postfix({k: f"{v[-1]:.4f}" for k, v in history.values.items()})
             if eval_tasks is not None and rank == 0 and (step % eval_every == 0 or step == steps):
                 _evaluate_into(history, step, learner, eval_tasks, eval_knobs or {})

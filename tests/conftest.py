@@ -35,3 +35,20 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+#: the files that take longest, in this order, ahead of every other file: `make test` hands whole files to its
+#: workers in collection order (``--dist loadfile --no-loadscope-reorder``), so the long ones start at once and
+#: the many short files fill in around them instead of one long file running alone at the end
+LONGEST_FIRST = ("tests/test_browser.py", "tests/test_fresh_runtime.py", "tests/test_browser_app.py",
+                 "tests/test_distributed.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    def rank(item) -> tuple[int, int]:
+        path = item.nodeid.split("::")[0]
+        if path in LONGEST_FIRST:
+            return 0, LONGEST_FIRST.index(path)
+        return (1 if path.startswith("notebooks/") and "/solutions/" not in path else 2), 0
+
+    items.sort(key=rank)  # stable: every file's tests stay together and in their order

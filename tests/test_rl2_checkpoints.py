@@ -45,11 +45,13 @@ def test_trained_rl2_beats_its_untrained_start_and_random(k, n):
         assert diff - ci > 0, f"{name} vs {label}: {diff:.3f} ± {ci:.3f}"
 
 
-def test_the_second_stage_of_k5_n100_beats_the_first():
-    """rl2_bandits_k5_n100 continues rl2_bandits_k5_n100_stage1 (init_from): it must be better (paired)."""
-    stage2, stage1 = (load_learner(checkpoint_path(n)) for n in ("rl2_bandits_k5_n100", "rl2_bandits_k5_n100_stage1"))
-    assert stage2.config["init_from"] == "rl2_bandits_k5_n100_stage1"
-    assert checkpoint_path("rl2_bandits_k5_n100_stage1").stat().st_size <= 2_000_000
-    tasks = BernoulliBandits(k=5, n=100).sample_tasks(1000, torch.Generator().manual_seed(12345))
+@pytest.mark.parametrize("k", [5, 10])
+def test_the_second_stage_of_n100_beats_the_first(k):
+    """rl2_bandits_k{k}_n100 continues rl2_bandits_k{k}_n100_stage1 (init_from): it must be better (paired)."""
+    name = f"rl2_bandits_k{k}_n100"
+    stage2, stage1 = (load_learner(checkpoint_path(n)) for n in (name, f"{name}_stage1"))
+    assert stage2.config["init_from"] == f"{name}_stage1"
+    assert checkpoint_path(f"{name}_stage1").stat().st_size <= 2_000_000
+    tasks = BernoulliBandits(k=k, n=100).sample_tasks(1000, torch.Generator().manual_seed(12345))
     diff, ci = _paired(stage2.score(tasks, seed=7), stage1.score(tasks, seed=7))
     assert diff - ci > 0, f"stage 2 − stage 1: {diff:.3f} ± {ci:.3f}"

@@ -35,6 +35,7 @@ def add_arguments(p) -> None:
     p.add_argument("--seed", type=int, default=2026, help="seed of the held-out tasks (never used in training)")
     p.add_argument("--methods", nargs="*", help="only these learners (default: every sine checkpoint)")
     p.add_argument("--skip-speed", action="store_true", help="skip the speed and widget timings")
+    p.add_argument("--speed-steps", type=int, default=40, help="timed meta-steps per speed row (default 40)")
     p.add_argument("--jobs", type=int, default=2, help="parallel trainings with --retrain (one thread each)")
 
 
@@ -216,7 +217,9 @@ def run(args) -> dict:
     report = {"rows": rows}
     if not args.skip_speed:
         torch.set_num_threads(int(os.environ.get("BENCH_THREADS", torch.get_num_threads())))
-        report["speed"] = speed()
+        from ..core.checks import check_int
+
+        report["speed"] = speed(check_int("--speed-steps", args.speed_steps, 1, 100_000, "The table uses 40."))
         print(f"\nMeta-training steps/s, MAML second order, meta-batch 25 ({torch.get_num_threads()} threads):")
         print(f"{'inner steps':>11s} {'vmap':>8s} {'loop':>8s} {'vmap/loop':>10s} {'higher':>8s} {'vmap/higher':>12s}")
         for s in report["speed"]:
@@ -224,7 +227,7 @@ def run(args) -> dict:
             print(f"{s['inner_steps']:11d} {s['vmap']:8.1f} {s['loop']:8.1f} {s['vmap'] / s['loop']:9.1f}x "
                   + (f"{h:8.1f} {s['vmap'] / h:11.1f}x" if h else f"{'n/a':>8s} {'(pip install higher)':>12s}"))
         shown = {k: v for k, v in learners.items() if k in ("maml", "pretrained")} or learners
-        report["widget_update_ms"] = 1000 * widget_latency(shown)
+        report["widget_update_ms"] = 1000 * widget_latency(shown, repeats=max(3, min(15, args.speed_steps)))
         print(f"\nWidget update (adapt {', '.join(shown)} 10 steps + render PNG): median "
               f"{report['widget_update_ms']:.0f} ms")
     return report

@@ -21,7 +21,10 @@ def add_arguments(p) -> None:
 
 #: flags several benchmarks share, checked here once for all of them (before any work): name -> (low, high, fix)
 SHARED_FLAGS = {"threads": (1, 1024, "torch CPU threads; the tables were measured with --threads 1."),
-                "jobs": (1, 64, "parallel processes, one thread each; e.g. --jobs 2.")}
+                "jobs": (1, 64, "parallel processes, one thread each; e.g. --jobs 2."),
+                # held-out sample sizes: a billion tasks would exhaust the memory (an OOM kill), not fail cleanly
+                **{name: (1, 100_000, "The tables use 200-2000.")
+                   for name in ("tasks", "episodes", "trials", "users", "problems", "sequences")}}
 
 
 def run(args) -> int:

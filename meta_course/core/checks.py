@@ -19,8 +19,15 @@ def check_int(name: str, value, low: int, high: int | None = None, fix: str = ""
     return value
 
 
+def _not_text(name: str, value, allowed: str, fix: str) -> None:
+    """A number given as text ("0.1") or a bool would be stored as such and fail (or mean 1) only when used."""
+    if isinstance(value, (str, bytes, bool)):
+        raise ValueError(f"{name}={value!r} must be a number {allowed}, not {type(value).__name__}. {fix}".strip())
+
+
 def check_positive(name: str, value, fix: str = "") -> float:
     """Return ``value`` if it is a finite number > 0; raise a clear ``ValueError`` if not."""
+    _not_text(name, value, "> 0", fix)
     try:
         v = float(value)
     except (TypeError, ValueError):
@@ -31,8 +38,12 @@ def check_positive(name: str, value, fix: str = "") -> float:
 
 
 def check_range(name: str, value, low: float, high: float, fix: str = "") -> float:
-    """Return ``value`` if ``low <= value <= high``; raise a clear ``ValueError`` if not."""
-    v = float(value)
+    """Return ``value`` if ``low <= value <= high``; raise a clear ``ValueError`` if not (NaN included)."""
+    _not_text(name, value, f"in [{low}, {high}]", fix)
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}={value!r} must be a number in [{low}, {high}]. {fix}".strip()) from None
     if not (low <= v <= high):
         raise ValueError(f"{name}={value} is out of range: allowed [{low}, {high}]. {fix}".strip())
     return v

@@ -56,7 +56,7 @@ def unflatten(vector: Tensor, like: Mapping[str, Tensor]) -> dict[str, Tensor]:
     out, i = {}, 0
     lead = vector.shape[:-1]
     for k, v in like.items():
-        out[k] = vector[..., i:i + v.numel()].reshape(*lead, *v.shape)
+        out[k] = vector[..., i:i + v.numel()].reshape((*lead, *v.shape))  # a tuple: scalars (shape ()) too
         i += v.numel()
     if i != vector.shape[-1]:
         raise ValueError(f"vector has {vector.shape[-1]} entries but the parameters have {i}: flatten the same model.")

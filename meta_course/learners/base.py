@@ -28,7 +28,7 @@ import torch
 from torch import Tensor, nn
 from torch.func import vmap
 
-from ..core.checks import check_choice, check_positive
+from ..core.checks import check_choice, check_int, check_positive
 from ..core.distributed import all_reduce_grads, all_reduce_mean
 from ..core.functional import Params, adapt, forward, meta_batch_loss
 from ..core.heads import fit_head, head_names, infer_n_way
@@ -224,6 +224,7 @@ class GradientLearner(Learner):
                 raise ValueError(f"inner_lr={inner_lr!r} must be a number (float), not {type(inner_lr).__name__}: "
                                  "e.g. inner_lr=0.01.")
             check_positive("inner_lr", inner_lr, "α, the inner step size: e.g. 0.01.")
+        check_int("inner_steps", inner_steps, 0, 10_000, "Gradient steps when adapting: 0 for none, 1-10 is typical.")
         self.net = net
         self.loss_fn = LOSSES[loss]
         self.metric = "accuracy" if loss == "cross_entropy" else "mse"

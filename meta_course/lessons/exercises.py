@@ -2,7 +2,8 @@
 
 An unanswered exercise (``answer is None``) prints a hint and passes, so a lesson runs top to
 bottom (and in CI) before the reader has tried anything; a wrong answer raises ``AssertionError``
-with a hint; a right one prints ✓. The expected answers are computed by the package, not typed in.
+with a hint (also one of another type or shape, or one that raises); a right one prints ✓. The
+expected answers are computed by the package, not typed in.
 """
 
 from __future__ import annotations
@@ -38,7 +39,14 @@ def check(name: str, answer) -> bool | None:
     if answer is None:
         print(f"✗ not answered yet. Hint: {hint}")
         return None
-    verdict = fn(answer)
+    try:
+        verdict = fn(answer)
+    except AssertionError:
+        raise
+    except Exception as err:  # the answer has another type or shape, or raised: a wrong answer, said as such
+        reason = " ".join((str(err).strip().splitlines() or [""])[0].split())[:160]
+        raise AssertionError(f"not quite: checking your answer raised {type(err).__name__} ({reason}). "
+                             f"Hint: {hint}") from err
     if isinstance(verdict, str):  # a checker that recognises a specific mistake says which
         raise AssertionError(f"not quite: {verdict} Hint: {hint}")
     if not verdict:

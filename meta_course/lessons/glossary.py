@@ -57,7 +57,7 @@ LESSONS: dict[str, Lesson] = {lesson.stem: lesson for lesson in (
     Lesson("08_memory_augmented", "Memory-augmented networks", "model-based (memory)",
            "MANN: an external memory written and read within an episode"),
     Lesson("09_ntm_dnc", "NTM and DNC", "model-based (memory)",
-           "the neural Turing machine's and the differentiable neural computer's addressing"),
+           "the NTM's and the DNC's addressing; both, trained, copy beyond the training lengths beside an LSTM"),
     Lesson("10_neural_processes", "Neural processes", "model-based",
            "conditional neural processes on sine and Gaussian-process tasks"),
     Lesson("11_meta_rl_bandits", "Meta-RL on bandits", "model-based (RL)",

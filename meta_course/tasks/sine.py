@@ -43,8 +43,10 @@ class SineTasks:
     def __post_init__(self):
         for name in ("amplitude", "phase", "x_range"):
             low, high = getattr(self, name)
-            if not low < high:
-                raise ValueError(f"{name}=({low}, {high}) must satisfy low < high, e.g. (0.1, 5.0).")
+            # finite and of moderate size: samples are float32, and a range wider than float32 samples NaN
+            if not (-1e6 <= low < high <= 1e6):
+                raise ValueError(f"{name}=({low}, {high}) must satisfy low < high, both finite within ±1e6, "
+                                 "e.g. (0.1, 5.0).")
 
     def _uniform(self, g: torch.Generator, shape, bounds) -> torch.Tensor:
         low, high = bounds

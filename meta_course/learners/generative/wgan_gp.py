@@ -45,6 +45,9 @@ Params = dict[str, Tensor]
 # --------------------------------------------------------------------------- the equations
 def check_penalty_weight(penalty_weight) -> float:
     """λ must be a finite number ≥ 0 (0 switches the penalty off: an unconstrained critic)."""
+    if isinstance(penalty_weight, (str, bytes, bool)):  # "10" would be stored as text and fail only when used
+        raise ValueError(f"penalty_weight={penalty_weight!r} must be a number >= 0, not {type(penalty_weight).__name__}; "
+                         "Gulrajani et al. use 10.")
     try:
         lam = float(penalty_weight)
     except (TypeError, ValueError):

@@ -240,7 +240,7 @@ class NTM(BitSequenceLearner):
                  curriculum_start: float = 1.0):
         super().__init__(task, width)
         check_int("curriculum_steps", curriculum_steps, 0, fix="Training steps of the length curriculum; 0 switches it off.")
-        if not 0 < curriculum_start <= 1:
+        if isinstance(curriculum_start, (str, bool)) or not 0 < curriculum_start <= 1:
             raise ValueError(f"curriculum_start={curriculum_start} is out of range: allowed (0, 1], the fraction of each "
                              f"copy kept at the first step. Use e.g. 0.15 (lengths 1..20 start as 1..3).")
         if curriculum_steps and task != "copy":

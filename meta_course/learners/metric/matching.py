@@ -86,6 +86,7 @@ class MatchingNet(MetricLearner):
                  scale: float = 10.0):
         check_positive("scale", scale, "The cosine's multiplier before the softmax; 1 is the paper's.")
         check_int("fce_steps", fce_steps, 1, 100, "The paper's K processing steps; 5 is typical.")
+        check_int("embedding_dim", embedding_dim, 1, 1_000_000, "The size of the model's embedding, e.g. 64 for Conv-4.")
         super().__init__(model)
         self.config = dict(model=model, fce=fce, fce_steps=fce_steps, embedding_dim=embedding_dim, scale=scale)
         self.scale = scale

@@ -18,7 +18,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from ...core.checks import check_choice, check_int
+from ...core.checks import check_choice, check_int, check_positive
 from .base import MetricLearner
 
 DISTANCES = ("euclidean", "cosine")
@@ -82,6 +82,7 @@ class ProtoNet(MetricLearner):
 
     def __init__(self, model: dict, distance: str = "euclidean", scale: float = 10.0, halve_lr_every: int = 0):
         check_choice("distance", distance, DISTANCES, "ProtoNet compares embeddings with one of these.")
+        check_positive("scale", scale, "The multiplier of the (cosine) similarity before the softmax, e.g. 10.")
         check_int("halve_lr_every", halve_lr_every, 0, fix="Episodes between halvings of the step size "
                   "(the paper: 2000); 0 keeps it constant.")
         super().__init__(model)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from ...core.checks import check_int
 from .base import MetricLearner
 
 
@@ -49,6 +50,7 @@ class SiameseNet(MetricLearner):
     name = "siamese"
 
     def __init__(self, model: dict, embedding_dim: int = 64):
+        check_int("embedding_dim", embedding_dim, 1, 1_000_000, "The size of the model's embedding, e.g. 64 for Conv-4.")
         super().__init__(model)
         self.config = dict(model=model, embedding_dim=embedding_dim)
         # A larger |h_1 − h_2| must mean "less similar" at the start: negative α.

@@ -27,7 +27,7 @@ import torch
 from torch import Tensor, nn
 from torch.func import grad_and_value
 
-from ...core.checks import check_int
+from ...core.checks import check_int, check_range
 from ...core.coordinatewise import flatten, preprocess, unflatten
 from ...core.functional import task_loss
 from ...models import build_model
@@ -115,6 +115,8 @@ class MetaLSTM(GradientLearner):
     def __init__(self, model: dict, loss: str = "mse", inner_steps: int = 5, input_bias: float = -4.6,
                  forget_bias: float = 5.0):
         # no inner_lr (the input gate is the step size) and no first_order switch (Section 3.2: always first order)
+        for name, value in (("input_bias", input_bias), ("forget_bias", forget_bias)):
+            check_range(name, value, -50.0, 50.0, "An initial gate bias (sigmoid logit); the paper uses -4.6 and 5.")
         super().__init__(build_model(model), loss, inner_lr=None, inner_steps=inner_steps, first_order=True)
         self.config = dict(model=model, loss=loss, inner_steps=inner_steps, input_bias=input_bias,
                            forget_bias=forget_bias)

@@ -62,6 +62,7 @@ class Transfer(GradientLearner):
     def __init__(self, model: dict, n_classes: int, image_size: int = 28, inner_lr: float = 0.1,
                  inner_steps: int = 10, finetune: str = "head", in_shape: tuple | list | None = None):
         check_int("n_classes", n_classes, 2, fix="The pretraining classifier needs >= 2 classes.")
+        check_int("image_size", image_size, 1, 4096, "The side of the input images in pixels; Omniglot uses 28.")
         check_choice("finetune", finetune, FINETUNE)
         body = build_model(model)
         shape = tuple(in_shape) if in_shape is not None else (model.get("in_channels", 1), image_size, image_size)

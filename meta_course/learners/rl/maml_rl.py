@@ -32,7 +32,7 @@ import torch
 from torch import Tensor, nn
 from torch.func import functional_call, grad, vmap
 
-from ...core.checks import check_int, check_positive
+from ...core.checks import check_int, check_positive, check_range
 from ...core.functional import Params, sgd_step
 from ...models.policies import GaussianMLPPolicy, gaussian_log_prob
 from ...tasks.envs.navigation import GoalTasks, PointNavigation
@@ -203,6 +203,8 @@ class MAMLRL(Learner):
         check_positive("inner_lr", inner_lr, "MAML-RL's step size is 0.1 in the paper; try 0.05-1.")
         check_int("inner_steps", inner_steps, 0, 10, "MAML-RL meta-trains with 1 inner step; 0 trains the joint policy.")
         check_int("n_traj", n_traj, 1, fix="Trajectories per task per step; the paper uses 20.")
+        check_range("gamma", gamma, 0.0, 1.0, "A discount factor lies in [0, 1]; the paper uses 0.99.")
+        check_positive("init_std", init_std, "The policy's initial action standard deviation, e.g. 1.0.")
         self.config = dict(env=env, hidden=list(hidden), inner_lr=inner_lr, inner_steps=inner_steps, n_traj=n_traj,
                            gamma=gamma, first_order=first_order, init_std=init_std)
         self.env_config = env

@@ -225,8 +225,9 @@ class PEARL(Learner):
         check_positive("kl_weight", kl_weight, "β of the KL bottleneck; the paper uses 0.1-1.")
         for k in ("batch_size", "context_size", "capacity", "init_episodes", "collect_every", "collect_tasks"):
             check_int(k, self.config[k], 1)
-        for k in ("prior_episodes", "posterior_episodes"):
+        for k in ("prior_episodes", "posterior_episodes", "context_window", "dense_context_steps"):
             check_int(k, self.config[k], 0)
+        check_range("tau", tau, 0.0, 1.0, "The Polyak rate of the target critics; SAC uses 0.005.")
         self.env_config = env
         probe = PointNavigation(**env)
         self.obs_dim, self.act_dim = 2, 2

@@ -219,9 +219,11 @@ class RL2(Learner):
         env_args = dict(env_args or {})
         self.config = {"env": env, "env_args": env_args, "episodes": check_int("episodes", episodes, 1),
                        "hidden_size": hidden_size, "gamma": check_range("gamma", gamma, 0.0, 1.0),
-                       "lam": check_range("lam", lam, 0.0, 1.0), "value_coef": value_coef,
-                       "entropy_coef": entropy_coef,
-                       "entropy_final": entropy_coef if entropy_final is None else entropy_final,
+                       "lam": check_range("lam", lam, 0.0, 1.0),
+                       "value_coef": check_range("value_coef", value_coef, 0.0, 1e3, "c_V of the A2C loss, e.g. 0.5."),
+                       "entropy_coef": check_range("entropy_coef", entropy_coef, 0.0, 1e3, "c_H, e.g. 0.01."),
+                       "entropy_final": check_range("entropy_final", entropy_coef if entropy_final is None
+                                                    else entropy_final, 0.0, 1e3, "c_H at the end, e.g. 0."),
                        "entropy_anneal_steps": check_int("entropy_anneal_steps", entropy_anneal_steps, 0),
                        "reward_signal": check_choice("reward_signal", reward_signal, ("sampled", "expected")),
                        "critic": check_choice("critic", critic, ("shared", "task")),
