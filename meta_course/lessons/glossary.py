@@ -65,7 +65,7 @@ LESSONS: dict[str, Lesson] = {lesson.stem: lesson for lesson in (
     Lesson("12_maml_rl_and_pearl", "MAML-RL and PEARL", "optimisation-based / model-based (RL)",
            "MAML with policy gradients, PEARL's posterior over tasks, on navigation"),
     Lesson("13_gans", "GANs", "generative", "generator and discriminator, mode collapse, WGAN-GP"),
-    Lesson("14_meta_gan", "Meta-learning and GANs", "generative", "few-shot generation: FIGR, MetaGAN"),
+    Lesson("14_meta_gan", "Meta-learning and GANs", "generative", "few-shot generation: FIGR against a fine-tuned and a from-scratch WGAN-GP, MetaGAN's measured effect"),
     Lesson("15_errata", "Errata of the source articles", "—",
            "every error of the five source articles, the right version, and the cell that checks it"),
     Lesson("16_applications_cold_start", "Cold-start recommendation", "optimisation-based (application)",
@@ -326,6 +326,12 @@ GLOSSARY: tuple[Term, ...] = (
       "09_ntm_dnc"),
     _("feedforward controller", "前馈控制器", "a memory network's controller with no state of its own: all it "
       "carries between steps goes through the memory", "09_ntm_dnc"),
+    _("Fréchet distance", "弗雷歇距离", "the distance between Gaussians fitted to the embeddings of real and of generated "
+      "samples (FID when the embedding is Inception's)", "14_meta_gan"),
+    _("recognisability", "可识别度", "the share of generated drawings that a classifier which never saw their class "
+      "assigns to it in an N-way test", "14_meta_gan"),
+    _("fine-tuning baseline", "微调基线", "one model trained jointly on all training classes, then adapted to a new class "
+      "by the same steps", "14_meta_gan"),
 )
 
 
