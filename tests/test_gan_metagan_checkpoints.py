@@ -16,6 +16,8 @@ from meta_course.evaluate import mean_ci95
 from meta_course.learners import load_learner
 from meta_course.recipes import get_recipe
 
+from _checkpoints import assert_recipe_checkpoint
+
 PAIR = ("protonet32_omniglot", "metagan_omniglot")
 DATA = Path(os.environ.get("META_COURSE_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data" / "omniglot")
 
@@ -24,14 +26,7 @@ pytestmark = pytest.mark.usefixtures("one_thread")  # small networks: one thread
 
 @pytest.mark.parametrize("name", PAIR)
 def test_checkpoint_is_its_recipe_and_small(name):
-    path = checkpoint_path(name)
-    assert path.stat().st_size <= 2 * 2 ** 20
-    ck = torch.load(path, weights_only=False)
-    recipe = get_recipe(name)
-    assert ck["recipe"] == name and ck["history"]["step"][-1] == recipe.steps
-    learner = load_learner(path)
-    assert learner.name == recipe.learner
-    assert {k: v for k, v in ck["config"].items() if k in recipe.config} == recipe.config
+    assert_recipe_checkpoint(name)
 
 
 def test_both_learned_beyond_their_shared_untrained_embedding(monkeypatch):
