@@ -62,10 +62,7 @@ def metagan_rows(learners: dict, n_episodes: int = 600, q_query: int = 5, seed: 
 
 
 def run(args) -> dict:
-    from ..core.checks import check_int
-
-    torch.set_num_threads(check_int("threads", args.threads, 1, 1024, "Torch CPU threads: use --threads 1 "
-                                    "(small networks on a shared CPU) or the number of cores."))
+    torch.set_num_threads(args.threads)  # checked with every bench's shared flags (cli/bench.py)
     from ..checkpoints import checkpoint_path
     from ..learners import load_learner
 
