@@ -115,6 +115,7 @@ class AttentiveNeuralProcess(nn.Module):
             raise ValueError(f"r_dim={r_dim} is not divisible by heads={heads}: pick heads that divide it.")
         check_range("min_std", min_std, 0.0, 10.0, "The floor of σ; 0.01 suits noiseless tasks, 0.1 noisy ones.")
         check_int("x_features", x_features, 0, 4096, "Random Fourier features of x; 0 switches them off.")
+        check_range("x_feature_scale", x_feature_scale, 1e-6, 1e6, "The std of the random frequencies, e.g. 1.0.")
         self.min_std, self.x_dim = min_std, x_dim
         x_in = x_dim + 2 * x_features
         self.features = FourierFeatures(x_dim, x_features, x_feature_scale) if x_features else nn.Identity()
