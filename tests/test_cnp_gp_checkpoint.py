@@ -67,13 +67,18 @@ def test_bench_gp_json_rows_reproduce_gp_rows(tmp_path, cnp_gp, capsys):
     out = tmp_path / "gp.json"
     assert main(["bench", "gp", "--tasks", "50", "--n-query", "20", "--k-shots", "3", "10", "--json", str(out)]) == 0
     rows = json.loads(out.read_text())["rows"]
-    assert {(r["method"], r["k_shot"]) for r in rows} == {(m, k) for m in ("cnp", "oracle", "gap") for k in (3, 10)}
-    expected = gp_rows(cnp_gp, trained_family(), 50, 20, 2026, (3, 10))
+    methods = ("cnp", "oracle", "gap", "anp", "anp_gap", "anp_vs_cnp")
+    assert {(r["method"], r["k_shot"]) for r in rows} == {(m, k) for m in methods for k in (3, 10)}
+    expected = gp_rows(cnp_gp, trained_family(), 50, 20, 2026, (3, 10),
+                       attentive=load_learner(checkpoint_path("anp_gp")).eval())
+    assert len(rows) == len(expected)
     for got, want in zip(rows, expected):
         assert got["method"] == want["method"] and got["nll"] == pytest.approx(want["nll"])
     gap = next(r for r in rows if r["method"] == "gap" and r["k_shot"] == 10)
     cnp, oracle = (next(r for r in rows if r["method"] == m and r["k_shot"] == 10) for m in ("cnp", "oracle"))
     assert gap["nll"] == pytest.approx(cnp["nll"] - oracle["nll"])
     assert "gap (paired)" in capsys.readouterr().out
+    # without an attentive learner, gp_rows gives the CNP's three rows per K alone
+    assert [r["method"] for r in gp_rows(cnp_gp, trained_family(), 10, 5, 2026, (3,))] == ["cnp", "oracle", "gap"]
 
 

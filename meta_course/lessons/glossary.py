@@ -333,6 +333,10 @@ GLOSSARY: tuple[Term, ...] = (
       "assigns to it in an N-way test", "14_meta_gan"),
     _("fine-tuning baseline", "微调基线", "one model trained jointly on all training classes, then adapted to a new class "
       "by the same steps", "14_meta_gan"),
+    _("attentive neural process (ANP)", "注意力神经过程", "a neural process whose targets each attend over the context "
+      "instead of reading one mean r", "10_neural_processes"),
+    _("cross-attention", "交叉注意力", "each query (a target x) takes a softmax(q·k/√d)-weighted mean of the values of "
+      "the keys (context points)", "10_neural_processes"),
 )
 
 
