@@ -1,0 +1,116 @@
+"""Headline figures that a lesson or the README states from a committed table, recomputed by the code that wrote
+them (the audit of every such figure, and which test or lesson cell recomputes it, is ``tests/AUDIT.md``).
+
+Each test reproduces a sampled row with the committed seed and protocol — exactly where the row is deterministic,
+within its 95% CI where only a sample of its tasks is affordable here — so a committed table (or a README number)
+that drifts from the code fails here instead of being restated by a lesson. Every test takes seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "meta_course" / "bench" / "results"
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+DATA = Path(os.environ.get("META_COURSE_DATA") or ROOT.parent / "shared" / "data" / "omniglot")
+needs_data = pytest.mark.skipif(not (DATA / "images_background_small1.zip").exists(),
+                                reason=f"offline Omniglot copies not found in {DATA}")
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
+def _results(name: str) -> dict:
+    return json.loads((RESULTS / f"{name}.json").read_text())
+
+
+def _learner(recipe: str):
+    from meta_course.checkpoints import checkpoint_path
+    from meta_course.learners import load_learner
+
+    return load_learner(checkpoint_path(recipe), device="cpu").eval()
+
+
+def readme_row(section: str, first_cell: str) -> list[str]:
+    """The cells of the README table row under heading ``section`` (a prefix) whose first cell starts with
+    ``first_cell`` — the figures as the README states them."""
+    start = README.index(f"### {section}")
+    end = README.find("\n### ", start + 4)
+    for line in README[start:end if end > 0 else None].splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("|") and cells[0].startswith(first_cell):
+            return cells
+    raise AssertionError(f"no row {first_cell!r} in README section {section!r}")
+
+
+def figures(cell: str) -> list[float]:
+    """The numbers of a README cell, e.g. '**0.090 ± 0.009**' → [0.09, 0.009]; '−5.13' → [-5.13]."""
+    return [float(x) for x in re.findall(r"[-+]?\d+(?:\.\d+)?", cell.replace("−", "-"))]
+
+
+# -- lesson 13 / README "GANs on the ring" (bench ring; ring.json, ring_snapshots.pt) -----------------------------------
+def test_ring_seed0_rows_are_the_committed_checkpoints():
+    """The committed gan_ring / wgan_gp_ring are the seed-0 runs: their generators, measured as the bench measures
+    (2 000 samples of the bench's fixed noise), give the seed-0 rows exactly."""
+    from meta_course.bench.ring import N_EVAL, RECIPES
+    from meta_course.recipes import get_recipe
+    from meta_course.tasks.ring import RingMixture, mode_report
+
+    bench = _results("ring")
+    for method, recipe in RECIPES.items():
+        row = next(r for r in bench["runs"] if r["method"] == method and r["seed"] == 0
+                   and r["penalty_weight"] == get_recipe(recipe).config.get("penalty_weight"))
+        learner = _learner(recipe)
+        ring = RingMixture(**{k: v for k, v in get_recipe(recipe).task_args.items() if k != "batch_size"})
+        z = torch.randn(N_EVAL, learner.z_dim, generator=torch.Generator().manual_seed(12345))
+        with torch.no_grad():
+            rep = mode_report(learner.generator(z), ring)
+        assert rep.modes_covered == row["final_modes"] == 8, method
+        assert rep.high_quality == pytest.approx(row["final_high_quality"], abs=1e-6), method
+
+
+def test_ring_table_rows_and_paired_difference_follow_from_the_runs():
+    """The table's means ± CI, and the paired WGAN-GP − GAN figure, are the committed runs' (and the runs' summaries
+    are their snapshot curves')."""
+    from meta_course.bench.ring import run_summary
+    from meta_course.evaluate import mean_ci95
+
+    bench = _results("ring")
+    snaps = torch.load(RESULTS / "ring_snapshots.pt", weights_only=True)
+    for run in bench["runs"]:
+        curve = dict(snaps[f"{run['method']}|{run['penalty_weight']}|{run['seed']}"], seconds=run["seconds"])
+        summary = run_summary(curve)
+        assert {k: summary[k] for k in run if k in summary} == pytest.approx({k: run[k] for k in summary}), run
+    lam = {"gan": None, "wgan-gp": 0.1}
+    for row in bench["rows"]:
+        base = [r for r in bench["runs"] if r["method"] == row["method"] and r["penalty_weight"] == lam[row["method"]]]
+        assert len(base) == row["seeds"] == 3
+        for key, ci in row["ci95"].items():
+            mean, half = mean_ci95(torch.tensor([float(r[key]) for r in base]))
+            assert (row[key], ci) == pytest.approx((mean, half)), (row["method"], key)
+    # README: "minimax GAN | 5.33 ± 2.61 (8, 4, 4)" and "WGAN-GP ... 8.00 ± 0.00 (8, 8, 8)"
+    gan = figures(readme_row("GANs on the ring", "minimax GAN")[1])
+    assert gan == pytest.approx([round(bench["rows"][0]["final_modes"], 2), round(bench["rows"][0]["ci95"]["final_modes"], 2),
+                                 *[r["final_modes"] for r in bench["runs"] if r["method"] == "gan"]])
+    paired = bench["paired_modes_diff"]
+    assert figures(README.split("Paired WGAN-GP − GAN (modes, mean over the second half): ")[1][:14])[:2] == \
+        pytest.approx([round(paired["mean"], 2), round(paired["ci95"], 2)])
+
+
+def test_ring_collapse_of_gan_seed_2_is_retrained_exactly():
+    """The collapsing run itself, retrained: GAN seed 2's first 1 250 steps give the committed snapshots bit for bit —
+    the same modes at every measurement (4 modes from step 1 250, where it stays) and the same samples (~5 s of CPU)."""
+    from meta_course.bench.ring import train_with_snapshots
+
+    kept = torch.load(RESULTS / "ring_snapshots.pt", weights_only=True)["gan|None|2"]
+    curve = train_with_snapshots("gan_ring", seed=2, steps=1250, every=250)
+    n = len(curve["step"])
+    assert curve["step"] == kept["step"][:n] == [0, 250, 500, 750, 1000, 1250]
+    assert curve["modes"] == kept["modes"][:n] and curve["modes"][-1] == 4 == min(kept["modes"][n - 1:])
+    assert torch.equal(torch.stack(curve["samples"]), kept["samples"][:n])
