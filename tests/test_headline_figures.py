@@ -114,3 +114,35 @@ def test_ring_collapse_of_gan_seed_2_is_retrained_exactly():
     assert curve["step"] == kept["step"][:n] == [0, 250, 500, 750, 1000, 1250]
     assert curve["modes"] == kept["modes"][:n] and curve["modes"][-1] == 4 == min(kept["modes"][n - 1:])
     assert torch.equal(torch.stack(curve["samples"]), kept["samples"][:n])
+
+
+# -- lesson 14 / README "Few-shot generation" (bench generation; generation.json) --------------------------------------
+@needs_data
+def test_generation_figr_row_before_adaptation_and_the_real_row_are_recomputed_exactly(monkeypatch):
+    """The committed protocol (first 20 held-out characters × 3 seeds, K = 4, 32 drawings, the same judge) at 0
+    rounds: FIGR's row and the real drawings' row come out as committed, CIs included (≈ 15 s of CPU: 60 judged
+    episodes; the same with the two baselines' 0-round rows, also exact, takes 3×). The 10- and 25-round rows take
+    the whole bench (≈ 16 min); tests/test_gan_bench.py checks that a tiny run of it is deterministic."""
+    from meta_course.bench.generation import CLASSIFIER, generation_runs, summarise
+    from meta_course.learners.generative.metrics import GenerationJudge
+    from meta_course.tasks.omniglot import omniglot_split
+
+    monkeypatch.setenv("META_COURSE_DATA", str(DATA))
+    bench = _results("generation")
+    s = bench["settings"]
+    judge = GenerationJudge(_learner(CLASSIFIER), omniglot_split("minimal", s["part"]), n_way=s["n_way"])
+    records = generation_runs(judge, ["figr"], (0,), s["k"], s["seeds"], s["characters"], s["n_generated"],
+                              progress=False)
+    fresh = {(r["method"], r["steps"]): r for r in summarise(records, s["k"])["rows"]}
+    committed = {(r["method"], r["steps"]): r for r in bench["rows"]}
+    for key in (("figr", 0), ("real", None)):
+        got, want = fresh[key], committed[key]
+        for name in ("recognisability", "diversity", "nearest_shot", "frechet"):
+            assert got[name] == pytest.approx(want[name], rel=1e-4, abs=1e-6), (key, name)
+            assert got["ci95"][name] == pytest.approx(want["ci95"][name], rel=1e-3, abs=1e-6), (key, name)
+    # the README's real row: 0.910 ± 0.032 recognisable, diversity 2.34, nearest shot 1.93, Fréchet 0.41 ± 0.19
+    real = figures(" ".join(readme_row("Few-shot generation", "real drawings")[1:5]))
+    r = fresh[("real", None)]
+    assert real == pytest.approx([round(r["recognisability"], 3), round(r["ci95"]["recognisability"], 3),
+                                  round(r["diversity"], 2), round(r["nearest_shot"], 2), round(r["frechet"], 2),
+                                  round(r["ci95"]["frechet"], 2)])
