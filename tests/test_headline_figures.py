@@ -146,3 +146,32 @@ def test_generation_figr_row_before_adaptation_and_the_real_row_are_recomputed_e
     assert real == pytest.approx([round(r["recognisability"], 3), round(r["ci95"]["recognisability"], 3),
                                   round(r["diversity"], 2), round(r["nearest_shot"], 2), round(r["frechet"], 2),
                                   round(r["ci95"]["frechet"], 2)])
+
+
+# -- lesson 14 / README "MetaGAN" (bench metagan; metagan.json) --------------------------------------------------------
+@needs_data
+def test_metagan_costs_accuracy_on_a_sample_of_the_benchmarks_episodes(monkeypatch):
+    """The first 200 of the table's 600 seeded 5-way 1-shot episodes: MetaGAN − ProtoNet is negative beyond its CI
+    (the README's headline), and each figure agrees with the committed one within the two CIs."""
+    from meta_course.bench.metagan import PAIRS, per_episode_accuracy
+    from meta_course.bench.omniglot import heldout_episodes
+    from meta_course.evaluate import mean_ci95
+
+    monkeypatch.setenv("META_COURSE_DATA", str(DATA))
+    bench = _results("metagan")
+    s = bench["settings"]
+    n = 200
+    episodes = heldout_episodes(5, 1, s["episodes"], s["q_query"], s["seed"])
+    sample = type(episodes)(*(t[:n] for t in episodes))
+    proto, gan = (per_episode_accuracy(_learner(name), sample) for name in PAIRS[0])
+    diff, ci = (100 * v for v in mean_ci95(gan - proto))
+    assert diff + ci < 0, (diff, ci)
+    pooled = next(c for c in bench["comparisons"] if c["setting"] == "5w1s" and c["seed"] == "pooled")
+    assert abs(diff - pooled["diff"]) < ci + pooled["ci95"], (diff, ci, pooled)
+    for acc, method in ((proto, "protonet"), (gan, "protonet+gan")):
+        row = next(r for r in bench["rows"] if r["method"] == method and r["setting"] == "5w1s")
+        mean, half = (100 * v for v in mean_ci95(acc))
+        assert abs(mean - row["accuracy"]) < half + row["ci95"], (method, mean, half, row)
+    # the README quotes the committed pooled difference
+    assert figures(readme_row("MetaGAN", "paired MetaGAN − ProtoNet")[1]) == \
+        pytest.approx([round(pooled["diff"], 2), round(pooled["ci95"], 2)])
