@@ -175,3 +175,26 @@ def test_metagan_costs_accuracy_on_a_sample_of_the_benchmarks_episodes(monkeypat
     # the README quotes the committed pooled difference
     assert figures(readme_row("MetaGAN", "paired MetaGAN − ProtoNet")[1]) == \
         pytest.approx([round(pooled["diff"], 2), round(pooled["ci95"], 2)])
+
+
+# -- lesson 16 / README "Cold-start recommendation" (bench recommendation; recommendation.json) -----------------------
+def test_recommendation_rows_for_one_and_ten_ratings_are_recomputed_exactly():
+    """K = 1 (where MAML's 5 steps overfit and the global model wins) and K = 10 (MAML's best row): every figure of
+    both as committed (same 1 000 users, seed 2026), and as the README prints them."""
+    from meta_course.bench.recommendation import bench_rows, load_recommenders
+
+    bench = _results("recommendation")
+    fresh = bench_rows(load_recommenders(), bench["users"], (1, 10), bench["n_query"], bench["k"], bench["seed"])
+    committed = {(r["k_shot"], r["method"]): r for r in bench["rows"]}
+    for row in fresh:
+        want = committed[row["k_shot"], row["method"]]
+        assert row.keys() == want.keys() and row["users"] == want["users"]
+        numbers = [k for k in row if k not in ("k_shot", "method", "users")]
+        assert [row[k] for k in numbers] == pytest.approx([want[k] for k in numbers], rel=1e-9), (row["k_shot"], row["method"])
+    rows = {(r["k_shot"], r["method"]): r for r in fresh}
+    assert rows[1, "global model"]["maml_minus_mae"] > 0 and rows[10, "MAML"]["mae"] < rows[1, "MAML"]["mae"]
+    section = README[README.index("### Cold-start recommendation"):]
+    line = next(l for l in section.splitlines() if l.startswith("| 10 | MAML |"))
+    m = rows[10, "MAML"]
+    assert figures(line.split("|", 3)[3]) == pytest.approx([round(m["mae"], 3), round(m["mae_ci95"], 3),
+                                                            round(m["ndcg"], 3), round(m["ndcg_ci95"], 3)])
