@@ -49,6 +49,11 @@ def readme_row(section: str, first_cell: str) -> list[str]:
     raise AssertionError(f"no row {first_cell!r} in README section {section!r}")
 
 
+def shown(x: float, digits: int) -> float:
+    """``x`` as a table prints it with ``digits`` decimals (string formatting, as the benches print)."""
+    return float(f"{x:.{digits}f}")
+
+
 def figures(cell: str) -> list[float]:
     """The numbers of a README cell, e.g. '**0.090 ± 0.009**' → [0.09, 0.009]; '−5.13' → [-5.13]."""
     return [float(x) for x in re.findall(r"[-+]?\d+(?:\.\d+)?", cell.replace("−", "-"))]
@@ -96,11 +101,11 @@ def test_ring_table_rows_and_paired_difference_follow_from_the_runs():
             assert (row[key], ci) == pytest.approx((mean, half)), (row["method"], key)
     # README: "minimax GAN | 5.33 ± 2.61 (8, 4, 4)" and "WGAN-GP ... 8.00 ± 0.00 (8, 8, 8)"
     gan = figures(readme_row("GANs on the ring", "minimax GAN")[1])
-    assert gan == pytest.approx([round(bench["rows"][0]["final_modes"], 2), round(bench["rows"][0]["ci95"]["final_modes"], 2),
+    assert gan == pytest.approx([shown(bench["rows"][0]["final_modes"], 2), shown(bench["rows"][0]["ci95"]["final_modes"], 2),
                                  *[r["final_modes"] for r in bench["runs"] if r["method"] == "gan"]])
     paired = bench["paired_modes_diff"]
     assert figures(README.split("Paired WGAN-GP − GAN (modes, mean over the second half): ")[1][:14])[:2] == \
-        pytest.approx([round(paired["mean"], 2), round(paired["ci95"], 2)])
+        pytest.approx([shown(paired["mean"], 2), shown(paired["ci95"], 2)])
 
 
 def test_ring_collapse_of_gan_seed_2_is_retrained_exactly():
@@ -143,9 +148,9 @@ def test_generation_figr_row_before_adaptation_and_the_real_row_are_recomputed_e
     # the README's real row: 0.910 ± 0.032 recognisable, diversity 2.34, nearest shot 1.93, Fréchet 0.41 ± 0.19
     real = figures(" ".join(readme_row("Few-shot generation", "real drawings")[1:5]))
     r = fresh[("real", None)]
-    assert real == pytest.approx([round(r["recognisability"], 3), round(r["ci95"]["recognisability"], 3),
-                                  round(r["diversity"], 2), round(r["nearest_shot"], 2), round(r["frechet"], 2),
-                                  round(r["ci95"]["frechet"], 2)])
+    assert real == pytest.approx([shown(r["recognisability"], 3), shown(r["ci95"]["recognisability"], 3),
+                                  shown(r["diversity"], 2), shown(r["nearest_shot"], 2), shown(r["frechet"], 2),
+                                  shown(r["ci95"]["frechet"], 2)])
 
 
 # -- lesson 14 / README "MetaGAN" (bench metagan; metagan.json) --------------------------------------------------------
@@ -174,7 +179,7 @@ def test_metagan_costs_accuracy_on_a_sample_of_the_benchmarks_episodes(monkeypat
         assert abs(mean - row["accuracy"]) < half + row["ci95"], (method, mean, half, row)
     # the README quotes the committed pooled difference
     assert figures(readme_row("MetaGAN", "paired MetaGAN − ProtoNet")[1]) == \
-        pytest.approx([round(pooled["diff"], 2), round(pooled["ci95"], 2)])
+        pytest.approx([shown(pooled["diff"], 2), shown(pooled["ci95"], 2)])
 
 
 # -- lesson 16 / README "Cold-start recommendation" (bench recommendation; recommendation.json) -----------------------
@@ -196,8 +201,8 @@ def test_recommendation_rows_for_one_and_ten_ratings_are_recomputed_exactly():
     section = README[README.index("### Cold-start recommendation"):]
     line = next(l for l in section.splitlines() if l.startswith("| 10 | MAML |"))
     m = rows[10, "MAML"]
-    assert figures(line.split("|", 3)[3]) == pytest.approx([round(m["mae"], 3), round(m["mae_ci95"], 3),
-                                                            round(m["ndcg"], 3), round(m["ndcg_ci95"], 3)])
+    assert figures(line.split("|", 3)[3]) == pytest.approx([shown(m["mae"], 3), shown(m["mae_ci95"], 3),
+                                                            shown(m["ndcg"], 3), shown(m["ndcg_ci95"], 3)])
 
 
 # -- lesson 11 / README "Bernoulli bandits" (bench bandits; bandits.json) ----------------------------------------------
@@ -223,4 +228,54 @@ def test_bandit_rows_for_five_arms_are_recomputed_exactly():
     rl2 = readme_row("Bernoulli bandits", "**RL²**")
     for cell, n in ((rl2[1], 10), (rl2[3], 100)):
         r = committed["rl2", 5, n]
-        assert figures(cell)[:2] == pytest.approx([round(r["mean_total_reward"], 2), round(r["ci95"], 2)])
+        assert figures(cell)[:2] == pytest.approx([shown(r["mean_total_reward"], 2), shown(r["ci95"], 2)])
+
+
+# -- lesson 09 / README "The copy task" (bench copy; copy.json) --------------------------------------------------------
+def test_copy_rows_at_the_longest_training_length_and_twice_it_are_recomputed_exactly():
+    """NTM, DNC and LSTM on the committed 200 sequences of lengths 10 and 20: every row and paired difference as
+    committed (the targets "≤ 0.5 wrong bits at length 10" and "far below the LSTM at 20" rest on them), and the
+    README's rows."""
+    from meta_course.bench.memory import COPY_METHODS, _load, copy_errors
+    from meta_course.evaluate import mean_ci95
+
+    bench = _results("copy")
+    errors = copy_errors({n: _load(r) for n, r in COPY_METHODS.items()}, (10, 20), bench["sequences"], bench["seed"])
+    for row in (r for r in bench["rows"] if r["length"] in (10, 20)):
+        assert list(mean_ci95(errors[row["method"], row["length"]])) == pytest.approx([row["bit_errors"], row["ci95"]],
+                                                                                      abs=1e-9), row
+    for p in (p for p in bench["paired"] if p["length"] in (10, 20)):
+        diff = errors[p["method"], p["length"]] - errors["lstm", p["length"]]
+        assert list(mean_ci95(diff)) == pytest.approx([p["minus_lstm"], p["ci95"]], abs=1e-9), p
+    for length, first in ((10, "10 (longest trained)"), (20, "20 (2×)")):
+        cells = readme_row("The copy task", first)
+        stated = [figures(c)[:2] for c in cells[1:6]]
+        got = [mean_ci95(errors[n, length]) for n in ("ntm", "dnc", "lstm")] + \
+              [mean_ci95(errors[n, length] - errors["lstm", length]) for n in ("ntm", "dnc")]
+        # to the printed precision: the README rounds half away from zero (−5.595 → −5.60)
+        assert stated == [pytest.approx([m, c], abs=0.005 + 1e-9) for m, c in got], length
+
+
+# -- lesson 08 / README "MANN vs LSTM" (bench mann; the table is in the README only) -----------------------------------
+@needs_data
+def test_mann_and_lstm_accuracy_by_instance_agree_with_the_readme_on_the_first_250_episodes(monkeypatch):
+    """`bench mann` draws its 1 000 episodes in chunks of 250 from one seeded generator, so the first chunk is
+    exactly its first 250 episodes: on them, each figure of the README's table (accuracy at instances 1, 2 and 10,
+    and the paired MANN − LSTM at instance 2) lies within the two CIs, and MANN − LSTM at the 2nd sight is positive
+    beyond its CI."""
+    from meta_course.bench.memory import INSTANCES, MANN_METHODS, _load, mann_accuracies
+    from meta_course.evaluate import mean_ci95
+
+    monkeypatch.setenv("META_COURSE_DATA", str(DATA))
+    acc = mann_accuracies({n: _load(r) for n, r in MANN_METHODS.items()}, episodes=250, seed=2026)
+    header = [int(c) for c in readme_row("MANN vs LSTM", "instance")[1:]]
+    assert tuple(header) == INSTANCES
+    for name, first in (("mann", "MANN (ours"), ("lstm", "LSTM (ours")):
+        stated = [figures(c) for c in readme_row("MANN vs LSTM", first)[1:]]
+        for j, k in enumerate(INSTANCES):
+            if k in (1, 2, 10):
+                mean, ci = (100 * v for v in mean_ci95(acc[name][:, j]))
+                assert abs(mean - stated[j][0]) < ci + stated[j][1], (name, k, mean, ci, stated[j])
+    diff, ci = (100 * v for v in mean_ci95(acc["mann"][:, 1] - acc["lstm"][:, 1]))
+    stated = figures(readme_row("MANN vs LSTM", "MANN − LSTM")[2])
+    assert diff - ci > 0 and abs(diff - stated[0]) < ci + stated[1], (diff, ci, stated)
