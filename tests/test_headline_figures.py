@@ -279,3 +279,33 @@ def test_mann_and_lstm_accuracy_by_instance_agree_with_the_readme_on_the_first_2
     diff, ci = (100 * v for v in mean_ci95(acc["mann"][:, 1] - acc["lstm"][:, 1]))
     stated = figures(readme_row("MANN vs LSTM", "MANN − LSTM")[2])
     assert diff - ci > 0 and abs(diff - stated[0]) < ci + stated[1], (diff, ci, stated)
+
+
+# -- lesson 12 / README "2-D navigation" (bench navigation; navigation.json) -------------------------------------------
+def test_navigation_maml_rl_one_step_and_pearl_three_episodes_are_recomputed_exactly():
+    """The committed 200 goals and seeds: MAML-RL before and after one inner step, the random policy, PEARL's first
+    three episodes and the paired headline figures (MAML-RL 1 step − 0 steps; PEARL's goal found within 3
+    episodes, the target not met) — as committed, and as the README states them."""
+    from meta_course.bench.navigation import (DENSE_RECIPES, SPARSE_RECIPES, comparisons, dense_rows, load,
+                                              sparse_rows)
+
+    bench = _results("navigation")
+    rows_d, per_d = dense_rows({"maml-rl": load(DENSE_RECIPES["maml-rl"])}, bench["tasks"], bench["seed"], 1)
+    rows_s, per_s = sparse_rows(load(SPARSE_RECIPES["pearl"]), bench["tasks"], bench["seed"], 3)
+    committed = {(r["method"], r["task"], r["adaptation"]): r for r in bench["rows"]}
+    for row in rows_d + rows_s:
+        want = committed[row["method"], row["task"], row["adaptation"]]
+        numbers = [k for k in want if k not in ("method", "task", "adaptation")]
+        assert [row[k] for k in numbers] == pytest.approx([want[k] for k in numbers], rel=1e-6), row
+    fresh = {c["comparison"]: c for c in comparisons(per_d, per_s)}
+    for c in bench["comparisons"]:
+        if c["comparison"] in fresh:
+            got = fresh.pop(c["comparison"])
+            keys = [k for k in c if isinstance(c[k], float)]
+            assert [got[k] for k in keys] == pytest.approx([c[k] for k in keys], rel=1e-6), c["comparison"]
+    assert not fresh  # every comparison these rows allow is a committed one
+    one_step = next(c for c in bench["comparisons"] if c["comparison"] == "maml-rl: 1 step − 0 steps")
+    assert f"MAML-RL after one step − before: **{one_step['mean_difference']:+.1f} ± {one_step['ci95']:.1f}**" in README
+    found = next(c for c in bench["comparisons"] if c["comparison"].startswith("pearl: goal region"))
+    assert figures(readme_row("2-D navigation", "PEARL, return")[6]) == \
+        pytest.approx([100 * found["rate"], 100 * found["ci95"]], abs=0.5) and found["rate"] < found["target"]
