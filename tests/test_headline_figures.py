@@ -309,3 +309,29 @@ def test_navigation_maml_rl_one_step_and_pearl_three_episodes_are_recomputed_exa
     found = next(c for c in bench["comparisons"] if c["comparison"].startswith("pearl: goal region"))
     assert figures(readme_row("2-D navigation", "PEARL, return")[6]) == \
         pytest.approx([100 * found["rate"], 100 * found["ci95"]], abs=0.5) and found["rate"] < found["target"]
+
+
+# -- lesson 10 / README "Gaussian-process regression" (bench gp; gp.json) ----------------------------------------------
+def test_gp_rows_at_ten_context_points_are_recomputed_exactly():
+    """The committed 1 000 tasks (seed 2026, 100 targets) at K = 10: the CNP, the exact posterior and their paired
+    gap (the aim ≤ 0.15 nats, not met) as committed, and as the README prints them."""
+    from meta_course.bench.gp import gp_rows, trained_family
+
+    bench = _results("gp")
+    s = bench["settings"]
+    fresh = gp_rows(_learner(s["recipe"]), trained_family(s["recipe"]), s["tasks"], s["n_query"], s["seed"], (10,))
+    committed = {(r["method"], r["k_shot"]): r for r in bench["rows"]}
+    assert {(r["method"], r["k_shot"]) for r in fresh} == {("cnp", 10), ("oracle", 10), ("gap", 10)}
+    for row in fresh:
+        want = committed[row["method"], row["k_shot"]]
+        assert row.keys() == want.keys()
+        numbers = [k for k in want if isinstance(want[k], float)]
+        assert [row[k] for k in numbers] == pytest.approx([want[k] for k in numbers], rel=1e-6), row["method"]
+    cells = readme_row("Gaussian-process regression", "10")
+    by = {r["method"]: r for r in fresh}
+    stated = [figures(c) for c in cells[1:7]]
+    assert stated[0] == pytest.approx([by["cnp"]["nll"], by["cnp"]["ci95"]], abs=0.0005 + 1e-9)
+    assert stated[1] == pytest.approx([by["oracle"]["nll"], by["oracle"]["ci95"]], abs=0.0005 + 1e-9)
+    assert stated[2] == pytest.approx([by["gap"]["nll"], by["gap"]["ci95"]], abs=0.0005 + 1e-9) and by["gap"]["nll"] > 0.15
+    assert stated[3:5] == [pytest.approx([by[m]["mse"]], abs=0.0005 + 1e-9) for m in ("cnp", "oracle")]
+    assert stated[5] == pytest.approx([100 * by["cnp"]["coverage_2sigma"]], abs=0.05 + 1e-9)
