@@ -335,3 +335,27 @@ def test_gp_rows_at_ten_context_points_are_recomputed_exactly():
     assert stated[2] == pytest.approx([by["gap"]["nll"], by["gap"]["ci95"]], abs=0.0005 + 1e-9) and by["gap"]["nll"] > 0.15
     assert stated[3:5] == [pytest.approx([by[m]["mse"]], abs=0.0005 + 1e-9) for m in ("cnp", "oracle")]
     assert stated[5] == pytest.approx([100 * by["cnp"]["coverage_2sigma"]], abs=0.05 + 1e-9)
+
+
+# -- lessons 06, 07 / README "Metric learners on Omniglot", "Omniglot: MAML, ..." (bench omniglot) ----------------------
+@needs_data
+@pytest.mark.parametrize("table", ["omniglot", "omniglot_maml_family"])
+def test_every_committed_runs_error_is_recomputed_exactly(table):
+    """Lake's runs 01–10 error of every row of both Omniglot tables, recomputed by the function that wrote them from
+    each committed checkpoint with its recipe's evaluation knobs: exactly the committed figures (≈ 1 s per row).
+    The "+ TTA" column costs ≈ 13 s per network (9 views of 400 images), so it is recomputed for two rows only:
+    protonet_runs_omniglot exactly (tests/test_faults.py, through `bench omniglot`) and the ensemble's 5.5% headline
+    in lesson 06 (cell "Three networks as one", to one item). The N-way K-shot columns: lesson 06 recomputes
+    protonet_omniglot's 5-way 1-shot, lesson 07 every MAML-family row on fresh episodes, tests/test_committed_rows.py
+    the Matching rows on a sample."""
+    from meta_course.bench.omniglot import runs_error
+    from meta_course.recipes import get_recipe
+    from meta_course.tasks.lake_runs import RUNS_01_10, load_runs
+
+    runs = load_runs(DATA / "one_shot_runs_01-10.zip", runs=RUNS_01_10)
+    rows = [r for r in _results(table)["rows"] if "runs_error" in r]
+    assert len(rows) >= 5
+    for row in rows:
+        learner, knobs = _learner(row["recipe"]), dict(get_recipe(row["recipe"]).eval_knobs)
+        assert knobs == row["knobs"], row["recipe"]
+        assert runs_error(learner, runs, **knobs)["mean_error_percent"] == row["runs_error"], row["recipe"]
