@@ -359,3 +359,31 @@ def test_every_committed_runs_error_is_recomputed_exactly(table):
         learner, knobs = _learner(row["recipe"]), dict(get_recipe(row["recipe"]).eval_knobs)
         assert knobs == row["knobs"], row["recipe"]
         assert runs_error(learner, runs, **knobs)["mean_error_percent"] == row["runs_error"], row["recipe"]
+
+
+# -- lessons 01, 05, 10 / README "Sine-wave regression", "The optimisation family on sine" (bench sine) ----------------
+def test_sine_rows_at_five_shots_are_the_readmes():
+    """Every committed sine learner on the benchmark's 1 000 held-out K = 5 tasks (seed 2026 + K), after 1 / 5 / 10
+    steps (the CNP: its one forward pass, MSE and NLL; the learned optimiser after 1 step only): each figure as the
+    README prints it. (Lessons 01 and 05 recompute these tables in a cell, and assert their comparisons, not the
+    printed numbers.)"""
+    from meta_course.bench.sine import held_out_tasks, read_row
+    from meta_course.evaluate import evaluate
+
+    tasks = held_out_tasks(5)
+    half = 0.0005 + 1e-9  # three printed decimals
+    for recipe in ("maml_sine", "fomaml_sine", "pretrained_sine", "reptile_sine", "metasgd_sine", "metalstm_sine",
+                   "l2lopt_sine"):
+        cells = readme_row("The optimisation family on sine", next(
+            line.split("|")[1].strip() for line in README.splitlines() if f"| `{recipe}` |" in line))
+        learner = _learner(recipe)
+        # the learned optimiser unrolls an LSTM per coordinate: 16 steps on 1 000 tasks take ≈ 1 min, 1 step 4 s
+        for cell, steps in zip(cells[2:5], (1,) if recipe == "l2lopt_sine" else (1, 5, 10)):
+            r = evaluate(learner, tasks, inner_steps=steps)
+            assert figures(cell)[:2] == pytest.approx([r.mean, r.ci95], abs=half), (recipe, steps, r)
+    maml = readme_row("Sine-wave regression", "MAML")  # the first table's K = 5 row is the same MAML row
+    assert maml[1] == "5" and maml[2:5] == readme_row("The optimisation family on sine", "MAML (second order)")[2:5]
+    cnp = read_row("cnp", _learner("cnp_sine"), tasks, 5)
+    stated = [figures(c) for c in readme_row("Sine-wave regression", "conditional neural process (")[2:4]]
+    assert stated[0] == pytest.approx([cnp["mse"], cnp["ci95"]], abs=half)
+    assert stated[1] == pytest.approx([cnp["nll"], cnp["nll_ci95"]], abs=half)
