@@ -387,3 +387,18 @@ def test_sine_rows_at_five_shots_are_the_readmes():
     stated = [figures(c) for c in readme_row("Sine-wave regression", "conditional neural process (")[2:4]]
     assert stated[0] == pytest.approx([cnp["mse"], cnp["ci95"]], abs=half)
     assert stated[1] == pytest.approx([cnp["nll"], cnp["nll_ci95"]], abs=half)
+
+
+# -- lesson 04 / README "Pitfalls: the damage" (python -m meta_course.lessons.pitfalls) --------------------------------
+def test_pitfall_damage_table_is_the_readmes():
+    """The committed same-budget learners (pitfalls_sine.pt) on the table's 1 000 held-out tasks, 10 steps: each
+    row as the README prints it (lesson 04 recomputes it on 300 tasks in quick mode and asserts the > 3× damage)."""
+    from meta_course.lessons import pitfalls
+
+    damage = pitfalls.damage_table(pitfalls.load_damage_learners(), n_tasks=1000)
+    labels = {"maml": "MAML (correct)", "average_support": "averaged support gradients",
+              "range_inner_lr": "`range(int(inner_lr))`", "stale_forward": "stale forward pass"}
+    assert set(damage) == set(labels)
+    for name, first in labels.items():
+        stated = figures(readme_row("Pitfalls: the damage", first)[1])
+        assert stated == pytest.approx([damage[name].mean, damage[name].ci95], abs=0.0005 + 1e-9), name
