@@ -402,3 +402,25 @@ def test_pitfall_damage_table_is_the_readmes():
     for name, first in labels.items():
         stated = figures(readme_row("Pitfalls: the damage", first)[1])
         assert stated == pytest.approx([damage[name].mean, damage[name].ci95], abs=0.0005 + 1e-9), name
+
+
+@needs_data
+def test_every_metric_learners_five_way_one_shot_figure_holds_on_a_sample_of_its_episodes():
+    """The metric table's 5-way 1-shot column, the rows no other check recomputes (protonet_omniglot: lesson 06;
+    matching and matching_fce: tests/test_committed_rows.py): on the first 100 of the table's 600 seeded held-out
+    episodes, each committed checkpoint (with its recipe's knobs) scores within the two CIs of its committed figure
+    (all 600 episodes of all rows take minutes here)."""
+    from meta_course.bench.omniglot import heldout_episodes
+    from meta_course.evaluate import evaluate
+    from meta_course.recipes import get_recipe
+
+    bench = _results("omniglot")
+    episodes = heldout_episodes(5, 1, bench["episodes"], bench["q_query"], bench["seed"])
+    sample = type(episodes)(*(t[:100] for t in episodes))
+    elsewhere = {"protonet_omniglot", "matching_omniglot", "matching_fce_omniglot"}
+    rows = [r for r in bench["rows"] if "5w1s" in r and r["recipe"] not in elsewhere]
+    assert len(rows) >= 5
+    for row in rows:
+        r = evaluate(_learner(row["recipe"]), sample, metric="accuracy", chunk=50,
+                     **dict(get_recipe(row["recipe"]).eval_knobs))
+        assert abs(100 * r.mean - row["5w1s"]) < 100 * r.ci95 + row["5w1s_ci95"], (row["recipe"], r, row["5w1s"])
