@@ -356,9 +356,7 @@ def _resume(path: Path, learner, optimizers: dict, generator, identity: dict, st
                 f"checkpoint {path} belongs to another run: {field}={was!r} there, {now!r} here. Pass the same "
                 f"{field} to continue it, or start afresh with --restart (train(..., restart=True)), which discards it.")
         if state["step"] > steps:
-            raise ValueError(
-                f"checkpoint {path} is at step {state['step']}, beyond the {steps} steps asked: pass --steps "
-                f"{state['step']} or more to continue it, or --restart to train {steps} steps afresh.")
+            raise ValueError(_fewer_steps_message(path, learner, state, steps))
     elif state["learner"]["name"] != learner.name or state["learner"]["config"] != learner.config:
         raise ValueError(
             f"checkpoint {path} holds {state['learner']['name']} with config {state['learner']['config']}, "
@@ -377,3 +375,24 @@ def _resume(path: Path, learner, optimizers: dict, generator, identity: dict, st
     generator.set_state(state["generator"])
     set_rng_state(state["rng"])
     return state["step"], History(**state["history"])
+
+
+def _fewer_steps_message(path: Path, learner, state: dict, steps: int) -> str:
+    """Why a resume to fewer steps than done is refused, and the one command that gives the ``steps``-step model.
+
+    Intermediate states are not kept, but training is seeded and deterministic: ``--restart --steps N`` retrains
+    the N-step model bit for bit (same machine and settings). It is this run's own step-N model only when the
+    step-size schedule over the first N steps does not depend on the total number of steps (Reptile's annealing,
+    the CNP's cosine and RL²'s linear decay do); the message says which of the two the user would get.
+    """
+    done = state["step"]
+    target = int(state.get("target_steps", done))
+    same_path = all(learner.outer_lr_factor(s, steps) == learner.outer_lr_factor(s, target) for s in range(steps))
+    what = (f"this run's own model at step {steps}" if same_path else
+            f"the model of a {steps}-step run, not this run's step {steps} (the step-size schedule of "
+            f"{learner.name} spans the whole run, so it depends on the total number of steps)")
+    return (f"checkpoint {path} is at step {done}, beyond the {steps} steps asked: pass --steps {done} or more to "
+            f"continue it, or retrain the {steps}-step model with --restart --steps {steps} (train(..., "
+            f"restart=True)), which replaces this state (add --out OTHER.pt to keep it). Training is seeded, so that "
+            f"retraining gives, bit for bit, {what}.")
+
