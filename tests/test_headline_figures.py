@@ -182,6 +182,27 @@ def test_metagan_costs_accuracy_on_a_sample_of_the_benchmarks_episodes(monkeypat
         pytest.approx([shown(pooled["diff"], 2), shown(pooled["ci95"], 2)])
 
 
+
+@needs_data
+@pytest.mark.parametrize("n_way, k_shot", [(5, 5), (20, 1)])
+def test_metagan_other_settings_on_a_sample_of_the_benchmarks_episodes(monkeypatch, n_way, k_shot):
+    """5-way 5-shot and 20-way 1-shot, the first 40 of the table's 600 seeded episodes each: the paired cost of the
+    adversary is negative beyond its CI and agrees with the committed one within the two CIs."""
+    from meta_course.bench.metagan import PAIRS, per_episode_accuracy
+    from meta_course.bench.omniglot import heldout_episodes
+    from meta_course.evaluate import mean_ci95
+
+    monkeypatch.setenv("META_COURSE_DATA", str(DATA))
+    bench = _results("metagan")
+    s = bench["settings"]
+    episodes = heldout_episodes(n_way, k_shot, s["episodes"], s["q_query"], s["seed"])
+    sample = type(episodes)(*(t[:40] for t in episodes))
+    proto, gan = (per_episode_accuracy(_learner(name), sample) for name in PAIRS[0])
+    diff, ci = (100 * v for v in mean_ci95(gan - proto))
+    pooled = next(c for c in bench["comparisons"] if c["setting"] == f"{n_way}w{k_shot}s" and c["seed"] == "pooled")
+    assert diff + ci < 0 and abs(diff - pooled["diff"]) < ci + pooled["ci95"], (diff, ci, pooled)
+
+
 # -- lesson 16 / README "Cold-start recommendation" (bench recommendation; recommendation.json) -----------------------
 def test_recommendation_rows_for_one_and_ten_ratings_are_recomputed_exactly():
     """K = 1 (where MAML's 5 steps overfit and the global model wins) and K = 10 (MAML's best row): every figure of
