@@ -4,26 +4,28 @@ widget redraws its image (helpers and fixtures: tests/_browser.py; the classroom
 from __future__ import annotations
 
 import pytest
-from _browser import WIDGET_LESSONS, _run_all, _shutdown_kernels, browser, exercise, lab  # noqa: F401 (fixtures)
+from _browser import WIDGET_LESSONS, _run_all, browser, exercise, explorer_cells, lab, lab_page  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.mark.parametrize("name", WIDGET_LESSONS)
-def test_lesson_runs_in_jupyterlab_and_every_control_redraws(lab, browser, name):
-    base, token, tmp = lab
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.set_default_timeout(120_000)
+def test_lesson_runs_in_jupyterlab_and_every_control_redraws(lab, lab_page, name):
+    tmp = lab[2]
+    ok = False
     try:
-        # a fresh workspace per lesson: no tab of the previous lesson is restored
-        page.goto(f"{base}/lab/workspaces/w{WIDGET_LESSONS.index(name)}/tree/{name}?reset&token={token}")
+        page = lab_page.open(name)  # the only tab: the previous lesson's tab was closed and its kernel shut down
         _run_all(page, tmp, name)
         widgets = page.locator(".jp-OutputArea-output:has(img.widget-image)")
-        assert widgets.count() >= 1, f"{name}: no widget rendered"
+        expected = explorer_cells(name)
+        assert expected >= 1, f"{name}: no cell displays an explorer widget"
+        page.wait_for_function(f"() => document.querySelectorAll('.jp-OutputArea-output img.widget-image').length >= "
+                               f"{expected}", polling=100, timeout=60_000)
+        assert widgets.count() == expected, f"{name}: {widgets.count()} widgets rendered, {expected} displayed"
         for i in range(widgets.count()):
             widget = widgets.nth(i)
             widget.scroll_into_view_if_needed()
             exercise(widget, page, f"{name} widget {i + 1}")
+        ok = True
     finally:
-        page.close()
-        _shutdown_kernels(base, token)
+        lab_page.reset(ok)
