@@ -313,10 +313,11 @@ def test_navigation_maml_rl_one_step_and_pearl_three_episodes_are_recomputed_exa
     bench = _results("navigation")
     rows_d, per_d = dense_rows({"maml-rl": load(DENSE_RECIPES["maml-rl"])}, bench["tasks"], bench["seed"], 1)
     rows_s, per_s = sparse_rows(load(SPARSE_RECIPES["pearl"]), bench["tasks"], bench["seed"], 3)
-    committed = {(r["method"], r["task"], r["adaptation"]): r for r in bench["rows"]}
+    key = lambda r: (r["method"], r["task"], r["adaptation"], r.get("resample_every", 0))  # noqa: E731
+    committed = {key(r): r for r in bench["rows"]}
     for row in rows_d + rows_s:
-        want = committed[row["method"], row["task"], row["adaptation"]]
-        numbers = [k for k in want if k not in ("method", "task", "adaptation")]
+        want = committed[key(row)]
+        numbers = [k for k in want if k not in ("method", "task", "adaptation", "resample_every")]
         assert [row[k] for k in numbers] == pytest.approx([want[k] for k in numbers], rel=1e-6), row
     fresh = {c["comparison"]: c for c in comparisons(per_d, per_s)}
     for c in bench["comparisons"]:
