@@ -446,3 +446,17 @@ def test_every_metric_learners_five_way_one_shot_figure_holds_on_a_sample_of_its
         r = evaluate(_learner(row["recipe"]), sample, metric="accuracy", chunk=50,
                      **dict(get_recipe(row["recipe"]).eval_knobs))
         assert abs(100 * r.mean - row["5w1s"]) < 100 * r.ci95 + row["5w1s_ci95"], (row["recipe"], r, row["5w1s"])
+
+
+# -- lesson 17 / README "Learned update rules vs SGD and Adam" (bench optimisers; README only) -------------------------
+def test_learned_optimiser_quadratics_row_is_the_readmes():
+    """`bench optimisers`' quadratics row with its defaults (200 held-out 10-d quadratics, seed 2026; SGD and Adam
+    tuned on the grid over 64 validation problems): f after 100 steps, as the README prints it — the learned rule
+    beats tuned SGD and not tuned Adam."""
+    from meta_course.bench.optimisers import quadratic_table
+
+    rows = quadratic_table()["rows"]
+    stated = [figures(c) for c in readme_row("The optimisation family on sine", "10-d quadratics")[1:4]]
+    got = [rows[m][100] for m in ("learned", "sgd", "adam")]
+    assert stated == [pytest.approx(list(r), abs=0.0005 + 1e-9) for r in got]
+    assert rows["adam"][100][0] < rows["learned"][100][0] < rows["sgd"][100][0]
