@@ -460,3 +460,29 @@ def test_learned_optimiser_quadratics_row_is_the_readmes():
     got = [rows[m][100] for m in ("learned", "sgd", "adam")]
     assert stated == [pytest.approx(list(r), abs=0.0005 + 1e-9) for r in got]
     assert rows["adam"][100][0] < rows["learned"][100][0] < rows["sgd"][100][0]
+
+
+def test_sine_rows_at_ten_and_twenty_shots_are_the_readmes():
+    """The README's K = 10 and K = 20 rows (MAML, first-order MAML, pretrained after 1 / 5 / 10 steps; the CNP's
+    MSE and NLL) on the benchmark's tasks for those K, as printed."""
+    from meta_course.bench.sine import held_out_tasks, read_row
+    from meta_course.evaluate import evaluate
+
+    start = README.index("### Sine-wave regression")
+    section = README[start:README.index("\n### ", start + 4)]
+    half = 0.0005 + 1e-9
+    names = {"MAML": "maml_sine", "first-order MAML": "fomaml_sine", "pretrained + fine-tuning": "pretrained_sine"}
+    learners = {n: _learner(r) for n, r in names.items()}
+    cnp = _learner("cnp_sine")
+    for k in (10, 20):
+        tasks = held_out_tasks(k)
+        for name, learner in learners.items():
+            line = next(l for l in section.splitlines() if l.startswith(f"| {name} | {k} |"))
+            for cell, steps in zip(line.strip("|").split("|")[2:5], (1, 5, 10)):
+                r = evaluate(learner, tasks, inner_steps=steps)
+                assert figures(cell) == pytest.approx([r.mean, r.ci95], abs=half), (name, k, steps, r)
+        line = next(l for l in section.splitlines() if l.startswith("| conditional neural process") and f"| {k} |" in l)
+        row = read_row("cnp", cnp, tasks, k)
+        mse, nll = (figures(c) for c in line.strip("|").split("|")[2:4])
+        assert mse == pytest.approx([row["mse"], row["ci95"]], abs=half)
+        assert nll == pytest.approx([row["nll"], row["nll_ci95"]], abs=half)
