@@ -227,10 +227,10 @@ def test_recommendation_rows_for_one_and_ten_ratings_are_recomputed_exactly():
 
 
 # -- lesson 11 / README "Bernoulli bandits" (bench bandits; bandits.json) ----------------------------------------------
-def test_bandit_rows_for_five_arms_are_recomputed_exactly():
-    """k = 5 at n = 10 and n = 100, every method (tuning included), the committed 2 000 trials and seed: every row as
-    committed — RL² within 2% of Gittins at n = 10 and ≥ UCB1 − 2% at n = 100 rest on these — and as the README
-    prints RL²'s."""
+def test_bandit_table_is_recomputed_exactly():
+    """The whole bench (k = 5, 10 × n = 10, 100; every method, tuning included; the committed 2 000 trials and seed,
+    ≈ 9 s of CPU): every row as committed — RL² within 2% of Gittins at n = 10 and ≥ UCB1 − 2% at n = 100 rest on
+    them — and RL²'s as the README prints them."""
     import argparse
 
     from meta_course.bench import bandits
@@ -238,17 +238,16 @@ def test_bandit_rows_for_five_arms_are_recomputed_exactly():
     bench = _results("bandits")
     parser = argparse.ArgumentParser()
     bandits.add_arguments(parser)
-    report = bandits.run(parser.parse_args(["--settings", "5x10", "5x100", "--trials", str(bench["trials"]),
-                                            "--seed", str(bench["seed"])]))
+    report = bandits.run(parser.parse_args(["--trials", str(bench["trials"]), "--seed", str(bench["seed"])]))
     committed = {(r["method"], r["k"], r["n"]): r for r in bench["rows"]}
-    assert len(report["rows"]) == 17
+    assert len(report["rows"]) == len(bench["rows"]) == 34
     for row in report["rows"]:
         want = committed[row["method"], row["k"], row["n"]]
         numbers = [k for k, v in want.items() if isinstance(v, float) and k != "seconds"]
         assert [row[k] for k in numbers] == pytest.approx([want[k] for k in numbers], rel=1e-9), row["method"]
     rl2 = readme_row("Bernoulli bandits", "**RL²**")
-    for cell, n in ((rl2[1], 10), (rl2[3], 100)):
-        r = committed["rl2", 5, n]
+    for cell, k, n in ((rl2[1], 5, 10), (rl2[2], 10, 10), (rl2[3], 5, 100), (rl2[4], 10, 100)):
+        r = committed["rl2", k, n]
         assert figures(cell)[:2] == pytest.approx([shown(r["mean_total_reward"], 2), shown(r["ci95"], 2)])
 
 
