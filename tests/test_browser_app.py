@@ -1,5 +1,6 @@
 """Every page of the classroom app (Voilà) in headless Chromium: it loads without code or error, and every control
-redraws (helpers and fixtures: tests/_browser.py)."""
+redraws (helpers and fixtures: tests/_browser.py). Then the lessons of ``APP_WORKER_LESSONS`` in JupyterLab, as
+tests/test_browser.py runs the others: the two files run side by side on two pytest workers and take about as long."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import os
 from pathlib import Path
 
 import pytest
-from _browser import app, browser, exercise  # noqa: F401 (fixtures)
+from _browser import (APP_WORKER_LESSONS, WIDGET_LESSONS, app, browser, check_lesson, exercise, lab,  # noqa: F401
+                      lab_page)
 
 pytestmark = pytest.mark.browser
 
@@ -33,3 +35,8 @@ def test_every_app_page_loads_and_every_control_redraws(app, browser):
             exercise(body, page, f"app page {name}")
         finally:
             page.close()
+
+
+@pytest.mark.parametrize("name", [n for n in WIDGET_LESSONS if n in APP_WORKER_LESSONS])
+def test_lesson_runs_in_jupyterlab_and_every_control_redraws(lab, lab_page, name):
+    check_lesson(lab, lab_page, name)
