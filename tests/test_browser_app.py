@@ -19,7 +19,8 @@ def test_every_app_page_loads_and_every_control_redraws(app, browser):
     shots = os.environ.get("META_COURSE_SCREENSHOTS")
     assert pages, "the app has no page"
     for name in pages:
-        page = browser.new_page(viewport={"width": 1100, "height": 900})
+        page = browser.new_page()
+        page.set_viewport_size({"width": 1100, "height": 900})
         page.set_default_timeout(120_000)
         try:
             page.goto(f"{base}/voila/render/{name}", timeout=300_000)
