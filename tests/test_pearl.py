@@ -159,3 +159,34 @@ def test_score_is_the_last_exploration_episodes_return():
     assert got.shape == (5,) and torch.equal(got, eps[1].returns)
     with pytest.raises(ValueError, match="n_episodes"):
         agent.score(tasks, n_episodes=0)
+
+
+def test_in_episode_resampling_conditions_on_the_episode_so_far():
+    """Eq. 2 of learners/rl/pearl.py: with resample_every = m, z is drawn before steps 0, m, 2m, … of every
+    episode from q(z | the earlier episodes + this episode's first t transitions); m = 0 (the paper's Alg. 2)
+    and any m ≥ the horizon draw once per episode and give the same episodes."""
+    torch.manual_seed(0)
+    learner = PEARL(n_train_tasks=2)
+    tasks = navigation_tasks("half_circle", 1.0)(torch.Generator().manual_seed(3), 4)
+    seen, posterior = [], learner.posterior
+
+    def recording(context, mask=None, n_tasks=None):
+        seen.append(0 if context is None else context.shape[1])
+        return posterior(context, mask, n_tasks)
+
+    learner.posterior = recording
+    eps, _, _ = learner.explore(tasks, 2, generator=torch.Generator().manual_seed(1), resample_every=7)
+    H = learner.horizon
+    # explore asks for the posterior before each episode and after the last; run_episode at t = 7, 14 of each
+    assert seen == [0, 7, 14, H, H + 7, H + 14, 2 * H]
+    del learner.posterior
+    paper, _, _ = learner.explore(tasks, 2, generator=torch.Generator().manual_seed(1))
+    once, _, _ = learner.explore(tasks, 2, generator=torch.Generator().manual_seed(1), resample_every=H)
+    every, _, _ = learner.explore(tasks, 2, generator=torch.Generator().manual_seed(1), resample_every=7)
+    assert all(torch.equal(a.actions, b.actions) for a, b in zip(paper, once))
+    assert torch.equal(paper[0].actions[:, :7], every[0].actions[:, :7])       # same z until step 7
+    assert not torch.equal(paper[0].actions, every[0].actions)                  # then a new one
+    with pytest.raises(ValueError, match="resample_every"):
+        learner.explore(tasks, 1, resample_every=-1)
+    with pytest.raises(ValueError, match="resample_every"):
+        PEARL(resample_every=1.5)

@@ -17,6 +17,15 @@ posterior (the prior before any data), act with it for a whole episode, add the 
 context, update the posterior, repeat. A sampled z is a hypothesis about the task held for an
 episode — temporally extended exploration, in contrast with per-step action noise.
 
+A variant the paper does not use (``resample_every = m > 0``): within an episode, resample every m
+steps from the posterior of everything seen so far, the current episode's transitions included,
+
+    z_t ~ q(z | c_{1:N+t})  for t = 0, m, 2m, …   (Eq. 1 over the N earlier transitions and the t new ones)    (2)
+
+so an unrewarded stretch of the episode already changes the hypothesis. The reference code samples z
+per trajectory only (its sampler leaves "resample every transition" as an open question); m = 0 is
+the paper's Alg. 2.
+
 References:
     Rakelly, Zhou, Quillen, Finn & Levine (2019), "Efficient Off-Policy Meta-Reinforcement Learning
     via Probabilistic Context Variables", ICML — Eq. (1)-(2), Alg. 1-2, §6.3 (sparse point robot:
@@ -195,6 +204,10 @@ class PEARL(Learner):
             reward instead of the sparse one, for a share of tasks decreasing linearly to 0 over these
             meta-steps (0: off). The critic is always meta-trained on the dense reward, and
             meta-testing only ever sees the sparse reward.
+        resample_every: the in-episode resampling variant (Eq. 2 of the module docstring) for the
+            posterior episodes of meta-training data collection: z resampled every this many steps
+            from the context plus the episode so far (0: once per episode, the paper's choice).
+            Meta-test exploration takes its own ``resample_every`` knob.
     """
 
     name = "pearl"
@@ -207,7 +220,7 @@ class PEARL(Learner):
                  collect_tasks: int = 4, prior_episodes: int = 1, posterior_episodes: int = 4,
                  use_next_obs: bool = True, target_entropy: float | None = None, init_alpha: float = 1.0,
                  learn_alpha: bool = True, reward_scale: float = 1.0, context_window: int = 0,
-                 dense_context_steps: int = 0):
+                 dense_context_steps: int = 0, resample_every: int = 0):
         super().__init__()
         env = dict(env or {"reward": "sparse", "goals": "half_circle", "goal_size": 1.0, "goal_radius": 0.2,
                            "horizon": 20})
@@ -218,14 +231,14 @@ class PEARL(Learner):
                            prior_episodes=prior_episodes, posterior_episodes=posterior_episodes,
                            use_next_obs=use_next_obs, target_entropy=target_entropy, init_alpha=init_alpha,
                            learn_alpha=learn_alpha, reward_scale=reward_scale, context_window=context_window,
-                           dense_context_steps=dense_context_steps)
+                           dense_context_steps=dense_context_steps, resample_every=resample_every)
         check_int("n_train_tasks", n_train_tasks, 1, fix="PEARL meta-trains on a fixed pool of tasks; the paper uses 80.")
         check_int("latent_dim", latent_dim, 1, fix="PEARL uses 5.")
         check_range("gamma", gamma, 0.0, 1.0, "A discount factor lies in [0, 1).")
         check_positive("kl_weight", kl_weight, "β of the KL bottleneck; the paper uses 0.1-1.")
         for k in ("batch_size", "context_size", "capacity", "init_episodes", "collect_every", "collect_tasks"):
             check_int(k, self.config[k], 1)
-        for k in ("prior_episodes", "posterior_episodes", "context_window", "dense_context_steps"):
+        for k in ("prior_episodes", "posterior_episodes", "context_window", "dense_context_steps", "resample_every"):
             check_int(k, self.config[k], 0)
         check_range("tau", tau, 0.0, 1.0, "The Polyak rate of the target critics; SAC uses 0.005.")
         self.env_config = env
@@ -302,12 +315,24 @@ class PEARL(Learner):
 
     # ---- acting in the environment --------------------------------------------------------------
     @torch.no_grad()
-    def run_episode(self, env: PointNavigation, z: Tensor, deterministic: bool = False, generator=None) -> Episodes:
-        """One episode of every environment of ``env`` (its tasks already set), z fixed per task."""
+    def run_episode(self, env: PointNavigation, z: Tensor, deterministic: bool = False, generator=None,
+                    resample_every: int = 0, context: Tensor | None = None) -> Episodes:
+        """One episode of every environment of ``env`` (its tasks already set).
+
+        z is fixed per task (``resample_every = 0``), or resampled every ``resample_every`` steps from
+        q(z | ``context`` + this episode's transitions so far) (Eq. 2 of the module docstring);
+        ``context [T, N, context_dim]`` is what the task has shown before this episode (None: nothing).
+        """
+        check_int("resample_every", resample_every, 0, fix="Steps between posterior samples within an episode; 0 = once per episode.")
         obs, _ = env.reset()
         rows = {k: [] for k in ("obs", "actions", "rewards", "dense", "next_obs")}
         reached = torch.zeros(env.num_envs, dtype=torch.bool, device=obs.device)
-        for _ in range(env.horizon):
+        if context is None:
+            context = torch.zeros(env.num_envs, 0, self.context_dim, device=obs.device)
+        for t in range(env.horizon):
+            if resample_every and t > 0 and t % resample_every == 0:
+                seen = self.context_rows(*(torch.stack(rows[k], 1) for k in ("obs", "actions", "rewards", "next_obs")))
+                z = self.posterior(torch.cat([context, seen], 1)).sample(generator)
             a = self.act(obs, z, deterministic, generator)
             nxt, r, term, trunc, info = env.step(a)
             for k, v in zip(rows, (obs, a, r, info["dense_reward"], nxt)):
@@ -336,7 +361,8 @@ class PEARL(Learner):
             reached["prior"].append(ep.reached.float().mean())
         for _ in range(posterior_episodes):
             ctx = self.sample_context(task_index)
-            ep = self.run_episode(env, self.posterior(ctx).sample())
+            ep = self.run_episode(env, self.posterior(ctx).sample(), resample_every=self.config["resample_every"],
+                                  context=ctx)
             self._add(task_index, ep)
             reached["posterior"].append(ep.reached.float().mean())
         self.last_collect = {f"reached_{k}": float(torch.stack(v).mean()) for k, v in reached.items() if v}
@@ -430,8 +456,10 @@ class PEARL(Learner):
     # ---- meta-test: posterior sampling -------------------------------------------------------------
     @torch.no_grad()
     def explore(self, tasks: GoalTasks, n_episodes: int = 3, deterministic: bool = True,
-                generator: torch.Generator | None = None, posterior_samples: int = 0):
-        """Posterior sampling (Alg. 2) on new tasks: before episode k, z ~ q(z | episodes 1..k−1).
+                generator: torch.Generator | None = None, posterior_samples: int = 0, resample_every: int = 0):
+        """Posterior sampling (Alg. 2) on new tasks: before episode k, z ~ q(z | episodes 1..k−1);
+        with ``resample_every = m > 0`` also every m steps within an episode, from the episodes so far
+        and the current one's transitions (Eq. 2 of the module docstring, a variant of the paper).
 
         Returns:
             ``(episodes, posteriors, samples)``: the list of :class:`Episodes` (one per exploration
@@ -451,15 +479,17 @@ class PEARL(Learner):
                 samples.append(post.mu.unsqueeze(1) + post.var.sqrt().unsqueeze(1) * noise)
             if k == n_episodes:
                 break
-            ep = self.run_episode(env, post.sample(generator), deterministic, generator)
+            ep = self.run_episode(env, post.sample(generator), deterministic, generator, resample_every, context)
             episodes.append(ep)
             context = torch.cat([context, self.context_rows(ep.obs, ep.actions, ep.rewards, ep.next_obs)], 1)
         return episodes, posteriors, samples
 
-    def score(self, tasks: GoalTasks, n_episodes: int = 3, generator: torch.Generator | None = None) -> Tensor:
+    def score(self, tasks: GoalTasks, n_episodes: int = 3, generator: torch.Generator | None = None,
+              resample_every: int = 0) -> Tensor:
         """Per-task sparse return of exploration episode ``n_episodes`` (after ``n_episodes − 1`` episodes of
-        posterior sampling on the task), ``[T]`` — what ``evaluate`` averages."""
-        episodes, _, _ = self.explore(tasks, n_episodes, generator=generator)
+        posterior sampling on the task, z resampled every ``resample_every`` steps if > 0), ``[T]`` — what
+        ``evaluate`` averages."""
+        episodes, _, _ = self.explore(tasks, n_episodes, generator=generator, resample_every=resample_every)
         return episodes[-1].returns
 
 
