@@ -340,12 +340,14 @@ def test_navigation_maml_rl_one_step_and_pearl_three_episodes_are_recomputed_exa
 # -- lesson 10 / README "Gaussian-process regression" (bench gp; gp.json) ----------------------------------------------
 def test_gp_table_is_recomputed_exactly():
     """The committed 1 000 tasks (seed 2026, 100 targets) at K = 3, 5, 10: the CNP, the exact posterior and their
-    paired gap (at K = 10 the aim ≤ 0.15 nats, not met) as committed, and the K = 10 row as the README prints it."""
+    paired gap (at K = 10 the aim ≤ 0.15 nats, not met by the CNP), the attentive CNP's rows (its mean gap at K = 10
+    meets it) as committed, and the K = 10 rows as the README prints them."""
     from meta_course.bench.gp import gp_rows, trained_family
 
     bench = _results("gp")
     s = bench["settings"]
-    fresh = gp_rows(_learner(s["recipe"]), trained_family(s["recipe"]), s["tasks"], s["n_query"], s["seed"], (3, 5, 10))
+    fresh = gp_rows(_learner(s["recipe"]), trained_family(s["recipe"]), s["tasks"], s["n_query"], s["seed"], (3, 5, 10),
+                    attentive=_learner(s["attentive_recipe"]))
     committed = {(r["method"], r["k_shot"]): r for r in bench["rows"]}
     assert {(r["method"], r["k_shot"]) for r in fresh} == set(committed)
     for row in fresh:
@@ -361,6 +363,11 @@ def test_gp_table_is_recomputed_exactly():
     assert stated[2] == pytest.approx([by["gap"]["nll"], by["gap"]["ci95"]], abs=0.0005 + 1e-9) and by["gap"]["nll"] > 0.15
     assert stated[3:5] == [pytest.approx([by[m]["mse"]], abs=0.0005 + 1e-9) for m in ("cnp", "oracle")]
     assert stated[5] == pytest.approx([100 * by["cnp"]["coverage_2sigma"]], abs=0.05 + 1e-9)
+    anp_section = README[README.index("**Attentive CNP**"):]
+    anp_cells = next(line for line in anp_section.splitlines() if line.startswith("| 10 |")).strip("|").split("|")[1:]
+    anp_stated = [figures(c) for c in anp_cells[:3]]
+    assert anp_stated == [pytest.approx([by[m]["nll"], by[m]["ci95"]], abs=0.0005 + 1e-9)
+                          for m in ("anp", "anp_gap", "anp_vs_cnp")] and by["anp_gap"]["nll"] <= 0.15
 
 
 # -- lessons 06, 07 / README "Metric learners on Omniglot", "Omniglot: MAML, ..." (bench omniglot) ----------------------
