@@ -356,9 +356,8 @@ def _resume(path: Path, learner, optimizers: dict, generator, identity: dict, st
                 f"checkpoint {path} belongs to another run: {field}={was!r} there, {now!r} here. Pass the same "
                 f"{field} to continue it, or start afresh with --restart (train(..., restart=True)), which discards it.")
         if state["step"] > steps:
-            raise ValueError(
-                f"checkpoint {path} is at step {state['step']}, beyond the {steps} steps asked: pass --steps "
-                f"{state['step']} or more to continue it, or --restart to train {steps} steps afresh.")
+            raise ValueError(_fewer_steps_message(path, learner, state, steps))
+        _warn_if_the_schedule_changes(path, learner, state, steps)
     elif state["learner"]["name"] != learner.name or state["learner"]["config"] != learner.config:
         raise ValueError(
             f"checkpoint {path} holds {state['learner']['name']} with config {state['learner']['config']}, "
@@ -377,3 +376,43 @@ def _resume(path: Path, learner, optimizers: dict, generator, identity: dict, st
     generator.set_state(state["generator"])
     set_rng_state(state["rng"])
     return state["step"], History(**state["history"])
+
+
+def _fewer_steps_message(path: Path, learner, state: dict, steps: int) -> str:
+    """Why a resume to fewer steps than done is refused, and the one command that gives the ``steps``-step model.
+
+    Intermediate states are not kept, but training is seeded and deterministic: ``--restart --steps N`` retrains
+    the N-step model bit for bit (same machine and settings). It is this run's own step-N model only when the
+    step-size schedule over the first N steps does not depend on the total number of steps (Reptile's annealing,
+    the CNP's cosine and RL²'s linear decay do); the message says which of the two the user would get.
+    """
+    done = state["step"]
+    target = int(state.get("target_steps", done))
+    same_path = all(learner.outer_lr_factor(s, steps) == learner.outer_lr_factor(s, target) for s in range(steps))
+    what = (f"this run's own model at step {steps}" if same_path else
+            f"the model of a {steps}-step run, not this run's step {steps} (the step-size schedule of "
+            f"{learner.name} spans the whole run, so it depends on the total number of steps)")
+    return (f"checkpoint {path} is at step {done}, beyond the {steps} steps asked: pass --steps {done} or more to "
+            f"continue it, or retrain the {steps}-step model with --restart --steps {steps} (train(..., "
+            f"restart=True)), which replaces this state (add --out OTHER.pt to keep it). Training is seeded, so that "
+            f"retraining gives, bit for bit, {what}.")
+
+
+def _warn_if_the_schedule_changes(path: Path, learner, state: dict, steps: int) -> None:
+    """A continuation to another total: warn when the step sizes of the steps already done depended on the total.
+
+    A learner whose schedule spans the whole run (Reptile's annealing, the CNP's cosine, RL²'s linear decay) took
+    its first steps with the step sizes of the earlier total, so the continued run is not the uninterrupted run of
+    ``steps`` steps (``--restart --steps N`` is); with a constant schedule it is, bit for bit.
+    """
+    done, target = state["step"], int(state.get("target_steps", steps))
+    if target == steps or all(learner.outer_lr_factor(s, target) == learner.outer_lr_factor(s, steps)
+                              for s in range(done)):
+        return
+    import warnings
+
+    warnings.warn(f"continuing {path} from step {done} to {steps} steps: its first {done} steps followed the "
+                  f"step-size schedule of a {target}-step run ({learner.name}'s schedule depends on the total number "
+                  f"of steps), so the result is not the uninterrupted {steps}-step run; --restart --steps {steps} "
+                  "trains that one.", RuntimeWarning, stacklevel=3)
+

@@ -43,7 +43,15 @@ WIDGET_LESSONS = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9]*.ipynb"
                                      json.loads(p.read_text())["cells"] if c["cell_type"] == "code")))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+NO_ANIMATIONS = """document.addEventListener('DOMContentLoaded', () => {
+    const style = document.createElement('style');
+    style.textContent = '*, *::before, *::after { animation: none !important; transition: none !important; }';
+    document.head.appendChild(style); });"""
 REDRAW_TIMEOUT_MS = 120_000  # one redraw on a loaded 2-core machine (adapting two Conv-4s 10 steps)
+#: the two browser files run side by side on two pytest workers (``make test``: ``-n 2 --dist loadfile``); the app's
+#: pages take about a third of the lessons' time, so the app's file also runs these lessons in JupyterLab, which
+#: evens out the two workers (measured: tests/test_browser.py's durations)
+APP_WORKER_LESSONS = ("06_metric_learning.ipynb",)
 SHARED = Path(os.environ.get("META_COURSE_DATA") or ROOT.parent / "shared" / "data" / "omniglot")
 
 
@@ -116,7 +124,13 @@ def browser():
 
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        yield chromium
+        # one context for the module: its pages share the HTTP and compiled-script caches (each app page loads the
+        # same widget bundles); CSS animations off: a spinner that turns while a kernel starts costs Chromium a
+        # frame every 16 ms, and the tests look at the widgets' images, not at spinners
+        context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+        context.add_init_script(NO_ANIMATIONS)
+        yield context
+        context.close()
         chromium.close()
 
 
@@ -128,13 +142,24 @@ def lab(browser, tmp_path_factory):
     port, token = _free_port(), secrets.token_hex(16)
     cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
            f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={workdir}",
-           "--ServerApp.open_browser=False", "--LabApp.news_url=", "--LabServerApp.announcements_url="]
+           "--ServerApp.open_browser=False", "--LabApp.news_url=", "--LabServerApp.announcements_url=",
+           "--LabApp.expose_app_in_browser=True"]  # window.jupyterapp: open, save and close lessons in one page
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
     base = f"http://127.0.0.1:{port}"
     proc, log = _start(cmd, _jupyter_env(tmp), workdir, tmp, "lab", f"{base}/api/status?token={token}")
     yield base, token, tmp
     _stop(proc, log)
+
+
+@pytest.fixture(scope="module")
+def lab_page(lab, browser):
+    """One JupyterLab page for the module (:class:`LabPage`); each lesson resets the workspace after itself."""
+    base, token, tmp = lab
+    holder = LabPage(browser, base, token)
+    yield holder
+    if holder.page is not None:
+        holder.page.close()  # the server's shutdown stops the last kernel (a DELETE per session waits ≈ 5 s for it)
 
 
 @pytest.fixture(scope="module")
@@ -217,7 +242,7 @@ def exercise(scope, page, where: str) -> list[str]:
             page.wait_for_function(
                 "([root, old]) => { const imgs = [...root.querySelectorAll('img.widget-image')];"
                 " return imgs.length && imgs.some((img, i) => img.src !== old[i]); }",
-                arg=[scope.element_handle(), before], timeout=REDRAW_TIMEOUT_MS)
+                arg=[scope.element_handle(), before], timeout=REDRAW_TIMEOUT_MS, polling=100)
         except Exception as err:  # playwright's TimeoutError: name the control
             raise AssertionError(f"{where}: moving {kind} did not redraw the image") from err
         moved.append(f"{kind} {time.time() - t0:.1f} s")
@@ -226,27 +251,109 @@ def exercise(scope, page, where: str) -> list[str]:
 
 
 # ---------------------------------------------------------------------------------------- JupyterLab
+#: JupyterLab's current notebook, as the test reads it (the server runs with ``expose_app_in_browser``)
+_CURRENT = "const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
+#: ``(path) => {kernel: status, queued: cells shown as [*]}`` of lesson ``path``, or null while it is not the current tab
+_STATE = "(path) => { " + _CURRENT + """
+    if (!w || !w.context || w.context.path !== path || !w.sessionContext.session || !w.sessionContext.session.kernel)
+        return null;
+    return {kernel: w.sessionContext.session.kernel.status,
+            queued: [...w.node.querySelectorAll('.jp-InputPrompt')].filter(p => p.textContent.includes('*')).length}; }"""
+
+
+class LabPage:
+    """One JupyterLab page for a whole test module: loading JupyterLab costs Chromium ≈ 5 s of CPU, so the lessons
+    are opened in turn in the same page, and :meth:`reset` closes every tab and shuts its kernel down between them
+    (a failed lesson reloads the page instead, in a fresh workspace)."""
+
+    def __init__(self, browser, base: str, token: str):
+        self.browser, self.base, self.token, self.page = browser, base, token, None
+        self.loads = 0
+
+    def load(self):
+        if self.page is not None:
+            self.page.close()
+        self.loads += 1
+        self.page = self.browser.new_page()
+        self.page.set_default_timeout(120_000)
+        self.page.goto(f"{self.base}/lab/workspaces/test{self.loads}?reset&token={self.token}")
+        self.page.wait_for_function("() => window.jupyterapp", polling=100, timeout=180_000)
+        self.page.evaluate("async () => { await window.jupyterapp.restored; }")
+        return self.page
+
+    def open(self, name: str):
+        """Open lesson ``name`` in a workspace without any other tab; wait until its fresh kernel is idle."""
+        page = self.page or self.load()
+        page.evaluate("async (path) => { await window.jupyterapp.commands.execute('docmanager:open', "
+                      "{path, factory: 'Notebook'}); }", name)
+        # "Run All" is dropped until the kernel is idle
+        page.wait_for_function(f"(path) => {{ const s = ({_STATE})(path); return s && s.kernel === 'idle'; }}",
+                               arg=name, polling=100, timeout=180_000)
+        return page
+
+    def reset(self, ok: bool) -> None:
+        """Close every tab and shut its kernel down (without waiting for it to exit); reload after a failure."""
+        if not ok or self.page is None:
+            if self.page is not None:
+                self.page.close()
+            self.page = None
+            _shutdown_kernels(self.base, self.token)
+            return
+        self.page.evaluate("""() => { for (const w of [...window.jupyterapp.shell.widgets('main')]) {
+            if (w.sessionContext) w.sessionContext.shutdown(); w.dispose(); } }""")
+
+
 def _run_all(page, tmp: Path, name: str) -> None:
-    page.wait_for_selector("text=| Idle", timeout=180_000)  # "Run All" is dropped until the kernel is idle
+    """Run All from the Run menu; wait until no cell is queued and the kernel is idle; check the saved notebook."""
     page.locator(".lm-MenuBar-itemLabel", has_text=re.compile("^Run$")).click()
     page.locator("li.lm-Menu-item[data-command='runmenu:run-all']").click()
-    # idle with no queued cell for a few seconds (Run All stops at the first error)
+    page.wait_for_function(f"(path) => {{ const s = ({_STATE})(path); return s && s.queued > 0; }}", arg=name,
+                           polling=50, timeout=60_000)  # Run All started: cells are queued
     deadline, quiet = time.time() + 900, 0
-    while quiet < 3:
+    while quiet < 2:  # idle with no queued cell on two polls in a row (Run All stops at the first error)
         if time.time() > deadline:
             page.screenshot(path=str(tmp / f"timeout-{name}.png"))
             raise AssertionError(f"{name}: Run All did not finish within 15 minutes")
-        busy = page.locator(".jp-InputPrompt:has-text('[*]')").count()
-        quiet = quiet + 1 if busy == 0 and page.locator("text=| Idle").count() else 0
-        time.sleep(1)
+        s = page.evaluate(_STATE, name)
+        quiet = quiet + 1 if s and s["queued"] == 0 and s["kernel"] == "idle" else 0
+        time.sleep(0.25)
     # errors render like stderr in the page, so read the truth from the saved notebook
-    page.keyboard.press("Control+s")
-    page.wait_for_function("() => !document.querySelector('.jp-mod-dirty')", timeout=60_000)
+    page.evaluate("async () => { " + _CURRENT + " await w.context.save(); }")
     saved = json.loads((tmp / "notebooks" / name).read_text())
     code = [c for c in saved["cells"] if c["cell_type"] == "code"]
     failed = [o for c in code for o in c["outputs"] if o["output_type"] == "error"]
     assert not failed, f"{name}: a cell raised: " + re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(failed[0]["traceback"]))[-3000:]
-    assert all(c["execution_count"] for c in code), f"{name}: some cells did not run"
+    counts = [c["execution_count"] for c in code]
+    assert counts == list(range(1, len(code) + 1)), f"{name}: not every cell ran once, in order, in the new kernel: {counts}"
+
+
+def explorer_cells(name: str) -> int:
+    """How many code cells of lesson ``name`` end by displaying an explorer widget (``…_explorer(…)``)."""
+    cells = json.loads((ROOT / "notebooks" / name).read_text())["cells"]
+    last = [[ln for ln in "".join(c["source"]).splitlines() if ln.strip() and not ln.lstrip().startswith("#")][-1:]
+            for c in cells if c["cell_type"] == "code"]
+    return sum(1 for ln in last if ln and re.match(r"\w+_explorer\(", ln[0]))
+
+
+def check_lesson(lab, lab_page: LabPage, name: str) -> None:
+    """Lesson ``name`` in JupyterLab: Run All with no error, then every control of every widget redraws its image."""
+    ok = False
+    try:
+        page = lab_page.open(name)  # the only tab: the previous lesson's tab was closed and its kernel shut down
+        _run_all(page, lab[2], name)
+        widgets = page.locator(".jp-OutputArea-output:has(img.widget-image)")
+        expected = explorer_cells(name)
+        assert expected >= 1, f"{name}: no cell displays an explorer widget"
+        page.wait_for_function(f"() => document.querySelectorAll('.jp-OutputArea-output img.widget-image').length >= "
+                               f"{expected}", polling=100, timeout=60_000)
+        assert widgets.count() == expected, f"{name}: {widgets.count()} widgets rendered, {expected} displayed"
+        for i in range(widgets.count()):
+            widget = widgets.nth(i)
+            widget.scroll_into_view_if_needed()
+            exercise(widget, page, f"{name} widget {i + 1}")
+        ok = True
+    finally:
+        lab_page.reset(ok)
 
 
 def _shutdown_kernels(base: str, token: str) -> None:
@@ -254,5 +361,3 @@ def _shutdown_kernels(base: str, token: str) -> None:
     for session in json.loads(urllib.request.urlopen(req, timeout=30).read()):
         urllib.request.urlopen(urllib.request.Request(
             f"{base}/api/sessions/{session['id']}?token={token}", method="DELETE"), timeout=60)
-
-

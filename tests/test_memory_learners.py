@@ -172,3 +172,20 @@ def test_frozen_encoder_gets_no_gradient_in_training():
     for k, v in mann.encoder.state_dict().items():
         if k.startswith("blocks"):
             assert torch.equal(v, before[k])
+
+
+def test_mann_second_stage_starts_from_the_committed_weights_and_decays_its_step():
+    from meta_course.checkpoints import checkpoint_path
+    from meta_course.learners.base import load_learner
+    from meta_course.recipes import get_recipe
+
+    config = get_recipe("mann_omniglot_long").config
+    stage2, stage1 = MANN(**config), load_learner(checkpoint_path(config["init_from"]))
+    assert stage2.state_dict().keys() == stage1.state_dict().keys()
+    assert all(torch.equal(a, b) for a, b in zip(stage2.state_dict().values(), stage1.state_dict().values()))
+    assert [stage2.outer_lr_factor(s, 100) for s in (0, 50, 100)] == pytest.approx([1.0, 0.5, 0.0])
+    assert MANN(image_size=4, memory_slots=8, memory_width=4, read_heads=2, hidden_size=8).outer_lr_factor(99, 100) == 1
+    with pytest.raises(ValueError, match="init_from"):
+        MANN(**{**config, "hidden_size": 64})
+    with pytest.raises(ValueError, match="lr_schedule"):
+        MANN(image_size=4, memory_slots=8, memory_width=4, read_heads=2, hidden_size=8, lr_schedule="linear")

@@ -20,6 +20,17 @@ embedding, no Inception network is available offline), the standard deviation of
 across seeds, and the share of collapsed runs (diversity below a quarter of the character's real
 diversity). A ``real`` row scores held-out real drawings the same way (the ceiling), and paired rows give
 FIGR − baseline per character.
+
+**At equal diversity.** A method can buy recognisability with diversity (a generator that draws one clean
+prototype is recognised every time). So every sampler is also run at latent temperatures τ (z = τ·ε,
+``--temperatures``; τ = 1 gives the rows above), and each run's recognisability is read off at the diversity
+of the character's real drawings, by linear interpolation along its (diversity, recognisability) points over τ
+(:func:`recognisability_at_diversity`), after the rounds of ``--sweep-steps``. ``matched`` rows give that figure per method and number of rounds
+(± 95% CI over characters, the share of runs whose τ range reached the target, the mean τ used) and
+``matched_comparisons`` the paired FIGR − baseline differences at equal diversity (at the real drawings'
+diversity, and — reachable even when a baseline's diversity never reaches the real one — FIGR read off at the
+diversity the baseline itself has at τ = 1, against the baseline at τ = 1: ``at_baseline_diversity``); ``curves`` holds
+recognisability and diversity per τ (the recognisability–diversity curves).
 """
 
 from __future__ import annotations
@@ -36,6 +47,8 @@ HELP = "few-shot generation on held-out Omniglot characters: FIGR vs WGAN-GP fro
 METHODS = {"figr": "figr_omniglot", "finetune": "wgan_gp_omniglot", "scratch": None}
 CLASSIFIER = "protonet_xl_omniglot"   # minimal without Sanskrit: never saw the held-out alphabet
 STEPS = (0, 10, 25, 50)
+TEMPERATURES = (0.25, 0.5, 1.0, 1.5)   # latent temperatures of the equal-diversity comparison ...
+SWEEP_STEPS = (50,)             # ... measured after these rounds (each τ costs one more judge call per run)
 COLLAPSE = 0.25                       # a run collapsed when its diversity < COLLAPSE × the real drawings'
 #: where ``bench generation --json`` writes the committed results that lesson 14 and the README quote
 RESULTS = Path(__file__).parent / "results" / "generation.json"
@@ -59,6 +72,10 @@ def add_arguments(p) -> None:
     p.add_argument("--n-way", type=int, default=20, help="classes of the recognisability test")
     p.add_argument("--methods", nargs="*", default=list(METHODS), help="figr finetune scratch")
     p.add_argument("--part", default="test", help="minimal's part to generate for (test: Sanskrit; val: Balinese)")
+    p.add_argument("--temperatures", type=float, nargs="*", default=list(TEMPERATURES),
+                   help="latent temperatures τ (z = τ·ε) for the equal-diversity comparison; 1 is always included")
+    p.add_argument("--sweep-steps", type=int, nargs="*", default=list(SWEEP_STEPS),
+                   help="rounds after which the temperatures are swept (the others: τ = 1 only)")
 
 
 def starting_points(methods, seed: int) -> dict:
@@ -80,10 +97,13 @@ def starting_points(methods, seed: int) -> dict:
 
 
 def generation_runs(judge, methods, steps=STEPS, k: int = 4, seeds: int = 3, characters: int = 0,
-                    n_generated: int = 32, progress: bool = True) -> list[dict]:
-    """One record per (method, seed, character, rounds): the judge's scores and the embeddings."""
+                    n_generated: int = 32, progress: bool = True, temperatures=(1.0,), sweep_steps=()) -> list[dict]:
+    """One record per (method, seed, character, rounds, temperature): the judge's scores (and, at τ = 1, the
+    embeddings). ``temperatures`` are swept after the rounds in ``sweep_steps`` (elsewhere τ = 1); the drawings
+    at every τ come from the same noise ε, scaled."""
     n_chars = characters or judge.n_chars
     steps = tuple(sorted(set(steps)))
+    temperatures = tuple(sorted(set(float(t) for t in temperatures) | {1.0}))
     records, t0 = [], time.perf_counter()
     for seed in range(seeds):
         learners = starting_points(methods, seed)
@@ -92,11 +112,40 @@ def generation_runs(judge, methods, steps=STEPS, k: int = 4, seeds: int = 3, cha
             for m, learner in learners.items():
                 pred = learner.adapt(episode.shots, inner_steps=max(steps), seed=seed * 1000 + c, snapshots=steps)
                 for s in steps:
-                    x = pred.at(s).sample(n_generated, torch.Generator().manual_seed(seed * 1000 + c))
-                    records.append({"method": m, "seed": seed, "character": c, "steps": s, **judge.score(x, episode)})
+                    for tau in (temperatures if s in set(sweep_steps) else (1.0,)):
+                        x = pred.at(s).sample(n_generated, torch.Generator().manual_seed(seed * 1000 + c), tau)
+                        score = judge.score(x, episode)
+                        if tau != 1.0:   # only τ = 1's embeddings feed the Fréchet distance
+                            score = {key: v for key, v in score.items() if not key.startswith("z_")}
+                        records.append({"method": m, "seed": seed, "character": c, "steps": s, "temperature": tau,
+                                        **score})
             if progress:
                 print(f"  seed {seed} character {c + 1}/{n_chars} ({time.perf_counter() - t0:.0f}s)", flush=True)
     return records
+
+
+def recognisability_at_diversity(points, target: float) -> tuple[float, float, bool]:
+    """Recognisability of one run read off at diversity ``target``.
+
+    Args:
+        points: ``[(temperature, diversity, recognisability), ...]`` of one adapted generator.
+        target: the diversity to compare at (the character's real drawings').
+    Returns:
+        ``(recognisability, temperature, reached)``: linear interpolation on the first segment, in order of τ,
+        whose diversities bracket ``target``; when none does, the point whose diversity is closest, and
+        ``reached = False``.
+
+    Example:
+        >>> recognisability_at_diversity([(0.0, 0.0, 1.0), (1.0, 2.0, 0.5), (2.0, 4.0, 0.1)], 3.0)
+        (0.3, 1.5, True)
+    """
+    pts = sorted(points)
+    for (t0, d0, r0), (t1, d1, r1) in zip(pts, pts[1:]):
+        if min(d0, d1) <= target <= max(d0, d1):
+            w = 0.0 if d1 == d0 else (target - d0) / (d1 - d0)
+            return r0 + w * (r1 - r0), t0 + w * (t1 - t0), True
+    t, _, r = min(pts, key=lambda p: abs(p[1] - target))
+    return r, t, False
 
 
 def _bootstrap_frechet(z_gen: list, z_ref: list, n_boot: int = 200, seed: int = 0) -> tuple[float, float]:
@@ -121,6 +170,8 @@ def summarise(records: list[dict], k: int) -> dict:
         return torch.tensor([sum(r[key] for r in recs if r["character"] == c) /
                              sum(1 for r in recs if r["character"] == c) for c in chars], dtype=torch.float64)
 
+    all_records = records
+    records = [r for r in records if r.get("temperature", 1.0) == 1.0]
     rows, methods = [], list(dict.fromkeys(r["method"] for r in records))
     steps = sorted({r["steps"] for r in records})
     seeds = sorted({r["seed"] for r in records})
@@ -157,7 +208,83 @@ def summarise(records: list[dict], k: int) -> dict:
                 diff, ci = mean_ci95(a - b)
                 comparisons.append({"comparison": f"figr - {base}", "steps": s, "recognisability_diff": diff,
                                     "ci95": ci})
-    return {"rows": rows, "comparisons": comparisons}
+    report = {"rows": rows, "comparisons": comparisons}
+    if len({r.get("temperature", 1.0) for r in all_records}) > 1:
+        report.update(equal_diversity(all_records, k))
+    return report
+
+
+def equal_diversity(records: list[dict], k: int) -> dict:
+    """``curves`` (recognisability and diversity per method, rounds and τ), ``matched`` rows (recognisability
+    at the real drawings' diversity) and ``matched_comparisons`` (paired FIGR − baseline at that diversity)."""
+    from ..evaluate import mean_ci95
+
+    methods = list(dict.fromkeys(r["method"] for r in records))
+    temps = sorted({r["temperature"] for r in records})
+    steps = sorted({r["steps"] for r in records if r["temperature"] != 1.0})
+    records = [r for r in records if r["steps"] in steps]
+    chars = sorted({r["character"] for r in records})
+    curves = []
+    for m in methods:
+        for s in steps:
+            for t in temps:
+                recs = [r for r in records if r["method"] == m and r["steps"] == s and r["temperature"] == t]
+                row = {"method": m, "steps": s, "temperature": t, "ci95": {}}
+                for key in ("recognisability", "diversity"):
+                    per_char = torch.tensor([sum(r[key] for r in recs if r["character"] == c) /
+                                             sum(1 for r in recs if r["character"] == c) for c in chars],
+                                            dtype=torch.float64)
+                    row[key], row["ci95"][key] = mean_ci95(per_char)
+                curves.append(row)
+    runs = {}   # (method, steps, character, seed) -> its records over τ
+    for r in records:
+        runs.setdefault((r["method"], r["steps"], r["character"], r["seed"]), []).append(r)
+    at = {}     # (method, steps, character) -> [(recognisability, temperature, reached) per seed]
+    for (m, s, c, seed), recs in sorted(runs.items()):
+        target = recs[0]["real_diversity"]
+        at.setdefault((m, s, c), []).append(recognisability_at_diversity(
+            [(r["temperature"], r["diversity"], r["recognisability"]) for r in recs], target))
+
+    def figr_at_baseline(base, s):   # per character: FIGR at the baseline's τ = 1 diversity − the baseline at τ = 1
+        out = []
+        for c in chars:
+            d = []
+            for (m, s_, c_, seed), recs in sorted(runs.items()):
+                if m == base and s_ == s and c_ == c:
+                    b = next(r for r in recs if r["temperature"] == 1.0)
+                    f = recognisability_at_diversity([(r["temperature"], r["diversity"], r["recognisability"])
+                                                      for r in runs["figr", s, c, seed]], b["diversity"])[0]
+                    d.append(f - b["recognisability"])
+            out.append(sum(d) / len(d))
+        return torch.tensor(out, dtype=torch.float64)
+
+    def per_char(m, s, i):
+        return torch.tensor([sum(float(v[i]) for v in at[m, s, c]) / len(at[m, s, c]) for c in chars],
+                            dtype=torch.float64)
+
+    def reached_everywhere(m, s):   # characters whose every run reached the target diversity
+        return per_char(m, s, 2) == 1
+
+    matched, comparisons = [], []
+    for m in methods:
+        for s in steps:
+            rec, ci = mean_ci95(per_char(m, s, 0))
+            matched.append({"method": m, "k": k, "steps": s, "recognisability": rec, "ci95": ci,
+                            "mean_temperature": float(per_char(m, s, 1).mean()),
+                            "reached_share": float(per_char(m, s, 2).mean()), "n_characters": len(chars)})
+    if "figr" in methods:
+        for base in (m for m in methods if m != "figr"):
+            for s in steps:
+                d = per_char("figr", s, 0) - per_char(base, s, 0)
+                diff, ci = mean_ci95(d)
+                both = reached_everywhere("figr", s) & reached_everywhere(base, s)
+                diff_b, ci_b = mean_ci95(d[both]) if int(both.sum()) >= 2 else (float("nan"), float("nan"))
+                diff_a, ci_a = mean_ci95(figr_at_baseline(base, s))
+                comparisons.append({"comparison": f"figr - {base}", "steps": s, "recognisability_diff": diff,
+                                    "ci95": ci, "both_reached": {"n_characters": int(both.sum()),
+                                                                 "recognisability_diff": diff_b, "ci95": ci_b},
+                                    "at_baseline_diversity": {"recognisability_diff": diff_a, "ci95": ci_a}})
+    return {"curves": curves, "matched": matched, "matched_comparisons": comparisons, "temperatures": temps}
 
 
 def format_table(report: dict) -> str:
@@ -176,6 +303,21 @@ def format_table(report: dict) -> str:
         lines.append("\npaired per character (recognisability):")
         for c in report["comparisons"]:
             lines.append(f"  {c['comparison']:18s} rounds {c['steps']:>3d}: {c['recognisability_diff']:+.3f} ± {c['ci95']:.3f}")
+    if report.get("matched"):
+        lines.append(f"\nat the real drawings' diversity (latent temperature τ per run, over {report['temperatures']}):")
+        lines.append(f"{'method':9s} {'rounds':>6s}  {'recognisability':>17s}  {'mean τ':>6s}  {'reached':>7s}")
+        for r in report["matched"]:
+            lines.append(f"{r['method']:9s} {r['steps']:>6d}  {r['recognisability']:7.3f} ± {r['ci95']:5.3f}  "
+                         f"{r['mean_temperature']:6.2f}  {r['reached_share']:7.2f}")
+        lines.append("paired per character at equal diversity (recognisability):")
+        for c in report["matched_comparisons"]:
+            b = c["both_reached"]
+            lines.append(f"  {c['comparison']:18s} rounds {c['steps']:>3d}: {c['recognisability_diff']:+.3f} ± {c['ci95']:.3f}"
+                         f"   (characters where both reached it: {b['n_characters']}, {b['recognisability_diff']:+.3f} ± "
+                         f"{b['ci95']:.3f})")
+            a = c["at_baseline_diversity"]
+            lines.append(f"  {'':18s} at the baseline's own diversity (τ = 1): {a['recognisability_diff']:+.3f} ± "
+                         f"{a['ci95']:.3f}")
     return "\n".join(lines)
 
 
@@ -200,11 +342,16 @@ def run(args) -> dict:
     print(f"held-out characters: minimal:{args.part} ({judge.n_chars}); K = {args.k}; {args.seeds} seeds; classifier "
           f"{CLASSIFIER} ({args.n_way}-way, prototypes of {judge.n_proto} real non-shot drawings)")
     t0 = time.perf_counter()
-    records = generation_runs(judge, args.methods, args.steps, args.k, args.seeds, args.characters, args.n_generated)
+    for t in args.temperatures:
+        if not 0 <= t <= 10:
+            raise ValueError(f"temperatures contains {t}: latent temperatures lie in [0, 10], e.g. --temperatures 0 0.5 1 2.")
+    records = generation_runs(judge, args.methods, args.steps, args.k, args.seeds, args.characters, args.n_generated,
+                              temperatures=args.temperatures, sweep_steps=args.sweep_steps)
     report = summarise(records, args.k)
     print(format_table(report))
     report["settings"] = {"k": args.k, "steps": sorted(set(args.steps)), "seeds": args.seeds, "part": args.part,
                           "characters": args.characters or judge.n_chars, "n_generated": args.n_generated,
                           "n_way": args.n_way, "classifier": CLASSIFIER, "collapse_threshold": COLLAPSE,
+                          "temperatures": sorted(set(args.temperatures) | {1.0}), "sweep_steps": sorted(set(args.sweep_steps)),
                           "seconds": round(time.perf_counter() - t0)}
     return report

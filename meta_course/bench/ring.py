@@ -34,6 +34,9 @@ def add_arguments(p) -> None:
     p.add_argument("--penalties", type=float, nargs="*", default=[0.0, 10.0],
                    help="extra WGAN-GP penalty weights λ trained with seed 0 (the recipe's own λ runs every seed)")
     p.add_argument("--snapshots", default=None, help="write the snapshot samples here (.pt)")
+    p.add_argument("--resume", action="store_true",
+                   help="reuse the runs already in --snapshots (same recipe, λ, seed and steps) and train only the "
+                        "missing ones: raising --seeds adds seeds without retraining the others")
 
 
 def train_with_snapshots(recipe: str, seed: int, steps: int = 0, every: int = 250, **config) -> dict:
@@ -74,7 +77,8 @@ def run_summary(curve: dict, n_modes: int = 8) -> dict:
     modes = [curve["modes"][i] for i in half]
     return {"final_modes": curve["modes"][-1], "final_high_quality": curve["high_quality"][-1],
             "mean_modes_second_half": sum(modes) / len(modes), "min_modes_second_half": min(modes),
-            "all_modes_share": sum(m == n_modes for m in modes) / len(modes), "seconds": round(curve["seconds"])}
+            "all_modes_share": sum(m == n_modes for m in modes) / len(modes),
+            "seconds": round(curve["seconds"]) if curve["seconds"] == curve["seconds"] else None}
 
 
 def run(args) -> dict:
@@ -83,22 +87,34 @@ def run(args) -> dict:
     from ..recipes import get_recipe
 
     runs, kept = [], {}
+    if args.resume:
+        if not args.snapshots or not Path(args.snapshots).exists():
+            raise ValueError(f"--resume reuses the runs in --snapshots, but snapshots={args.snapshots!r} does not "
+                             "exist: pass the file an earlier run wrote, or drop --resume.")
+        kept = torch.load(args.snapshots, weights_only=False)
     base_lambda = get_recipe(RECIPES["wgan-gp"]).config["penalty_weight"]
     # seed 0 of every set-up first (the widget's runs), then the other seeds; snapshots are saved after each run
     plan = [(m, 0, None) for m in RECIPES] + [("wgan-gp", 0, lam) for lam in args.penalties if lam != base_lambda]
     plan += [(m, seed, None) for seed in range(1, args.seeds) for m in RECIPES]
     for method, seed, lam in plan:
         config = {} if lam is None else {"penalty_weight": lam}
-        curve = train_with_snapshots(RECIPES[method], seed, args.steps, args.every, **config)
         lam_used = get_recipe(RECIPES[method]).config.get("penalty_weight") if lam is None else lam
+        key = f"{method}|{lam_used}|{seed}"
+        steps = args.steps or get_recipe(RECIPES[method]).steps
+        old = kept.get(key)
+        if old is not None and old["step"] == list(range(0, steps + 1, args.every)) + (
+                [] if steps % args.every == 0 else [steps]):
+            curve = {"step": old["step"], "modes": old["modes"], "high_quality": old["high_quality"],
+                     "samples": list(old["samples"]), "seconds": old.get("seconds", float("nan"))}
+        else:
+            curve = train_with_snapshots(RECIPES[method], seed, args.steps, args.every, **config)
         row = {"method": method, "seed": seed, "penalty_weight": lam_used, **run_summary(curve)}
         runs.append(row)
         print(f"  {method:8s} λ={lam_used} seed {seed}: " + ", ".join(f"{k} {v}" for k, v in row.items()
                                                                      if k not in ("method", "seed", "penalty_weight")),
               flush=True)
-        kept[f"{method}|{lam_used}|{seed}"] = {"step": curve["step"], "modes": curve["modes"],
-                                                "high_quality": curve["high_quality"],
-                                                "samples": torch.stack(curve["samples"])}
+        kept[key] = {"step": curve["step"], "modes": curve["modes"], "high_quality": curve["high_quality"],
+                     "samples": torch.stack(curve["samples"]), "seconds": curve["seconds"]}
         if args.snapshots:
             Path(args.snapshots).parent.mkdir(parents=True, exist_ok=True)
             torch.save(kept, args.snapshots)

@@ -13,6 +13,7 @@ from .generative.figr import FIGR
 from .generative.gan import MinimaxGAN
 from .generative.metagan import MetaGAN
 from .generative.wgan_gp import WGANGP
+from .memory.anp import AttentiveCNP
 from .memory.cnp import CNP
 from .memory.dnc import DNC
 from .memory.lstm import LSTMBits, LSTMLabels
@@ -55,6 +56,7 @@ LEARNERS: dict[str, type[Learner]] = {
     "dnc": DNC,
     "lstm-bits": LSTMBits,
     "cnp": CNP,
+    "anp": AttentiveCNP,
     # reinforcement-learning based
     "rl2": RL2,
     "maml-rl": MAMLRL,

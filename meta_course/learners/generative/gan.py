@@ -208,16 +208,25 @@ class GANLearner(Learner):
         return {"generator": torch.optim.Adam(self.generator.parameters(), lr=outer_lr, betas=self.betas),
                 "critic": torch.optim.Adam(self.critic.parameters(), lr=outer_lr, betas=self.betas)}
 
-    def latent(self, n: int, generator: torch.Generator | None = None) -> Tensor:
-        """z ~ N(0, I): ``[n, z_dim]`` on the learner's device (from ``generator`` when given)."""
+    def latent(self, n: int, generator: torch.Generator | None = None, temperature: float = 1.0) -> Tensor:
+        """z = τ·ε, ε ~ N(0, I): ``[n, z_dim]`` on the learner's device (from ``generator`` when given).
+
+        ``temperature`` τ ≥ 0 scales the noise (the "truncation trick" of BigGAN, Brock et al. 2019, in its
+        simplest form): τ < 1 trades diversity for typical samples, τ = 0 draws G(0) n times, τ > 1 spreads
+        them. The same ``generator`` state gives the same ε at every τ, so a sweep over τ is paired.
+        """
         check_int("n", n, 1, fix="Ask for at least one sample.")
+        tau = float(temperature)
+        if not tau >= 0 or tau == float("inf"):
+            raise ValueError(f"temperature={temperature} must be a finite number >= 0: 1 samples z ~ N(0, I), "
+                             "smaller values trade diversity for typical samples (e.g. 0.5).")
         device = next(self.parameters()).device
-        return torch.randn(n, self.z_dim, generator=generator).to(device)
+        return (tau * torch.randn(n, self.z_dim, generator=generator)).to(device)
 
     @torch.no_grad()
-    def sample(self, n: int, generator: torch.Generator | None = None) -> Tensor:
-        """``n`` samples of the generator (no gradient)."""
-        return self.generator(self.latent(n, generator))
+    def sample(self, n: int, generator: torch.Generator | None = None, temperature: float = 1.0) -> Tensor:
+        """``n`` samples of the generator (no gradient), latent noise scaled by ``temperature``."""
+        return self.generator(self.latent(n, generator, temperature))
 
     def adapt(self, x_support: Tensor | None = None, **knobs):
         """A plain GAN does not adapt: its predictor is the generator itself (``predictor(z)``)."""

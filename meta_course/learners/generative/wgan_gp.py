@@ -245,8 +245,9 @@ class GeneratorPredictor:
         with torch.no_grad():
             return functional_call(self.learner.generator, self.g_params, (z,))
 
-    def sample(self, n: int, rng: torch.Generator | None = None) -> Tensor:
-        return self(self.learner.latent(n, rng))
+    def sample(self, n: int, rng: torch.Generator | None = None, temperature: float = 1.0) -> Tensor:
+        """``n`` drawings G_φ(τ·ε); ``temperature`` τ trades diversity for typical drawings (see ``latent``)."""
+        return self(self.learner.latent(n, rng, temperature))
 
     def at(self, step: int) -> "GeneratorPredictor":
         """The generator as it was after ``step`` rounds (a snapshot kept by ``adapt(snapshots=...)``)."""
