@@ -333,6 +333,8 @@ GLOSSARY: tuple[Term, ...] = (
       "assigns to it in an N-way test", "14_meta_gan"),
     _("fine-tuning baseline", "微调基线", "one model trained jointly on all training classes, then adapted to a new class "
       "by the same steps", "14_meta_gan"),
+    _("latent temperature", "潜变量温度（截断技巧）", "the factor τ in z = τ·ε that trades a generator's diversity for "
+      "typical samples; used to compare generators at equal diversity", "14_meta_gan"),
 )
 
 
