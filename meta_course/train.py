@@ -357,6 +357,7 @@ def _resume(path: Path, learner, optimizers: dict, generator, identity: dict, st
                 f"{field} to continue it, or start afresh with --restart (train(..., restart=True)), which discards it.")
         if state["step"] > steps:
             raise ValueError(_fewer_steps_message(path, learner, state, steps))
+        _warn_if_the_schedule_changes(path, learner, state, steps)
     elif state["learner"]["name"] != learner.name or state["learner"]["config"] != learner.config:
         raise ValueError(
             f"checkpoint {path} holds {state['learner']['name']} with config {state['learner']['config']}, "
@@ -395,4 +396,23 @@ def _fewer_steps_message(path: Path, learner, state: dict, steps: int) -> str:
             f"continue it, or retrain the {steps}-step model with --restart --steps {steps} (train(..., "
             f"restart=True)), which replaces this state (add --out OTHER.pt to keep it). Training is seeded, so that "
             f"retraining gives, bit for bit, {what}.")
+
+
+def _warn_if_the_schedule_changes(path: Path, learner, state: dict, steps: int) -> None:
+    """A continuation to another total: warn when the step sizes of the steps already done depended on the total.
+
+    A learner whose schedule spans the whole run (Reptile's annealing, the CNP's cosine, RL²'s linear decay) took
+    its first steps with the step sizes of the earlier total, so the continued run is not the uninterrupted run of
+    ``steps`` steps (``--restart --steps N`` is); with a constant schedule it is, bit for bit.
+    """
+    done, target = state["step"], int(state.get("target_steps", steps))
+    if target == steps or all(learner.outer_lr_factor(s, target) == learner.outer_lr_factor(s, steps)
+                              for s in range(done)):
+        return
+    import warnings
+
+    warnings.warn(f"continuing {path} from step {done} to {steps} steps: its first {done} steps followed the "
+                  f"step-size schedule of a {target}-step run ({learner.name}'s schedule depends on the total number "
+                  f"of steps), so the result is not the uninterrupted {steps}-step run; --restart --steps {steps} "
+                  "trains that one.", RuntimeWarning, stacklevel=3)
 

@@ -172,3 +172,17 @@ def test_with_fcntl_a_stale_lock_file_never_blocks(tmp_path):
         warnings.simplefilter("error")
         with exclusive_lock(out) as lock:
             assert lock.read_text() == str(__import__("os").getpid())
+
+
+def test_a_continuation_warns_when_the_schedule_depended_on_the_earlier_total(tmp_path, capsys):
+    """4 then 6 steps: with a constant schedule exactly the 6-step run (tests/test_faults.py), silently; with the
+    CNP's cosine decay the first 4 steps used the 4-step schedule — a different model, which the run now says."""
+    assert _cli_train(tmp_path, "cnp_sine", "--steps", "4") == 0
+    with pytest.warns(RuntimeWarning, match=r"from step 4 to 6 steps: .*4-step run.*--restart --steps 6"):
+        assert _cli_train(tmp_path, "cnp_sine", "--steps", "6") == 0
+    whole, _ = recipes.train_recipe("cnp_sine", steps=6, progress=False, device="cpu", threads=1)
+    assert not _equal(load_learner(tmp_path / "c.pt").state_dict(), whole.state_dict())  # the warning is true
+    assert _cli_train(tmp_path, "maml_sine", "--steps", "4", out="m.pt") == 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # constant schedule: nothing to warn about
+        assert _cli_train(tmp_path, "maml_sine", "--steps", "6", out="m.pt") == 0
