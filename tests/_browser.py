@@ -43,7 +43,15 @@ WIDGET_LESSONS = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9]*.ipynb"
                                      json.loads(p.read_text())["cells"] if c["cell_type"] == "code")))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+NO_ANIMATIONS = """document.addEventListener('DOMContentLoaded', () => {
+    const style = document.createElement('style');
+    style.textContent = '*, *::before, *::after { animation: none !important; transition: none !important; }';
+    document.head.appendChild(style); });"""
 REDRAW_TIMEOUT_MS = 120_000  # one redraw on a loaded 2-core machine (adapting two Conv-4s 10 steps)
+#: the two browser files run side by side on two pytest workers (``make test``: ``-n 2 --dist loadfile``); the app's
+#: pages take about a third of the lessons' time, so the app's file also runs these lessons in JupyterLab, which
+#: evens out the two workers (measured: tests/test_browser.py's durations)
+APP_WORKER_LESSONS = ("06_metric_learning.ipynb",)
 SHARED = Path(os.environ.get("META_COURSE_DATA") or ROOT.parent / "shared" / "data" / "omniglot")
 
 
@@ -116,7 +124,13 @@ def browser():
 
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        yield chromium
+        # one context for the module: its pages share the HTTP and compiled-script caches (each app page loads the
+        # same widget bundles); CSS animations off: a spinner that turns while a kernel starts costs Chromium a
+        # frame every 16 ms, and the tests look at the widgets' images, not at spinners
+        context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+        context.add_init_script(NO_ANIMATIONS)
+        yield context
+        context.close()
         chromium.close()
 
 
@@ -145,8 +159,7 @@ def lab_page(lab, browser):
     holder = LabPage(browser, base, token)
     yield holder
     if holder.page is not None:
-        holder.page.close()
-    _shutdown_kernels(base, token)
+        holder.page.close()  # the server's shutdown stops the last kernel (a DELETE per session waits ≈ 5 s for it)
 
 
 @pytest.fixture(scope="module")
@@ -261,7 +274,7 @@ class LabPage:
         if self.page is not None:
             self.page.close()
         self.loads += 1
-        self.page = self.browser.new_page(viewport={"width": 1400, "height": 1000})
+        self.page = self.browser.new_page()
         self.page.set_default_timeout(120_000)
         self.page.goto(f"{self.base}/lab/workspaces/test{self.loads}?reset&token={self.token}")
         self.page.wait_for_function("() => window.jupyterapp", polling=100, timeout=180_000)
@@ -320,6 +333,27 @@ def explorer_cells(name: str) -> int:
     last = [[ln for ln in "".join(c["source"]).splitlines() if ln.strip() and not ln.lstrip().startswith("#")][-1:]
             for c in cells if c["cell_type"] == "code"]
     return sum(1 for ln in last if ln and re.match(r"\w+_explorer\(", ln[0]))
+
+
+def check_lesson(lab, lab_page: LabPage, name: str) -> None:
+    """Lesson ``name`` in JupyterLab: Run All with no error, then every control of every widget redraws its image."""
+    ok = False
+    try:
+        page = lab_page.open(name)  # the only tab: the previous lesson's tab was closed and its kernel shut down
+        _run_all(page, lab[2], name)
+        widgets = page.locator(".jp-OutputArea-output:has(img.widget-image)")
+        expected = explorer_cells(name)
+        assert expected >= 1, f"{name}: no cell displays an explorer widget"
+        page.wait_for_function(f"() => document.querySelectorAll('.jp-OutputArea-output img.widget-image').length >= "
+                               f"{expected}", polling=100, timeout=60_000)
+        assert widgets.count() == expected, f"{name}: {widgets.count()} widgets rendered, {expected} displayed"
+        for i in range(widgets.count()):
+            widget = widgets.nth(i)
+            widget.scroll_into_view_if_needed()
+            exercise(widget, page, f"{name} widget {i + 1}")
+        ok = True
+    finally:
+        lab_page.reset(ok)
 
 
 def _shutdown_kernels(base: str, token: str) -> None:

@@ -33,6 +33,18 @@ def test_every_widget_lesson_has_an_app_page():
     assert not missing, f"lessons with a widget but no page in meta_course.lessons.apps.APPS: {sorted(missing)}"
 
 
+def test_readme_shows_every_page():
+    """The README's pictures (written by tests/test_browser_app.py with META_COURSE_SCREENSHOTS=docs/screenshots):
+    one per page, so one for every widget lesson."""
+    readme = (ROOT / "README.md").read_text()
+    for i, name in enumerate(apps.available_apps(), 1):
+        picture = f"docs/screenshots/{i:02d}_{name}.jpg"
+        assert (ROOT / picture).is_file() and f"]({picture})" in readme, \
+            f"{picture}: missing or not in the README (META_COURSE_SCREENSHOTS=docs/screenshots python -m pytest " \
+            "tests/test_browser_app.py writes it)"
+        assert (ROOT / picture).stat().st_size < 150_000, f"{picture}: keep the committed picture small"
+
+
 def test_page_notebooks_are_valid_and_hold_one_call(tmp_path):
     paths = apps.write_apps(tmp_path)
     assert [p.name for p in paths][:2] == ["01_sine_adaptation.ipynb", "02_omniglot_episodes.ipynb"]

@@ -1,5 +1,6 @@
 """Every page of the classroom app (Voilà) in headless Chromium: it loads without code or error, and every control
-redraws (helpers and fixtures: tests/_browser.py)."""
+redraws (helpers and fixtures: tests/_browser.py). Then the lessons of ``APP_WORKER_LESSONS`` in JupyterLab, as
+tests/test_browser.py runs the others: the two files run side by side on two pytest workers and take about as long."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import os
 from pathlib import Path
 
 import pytest
-from _browser import app, browser, exercise  # noqa: F401 (fixtures)
+from _browser import (APP_WORKER_LESSONS, WIDGET_LESSONS, app, browser, check_lesson, exercise, lab,  # noqa: F401
+                      lab_page)
 
 pytestmark = pytest.mark.browser
 
@@ -17,7 +19,8 @@ def test_every_app_page_loads_and_every_control_redraws(app, browser):
     shots = os.environ.get("META_COURSE_SCREENSHOTS")
     assert pages, "the app has no page"
     for name in pages:
-        page = browser.new_page(viewport={"width": 1100, "height": 900})
+        page = browser.new_page()
+        page.set_viewport_size({"width": 1100, "height": 900})
         page.set_default_timeout(120_000)
         try:
             page.goto(f"{base}/voila/render/{name}", timeout=300_000)
@@ -33,3 +36,8 @@ def test_every_app_page_loads_and_every_control_redraws(app, browser):
             exercise(body, page, f"app page {name}")
         finally:
             page.close()
+
+
+@pytest.mark.parametrize("name", [n for n in WIDGET_LESSONS if n in APP_WORKER_LESSONS])
+def test_lesson_runs_in_jupyterlab_and_every_control_redraws(lab, lab_page, name):
+    check_lesson(lab, lab_page, name)

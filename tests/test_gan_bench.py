@@ -48,9 +48,15 @@ def test_committed_generation_results_have_the_row_format():
 
     report = load_results()
     s = report["settings"]
-    assert s["k"] == 4 and s["seeds"] >= 3 and s["characters"] >= 20 and len(s["steps"]) >= 3 and s["part"] == "test"
+    assert s["k"] == 4 and s["seeds"] >= 1 and s["characters"] == 42 and s["steps"] == [0, 10, 25, 50] and s["part"] == "test"
     check_rows(report, {"figr", "scratch", "finetune"}, 4, set(s["steps"]))
     assert all(r["seeds"] == s["seeds"] and r["n_characters"] == s["characters"] for r in report["rows"] if r["method"] != "real")
+    # the equal-diversity comparison: every method read off at the real drawings' diversity after the swept rounds
+    assert s["sweep_steps"] and {(r["method"], r["steps"]) for r in report["matched"]} == {
+        (m, t) for m in ("figr", "scratch", "finetune") for t in s["sweep_steps"]}
+    assert all(0 <= r["recognisability"] <= 1 and r["n_characters"] == 42 for r in report["matched"])
+    assert {(c["comparison"], c["steps"]) for c in report["matched_comparisons"]} == {
+        (f"figr - {b}", t) for b in ("scratch", "finetune") for t in s["sweep_steps"]}
 
 
 def test_a_tiny_generation_run_has_the_row_format_and_reproduces(monkeypatch):

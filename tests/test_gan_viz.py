@@ -75,6 +75,17 @@ def test_few_shot_explorer_adapts_scores_and_caches():
     assert len(explorer._cache) == 2
     v0 = explorer.view(1, k_shot=3, steps=0)                           # same adaptation, earlier snapshot
     assert len(explorer._cache) == 2 and not torch.equal(v0.generated["a"], v.generated["a"])
+    # adapted only as far as asked (5 rounds), then the whole budget (10) once a later frame needs it; every frame
+    # equals the one of a single adaptation to the whole budget
+    assert sorted(explorer._cache[("a", 1, 3, 0)].info["snapshots"]) == [0, 5]
+    v10 = explorer.view(1, k_shot=3, steps=10)
+    assert sorted(explorer._cache[("a", 1, 3, 0)].info["snapshots"]) == [0, 5, 10]
+    full = FewShotExplorer(learners, judge, n_generated=6, max_steps=10, every=5)
+    full._cache = {k: learners[k[0]].adapt(judge.episode(1, 3, 0).shots, inner_steps=10, seed=0, snapshots=(0, 5, 10))
+                   for k in explorer._cache}
+    for steps, seen in ((0, v0), (5, v), (10, v10)):
+        again = full.view(1, k_shot=3, steps=steps)
+        assert all(torch.equal(again.generated[m], seen.generated[m]) for m in learners) and again.scores == seen.scores
     assert FewShotFigure().update(v).png()[:4] == b"\x89PNG"
     with pytest.raises(ValueError, match="multiple of 5"):
         explorer.view(1, k_shot=3, steps=3)

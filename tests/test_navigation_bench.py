@@ -22,7 +22,8 @@ def test_sparse_rows_and_found_within_agree_with_explore():
     found = found_within(per_task, 3, seed=3, resample_every=(0, 10))
     assert {(f["method"], f["z_sampled"]) for f in found} == {
         ("pearl", "once per episode"), ("pearl", "every 10 steps"), ("exact posterior sampling", "once per episode"),
-        ("exact posterior sampling", "every 10 steps"), ("exact posterior sampling", "lazy (when ruled out)")}
+        ("exact posterior sampling", "every 10 steps"), ("exact posterior sampling", "lazy (when ruled out)"),
+        ("prior sampling", "once per episode"), ("prior sampling", "every 10 steps")}
     exact = exact_posterior_sampling(per_task["goals"], 3, resample_every=10, generator=torch.Generator().manual_seed(3))
     row = next(f for f in found if f["method"] == "exact posterior sampling" and f["z_sampled"] == "every 10 steps"
                and f["episodes"] == 3)

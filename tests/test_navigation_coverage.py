@@ -96,3 +96,8 @@ def test_even_exact_posterior_sampling_finds_fewer_than_80_percent_of_goals_in_3
     assert rate["lazy"][1][0] > 1.5 * rate["once per episode"][1][1]
     # ... yet no rule reaches 80%: the upper end of each 95% interval stays below it
     assert all(hi < 0.8 for _, (lo, hi) in rate.values()), rate
+    # what the posterior adds: drawing from the prior (unrewarded steps ignored) every 10 steps finds clearly less
+    prior = exact_posterior_sampling(goals, 3, grid=361, resample_every=10, evidence=False,
+                                     generator=torch.Generator().manual_seed(0))[2]
+    lo, hi = _wilson(int(prior.sum()), len(goals))
+    assert hi < rate["every 10 steps"][1][0] and 0.5 < prior.float().mean() < 0.7

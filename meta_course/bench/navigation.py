@@ -16,7 +16,8 @@ steps within the episode from the context plus the episode so far (a variant; ``
 
 ``found_within`` (JSON) / the last table: the share of goals found within 1..``--episodes`` episodes with
 a Wilson 95% interval, for PEARL and for posterior sampling with the *exact* posterior over the goal
-(on ``--exact-goals`` held-out goals: it needs no network, so more goals narrow its interval)
+(on ``--exact-goals`` held-out goals: it needs no network, so more goals narrow its interval), and the same
+explorer drawing from the prior (unrewarded steps ignored)
 (learners/rl/navigation_baselines.py: the best any posterior-sampling explorer with goal-seeking
 hypotheses can do), each for every ``--resample-every`` value and, for the exact one, the lazy rule.
 
@@ -156,6 +157,10 @@ def found_within(sparse: dict, episodes: int, seed: int, resample_every=(0,), ex
             exact_posterior_sampling(goals, episodes, resample_every=m, generator=torch.Generator().manual_seed(seed)))
     add("exact posterior sampling", "lazy (when ruled out)",
         exact_posterior_sampling(goals, episodes, lazy=True, generator=torch.Generator().manual_seed(seed)))
+    for m in resample_every:
+        rule = "once per episode" if m == 0 else f"every {m} steps"
+        add("prior sampling", rule, exact_posterior_sampling(goals, episodes, resample_every=m, evidence=False,
+                                                             generator=torch.Generator().manual_seed(seed)))
     return out
 
 

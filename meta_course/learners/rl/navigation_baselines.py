@@ -16,6 +16,9 @@ drawn decides how much of the arc three episodes can search:
 - ``resample_every = m``: also every m steps within an episode, from (1) given the episode so far;
 - ``lazy = True``: keep ĝ until it is ruled out by (1) (the agent passes within ρ of it), then draw again.
 
+``evidence = False`` draws ĝ from the prior instead (the uniform grid, unrewarded steps ignored): what the same
+rules find without learning anything from the steps that earned nothing.
+
 No learning is involved: this is an upper bound for an agent whose exploration is posterior sampling with
 goal-seeking hypotheses, and a lower bound for nothing.
 
@@ -45,7 +48,7 @@ def arc_grid(n: int, radius: float = 1.0) -> Tensor:
 @torch.no_grad()
 def exact_posterior_sampling(goals: Tensor, n_episodes: int = 3, resample_every: int = 0, lazy: bool = False,
                              grid: int = 721, generator: torch.Generator | None = None,
-                             env: dict | None = None) -> Tensor:
+                             env: dict | None = None, evidence: bool = True) -> Tensor:
     """Which goals posterior sampling with the exact posterior (1) has found, episode by episode.
 
     Args:
@@ -56,6 +59,7 @@ def exact_posterior_sampling(goals: Tensor, n_episodes: int = 3, resample_every:
         grid: prior support, ``grid`` goals evenly spaced on the arc.
         generator: the draws' randomness.
         env: :class:`PointNavigation` arguments (default: PEARL's sparse point robot).
+        evidence: draw from the posterior (1) (True) or from the prior, ignoring unrewarded steps (False).
 
     Returns:
         ``found [n_episodes, T]`` (bool): the goal region was entered in some episode ≤ k.
@@ -75,12 +79,16 @@ def exact_posterior_sampling(goals: Tensor, n_episodes: int = 3, resample_every:
     sim = PointNavigation(**{**cfg, "num_envs": len(goals)})
     support = arc_grid(grid, float(goals.norm(dim=1).max()))
     consistent = torch.ones(len(goals), grid, dtype=torch.bool)
+    support_sq = (support * support).sum(1)
     found = torch.zeros(len(goals), dtype=torch.bool)
     out = []
 
-    def draw() -> Tensor:
-        # uniform on the consistent grid goals (Eq. 1); a tiny floor keeps rows valid once everything is ruled out
-        return torch.multinomial(consistent.float() + 1e-12, 1, generator=generator)[:, 0]
+    def draw(rows: Tensor | None = None) -> Tensor:
+        # uniform on the consistent grid goals (Eq. 1) of ``rows`` (all tasks when None); a tiny floor keeps rows
+        # valid once everything is ruled out
+        weights = consistent[rows] if rows is not None else consistent
+        weights = weights.float() + 1e-12 if evidence else torch.ones_like(weights, dtype=torch.float)
+        return torch.multinomial(weights, 1, generator=generator)[:, 0]
 
     for _ in range(n_episodes):
         position, _ = sim.reset(options={"task": GoalTasks(goal=goals)})
@@ -89,13 +97,18 @@ def exact_posterior_sampling(goals: Tensor, n_episodes: int = 3, resample_every:
             if t > 0 and resample_every and t % resample_every == 0:
                 hypothesis = draw()
             elif lazy:
+                # with evidence=False nothing is "ruled out" for the draws, but a visited hypothesis is still redrawn
                 ruled_out = ~consistent.gather(1, hypothesis.unsqueeze(1))[:, 0]
                 if bool(ruled_out.any()):
-                    hypothesis = torch.where(ruled_out, draw(), hypothesis)
+                    hypothesis = hypothesis.clone()
+                    hypothesis[ruled_out] = draw(ruled_out)
             target = support[hypothesis]
             position, reward, _, _, info = sim.step((target - position).clamp(-sim.max_action, sim.max_action))
             found |= info["success"]
-            consistent &= torch.cdist(position.unsqueeze(1), support.unsqueeze(0))[:, 0] > sim.goal_radius
+            # ‖p − g‖² = ‖p‖² + ‖g‖² − 2 p·g for every grid goal at once (one matrix product); a goal within rounding
+            # of the radius stays consistent, so the true goal is never ruled out by a step the reward missed
+            sq = (position * position).sum(1, keepdim=True) + support_sq - 2 * position @ support.T
+            consistent &= sq > sim.goal_radius ** 2 - 1e-5
         out.append(found.clone())
     return torch.stack(out)
 
