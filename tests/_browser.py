@@ -1,17 +1,20 @@
-"""Shared by the browser tests (tests/test_browser.py: the lessons in JupyterLab; tests/test_browser_app.py: the
-classroom app) — two files, so that two pytest workers run them side by side.
+"""Shared by the browser tests (tests/test_browser.py: lessons in JupyterLab; tests/test_browser_app.py: the
+classroom app, then the lessons of ``APP_WORKER_LESSONS``) — two files, so that two pytest workers run them side
+by side and finish together.
 
 Real-browser tests: every widget lesson in JupyterLab, and every page of the classroom app, in Chromium.
 
-One JupyterLab server (free port, token, temporary config/runtime dirs) serves a copy of ``notebooks/``;
-one Voilà server serves the classroom app's pages (:mod:`meta_course.lessons.apps`). Playwright drives
-Debian's ``/usr/bin/chromium`` (never ``playwright install``).
+Per file: one JupyterLab server (free port, token, temporary config/runtime dirs) serving a copy of
+``notebooks/``, one Voilà server for the classroom app's pages (:mod:`meta_course.lessons.apps`), and one
+Chromium (Debian's ``/usr/bin/chromium``, never ``playwright install``) with one browser context.
 
-- JupyterLab, each widget lesson in turn: open it in a fresh workspace, Run All, wait until the kernel is
-  idle, save, assert from the saved notebook that no cell raised and every cell ran; then move every
-  control of every widget (sliders by keyboard, dropdowns, toggle buttons, buttons, number boxes) and
-  assert that each move changed the rendered image; shut the kernel down.
-- The app: each page loads (its image renders, no error output) and each control redraws.
+- JupyterLab: one page for all lessons (:class:`LabPage`). Each widget lesson in turn: open it as the only tab
+  (a new kernel), Run All from the Run menu, wait until it started, no cell is queued and the kernel is idle,
+  save, assert from the saved notebook that no cell raised and every cell ran once, in order; then move every
+  control of every widget (sliders by keyboard, dropdowns, toggle buttons, buttons, number boxes) and assert
+  that each move changed the rendered image; close the tab and shut its kernel down (a failed lesson reloads
+  the page in a fresh workspace).
+- The app: each page loads (its image renders, no code, no error output) and each control redraws.
 
 ``META_COURSE_SCREENSHOTS=DIR`` also writes one small JPEG per app page into DIR (the README's pictures:
 ``docs/screenshots``). Without Chromium or Playwright the tests skip — except under ``CI=true``, where
@@ -49,9 +52,10 @@ NO_ANIMATIONS = """document.addEventListener('DOMContentLoaded', () => {
     document.head.appendChild(style); });"""
 REDRAW_TIMEOUT_MS = 120_000  # one redraw on a loaded 2-core machine (adapting two Conv-4s 10 steps)
 #: the two browser files run side by side on two pytest workers (``make test``: ``-n 2 --dist loadfile``); the app's
-#: pages take about a third of the lessons' time, so the app's file also runs these lessons in JupyterLab, which
-#: evens out the two workers (measured: tests/test_browser.py's durations)
-APP_WORKER_LESSONS = ("06_metric_learning.ipynb",)
+#: 16 pages take about a third of the time of the 14 lessons, so the app's file also runs these lessons in JupyterLab,
+#: which evens out the two workers (``--durations=0``: the two files' sums were 650 s and 525 s with lesson 06 alone
+#: here, on a machine loaded by other jobs; lesson 12 took 52 s of the 650)
+APP_WORKER_LESSONS = ("06_metric_learning.ipynb", "12_maml_rl_and_pearl.ipynb")
 SHARED = Path(os.environ.get("META_COURSE_DATA") or ROOT.parent / "shared" / "data" / "omniglot")
 
 

@@ -186,3 +186,17 @@ def test_a_continuation_warns_when_the_schedule_depended_on_the_earlier_total(tm
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # constant schedule: nothing to warn about
         assert _cli_train(tmp_path, "maml_sine", "--steps", "6", out="m.pt") == 0
+
+
+def test_without_fcntl_a_file_with_our_pid_that_we_do_not_hold_is_stale(tmp_path, no_fcntl):
+    """After a reboot a new process can get the PID written by a killed run: that file is not a lock we hold."""
+    import os
+
+    out = tmp_path / "c.pt"
+    Path(f"{out}.lock").write_text(str(os.getpid()))
+    with pytest.warns(RuntimeWarning, match="stale lock file"):
+        with exclusive_lock(out):
+            with pytest.raises(LockedError):  # while we hold it, a second lock is still refused
+                with exclusive_lock(out):
+                    pass
+    assert not Path(f"{out}.lock").exists()

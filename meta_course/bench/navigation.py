@@ -45,8 +45,8 @@ def add_arguments(p) -> None:
     p.add_argument("--resample-every", type=int, nargs="+", default=[0, 10], metavar="M",
                    help="PEARL's z sampling on the sparse task: 0 = once per episode (the paper), M = also every M "
                         "steps within an episode (default: 0 10)")
-    p.add_argument("--exact-goals", type=int, default=2000,
-                   help="held-out goals for exact posterior sampling (cheap: no network; default 2000)")
+    p.add_argument("--exact-goals", type=int, default=20000,
+                   help="held-out goals for exact posterior sampling (cheap: no network; default 20000)")
     p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
 
 
@@ -206,7 +206,7 @@ def run(args) -> dict:
 
     for m in args.resample_every:
         check_int("--resample-every", m, 0, 1000, "0 samples z once per episode (the paper); M ≥ 1 every M steps.")
-    check_int("--exact-goals", args.exact_goals, 0, 100_000, "0 uses the --tasks goals; the table uses 2000.")
+    check_int("--exact-goals", args.exact_goals, 0, 100_000, "0 uses the --tasks goals; the table uses 20000.")
     torch.set_num_threads(args.threads)
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
     learners = {m: load(r) for m, r in DENSE_RECIPES.items()}

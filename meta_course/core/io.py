@@ -102,14 +102,16 @@ def _locked(path, holder: str, lock: Path) -> LockedError:
 
 # A lock file still empty after this long was left by a run killed between creating it and writing its PID.
 EMPTY_LOCK_GRACE = 10.0
+_HELD: set[str] = set()  # lock files this process holds (fallback path): our own PID in any other one is stale
 
 
 @contextmanager
 def _lock_file(path, lock: Path) -> Iterator[None]:
     """The lock without ``fcntl``: ``lock`` created exclusively and holding our PID; a stale one is taken over.
 
-    Stale means: it names a PID that is not running, or it has stayed empty (its creator was killed before
-    writing) for :data:`EMPTY_LOCK_GRACE` seconds. Before removing a stale file we check that it is still the
+    Stale means: it names a PID that is not running (or ours, on a file this process does not hold: an earlier
+    process had our PID), or it has stayed empty (its creator was killed before writing) for
+    :data:`EMPTY_LOCK_GRACE` seconds. Before removing a stale file we check that it is still the
     file we judged (same inode, size and time), so a run that took it over in the meantime keeps its lock.
     """
     for _ in range(100):  # each pass either takes the lock, raises, or removes one stale file
@@ -124,8 +126,9 @@ def _lock_file(path, lock: Path) -> Iterator[None]:
             pid = int(holder) if holder.isdigit() else None
             if pid is not None and pid != os.getpid() and pid_running(pid):
                 raise _locked(path, pid, lock) from None
-            if pid == os.getpid():  # a second lock on one output from this very process
+            if pid == os.getpid() and str(lock) in _HELD:  # a second lock on one output from this very process
                 raise _locked(path, pid, lock) from None
+            # else: our PID in a file we do not hold was left by an earlier process that had this PID: stale
             if pid is None and not holder and time.time() - seen.st_mtime < EMPTY_LOCK_GRACE:
                 raise _locked(path, "unknown: the lock file is being written", lock) from None
             try:
@@ -142,12 +145,14 @@ def _lock_file(path, lock: Path) -> Iterator[None]:
             os.write(fd, str(os.getpid()).encode())
         finally:
             os.close(fd)
+        _HELD.add(str(lock))
         break
     else:  # pragma: no cover - only if other processes keep recreating stale files
         raise LockedError(f"could not take the lock file {lock} of {path}: delete it if no run is using {path}.")
     try:
         yield
     finally:
+        _HELD.discard(str(lock))
         try:
             os.unlink(lock)
         except FileNotFoundError:

@@ -337,6 +337,8 @@ GLOSSARY: tuple[Term, ...] = (
       "instead of reading one mean r", "10_neural_processes"),
     _("cross-attention", "交叉注意力", "each query (a target x) takes a softmax(q·k/√d)-weighted mean of the values of "
       "the keys (context points)", "10_neural_processes"),
+    _("latent temperature", "潜变量温度（截断技巧）", "the factor τ in z = τ·ε that trades a generator's diversity for "
+      "typical samples; used to compare generators at equal diversity", "14_meta_gan"),
 )
 
 

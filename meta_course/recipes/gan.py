@@ -85,11 +85,13 @@ RECIPES["wgan_gp_omniglot"] = Recipe("wgan-gp", dict(generator=CONV_G, critic=CO
 # embedding), two seeds each. MetaGAN adds a task-conditioned generator (16 channels; h = the episode's mean
 # support embedding), 30 fakes per episode and λ = 1. Measured CPU time per episode (one thread): ProtoNet
 # 0.16 s, MetaGAN 0.26 s — the 64-channel Conv-4 costs 0.36 and 1.15 s, too much for this budget.
-# Committed (seed 0 only; seed 1 not trained): protonet32_omniglot 145 s of CPU on one thread (6.5 min wall), 0.12 MB;
-# metagan_omniglot 238 s of CPU (8.7 min wall), 0.55 MB. ``bench metagan --seeds 0`` (600 held-out Sanskrit episodes
+# Committed, both seeds: protonet32_omniglot 145 s of CPU on one thread (6.5 min wall), 0.12 MB; metagan_omniglot
+# 238 s of CPU (8.7 min wall), 0.55 MB; protonet32_seed1_omniglot ≈ 140 s of CPU (19 min wall at load 8, nice'd);
+# metagan_seed1_omniglot ≈ 250 s of CPU (22 min wall at load 7). Seed 0 alone: ``bench metagan --seeds 0`` (600 held-out Sanskrit episodes
 # per setting, 5 queries): ProtoNet 82.16 ± 0.90 / 93.22 ± 0.48 / 59.40 ± 0.53 % (5w1s / 5w5s / 20w1s), MetaGAN
 # 77.03 ± 1.01 / 88.13 ± 0.72 / 50.69 ± 0.53 %; paired MetaGAN − ProtoNet −5.13 ± 0.82, −5.09 ± 0.59, −8.71 ± 0.51
-# points: at this budget (800 episodes) the adversary costs accuracy; one training seed.
+# points. Both seeds (``bench metagan``): paired −4.06 ± 0.62 / −4.65 ± 0.46 / −7.11 ± 0.40 (seed 1 alone −2.99 ± 0.83,
+# −4.20 ± 0.59, −5.51 ± 0.53): at this budget (800 episodes) the adversary costs accuracy for each training seed.
 CONV4_32 = {"name": "conv4", "out_features": None, "hidden": 32}
 METAGAN = dict(model=CONV4_32, generator={"name": "gan_conv_generator", "z_dim": 32, "channels": 16, "cond_dim": 32},
                gan_weight=1.0, n_fake=30)

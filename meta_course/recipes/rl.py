@@ -167,18 +167,17 @@ RECIPES.update({
 # Resampling z within an episode (PEARL's Eq. 2 in learners/rl/pearl.py, `resample_every`; a variant: the paper's
 # Alg. 2 and its reference code sample z once per trajectory — whose sampler leaves per-transition resampling as an
 # open question — and that code's meta-test on this task even draws z from the prior for its first 5 trajectories,
-# inferring the posterior only after them). This checkpoint, z every 1 / 2 / 5 / 9 / 10 steps: found within 3
-# episodes 21 / 24 / 26 / 28 / 28% (once per episode 24%; every 10 − once, paired: +4 ± 3 points). Its posterior
-# narrows after an unrewarded episode as after a rewarded one (mean std 1 → 0.13 → 0.09 before episodes 1 / 2 / 3) onto
-# one region: on 400 held-out goals, 80% of the second episodes after an unrewarded first end between 91° and 117°,
-# whatever the goal. The zero-reward context does not rule out the visited arc, so resampling has little new to draw. Posterior sampling with the EXACT posterior (uniform on the goals no step has
-# ruled out; learners/rl/navigation_baselines.py, 2000 held-out goals) finds 38% once per episode, 77% every 9–10
-# steps, 78% redrawing when the hypothesis is ruled out: the most posterior sampling with goal-seeking hypotheses can
-# find here is below 80% within 3 episodes (97% within 5, the reference code's number of exploration trajectories).
-# `python -m meta_course bench navigation --resample-every 0 1 2 5 9 10`; tests/test_navigation_coverage.py.
-# Tried once and not kept: this recipe with z every 10 steps in data collection too and 3 posterior episodes per
-# collection (8000 steps, 22 min wall, one thread): found within 3 on 400 other held-out goals 7% (once per episode) /
-# 10% (every 10 steps) — worse than this checkpoint.
+# inferring the posterior only after them). This checkpoint, z every 1 / 5 / 10 steps: found within 3 episodes
+# 21 / 25.5 / 27.5% (once per episode 24%; every 10 − once, paired: +4 ± 3 points). Its posterior narrows after an
+# unrewarded episode as after a rewarded one, onto one region (lesson 12), instead of ruling out the arc searched.
+# Posterior sampling with the EXACT posterior (uniform on the goals no step has ruled out;
+# learners/rl/navigation_baselines.py, 20 000 held-out goals) finds 38% once per episode, 77% every 10 steps, 76%
+# redrawing when the hypothesis is ruled out; drawing from the prior every 10 steps, 62.5% — more than PEARL. The most
+# posterior sampling with goal-seeking hypotheses finds here within 3 episodes is below 80% (90% within 4, 97% within
+# 5). `python -m meta_course bench navigation --resample-every 0 1 5 10`; tests/test_navigation_coverage.py.
+# Tried and not kept (8000 steps, ≈ 21 min wall each, one thread; found within 3, once / every 10 steps, on 400 other
+# held-out goals, where this checkpoint finds 20.5 / 25%): z every 10 steps in data collection too with 3 posterior
+# episodes per collection, 7 / 10%; kl_weight 1e-2 (100×, to keep unrewarded posteriors broad), 21 / 27.5%.
 _PEARL_NAV = dict(env=SPARSE_ENV, n_train_tasks=80, latent_dim=5, hidden=[64, 64], gamma=0.9, tau=0.005,
                   kl_weight=1e-4, reward_scale=1.0, init_alpha=0.01, learn_alpha=False, batch_size=128,
                   context_size=64, context_window=400, capacity=2000, init_episodes=5, collect_every=5,
@@ -196,5 +195,5 @@ RECIPES.update({
              "(bound for 3 episodes that each go to one sampled goal: ≈ 38–46%; 80% within 3 episodes is out of reach of "
              "posterior sampling, while 3 goal-blind sweeps along the arc find every goal). With z resampled every 10 "
              "steps within an episode (bench navigation --resample-every 10): 28%; posterior sampling with the exact "
-             "posterior: 38% once per episode, 77% every 10 steps, 78% when ruled out — below 80% even so."),
+             "posterior: 38% once per episode, 77% every 10 steps, 76% when ruled out — below 80% even so."),
 })
