@@ -76,6 +76,13 @@ def add_arguments(p) -> None:
                    help="latent temperatures τ (z = τ·ε) for the equal-diversity comparison; 1 is always included")
     p.add_argument("--sweep-steps", type=int, nargs="*", default=list(SWEEP_STEPS),
                    help="rounds after which the temperatures are swept (the others: τ = 1 only)")
+    p.add_argument("--seed-offset", type=int, default=0,
+                   help="first seed: run seeds S .. S + --seeds − 1 only (add seeds to an earlier run; see --records)")
+    p.add_argument("--records", type=Path, default=None,
+                   help="also save every run's scores and embeddings to this file (torch.save), for --merge")
+    p.add_argument("--merge", type=Path, nargs="*", default=None,
+                   help="no new runs: summarise the runs saved with --records in these files together (same settings, "
+                        "disjoint seeds), e.g. --merge seed0.pt seed1.pt seed2.pt")
 
 
 def starting_points(methods, seed: int) -> dict:
@@ -97,15 +104,17 @@ def starting_points(methods, seed: int) -> dict:
 
 
 def generation_runs(judge, methods, steps=STEPS, k: int = 4, seeds: int = 3, characters: int = 0,
-                    n_generated: int = 32, progress: bool = True, temperatures=(1.0,), sweep_steps=()) -> list[dict]:
+                    n_generated: int = 32, progress: bool = True, temperatures=(1.0,), sweep_steps=(),
+                    seed_offset: int = 0) -> list[dict]:
     """One record per (method, seed, character, rounds, temperature): the judge's scores (and, at τ = 1, the
     embeddings). ``temperatures`` are swept after the rounds in ``sweep_steps`` (elsewhere τ = 1); the drawings
-    at every τ come from the same noise ε, scaled."""
+    at every τ come from the same noise ε, scaled. Seeds ``seed_offset .. seed_offset + seeds − 1``: every seed's
+    runs depend on that seed only, so runs of disjoint seeds can be made apart and summarised together."""
     n_chars = characters or judge.n_chars
     steps = tuple(sorted(set(steps)))
     temperatures = tuple(sorted(set(float(t) for t in temperatures) | {1.0}))
     records, t0 = [], time.perf_counter()
-    for seed in range(seeds):
+    for seed in range(seed_offset, seed_offset + seeds):
         learners = starting_points(methods, seed)
         for c in range(n_chars):
             episode = judge.episode(c, k, seed)
@@ -321,16 +330,60 @@ def format_table(report: dict) -> str:
     return "\n".join(lines)
 
 
+def save_records(path, records: list[dict], settings: dict) -> None:
+    """Save the runs of :func:`generation_runs` and their settings (``--records``) for :func:`merge_records`."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"settings": settings, "records": records}, path)
+
+
+def merge_records(parts: list[dict]) -> tuple[list[dict], dict]:
+    """Pool the saved runs of several ``bench generation --records`` files made with the same settings and
+    disjoint seeds (``--seed-offset``): the records, and the settings with the pooled seeds and summed seconds.
+
+    Raises ValueError when the settings differ (other than seeds and time) or two parts share a seed."""
+    if not parts:
+        raise ValueError("merge_records got no parts: pass the files written with --records, e.g. --merge a.pt b.pt.")
+    free = ("seeds", "seed_list", "seconds")
+    base = {key: v for key, v in parts[0]["settings"].items() if key not in free}
+    records, seen = [], set()
+    for i, part in enumerate(parts):
+        other = {key: v for key, v in part["settings"].items() if key not in free}
+        if other != base:
+            diff = sorted(key for key in set(base) | set(other) if base.get(key) != other.get(key))
+            raise ValueError(f"part {i} was run with other settings ({diff}: {[other.get(key) for key in diff]} vs "
+                             f"{[base.get(key) for key in diff]}): merge only runs of the same settings.")
+        seeds = {r["seed"] for r in part["records"]}
+        if seeds & seen:
+            raise ValueError(f"part {i} repeats seed(s) {sorted(seeds & seen)}: merge parts with disjoint seeds "
+                             "(--seed-offset).")
+        seen |= seeds
+        records += part["records"]
+    settings = {**base, "seeds": len(seen), "seed_list": sorted(seen),
+                "seconds": sum(p["settings"].get("seconds", 0) for p in parts)}
+    return records, settings
+
+
 def run(args) -> dict:
     from ..core.checks import check_int
 
     torch.set_num_threads(args.threads)  # checked with every bench's shared flags (cli/bench.py)
+    if args.merge is not None:
+        missing = [str(f) for f in args.merge if not Path(f).exists()]
+        if missing:
+            raise FileNotFoundError(f"--merge: {missing} do not exist: pass files written with --records.")
+        records, settings = merge_records([torch.load(f, weights_only=False) for f in args.merge])
+        report = summarise(records, settings["k"])
+        print(format_table(report))
+        report["settings"] = settings
+        return report
     from ..checkpoints import checkpoint_path
     from ..learners.base import load_learner
     from ..learners.generative.metrics import GenerationJudge
     from ..tasks.omniglot import omniglot_split
 
     check_int("seeds", args.seeds, 1, 100, "Seeds per character (3 measure the spread across seeds).")
+    check_int("seed_offset", args.seed_offset, 0, 10_000, "The first seed to run, e.g. --seed-offset 1 --seeds 2.")
     check_int("n_generated", args.n_generated, 2, 1024, "Drawings per run; diversity needs >= 2.")
     check_int("characters", args.characters, 0, 10_000, "0 scores every held-out character.")
     for s in args.steps:
@@ -339,19 +392,25 @@ def run(args) -> dict:
     if bad:
         raise ValueError(f"unknown method(s) {bad}: allowed {list(METHODS)}.")
     judge = GenerationJudge(load_learner(checkpoint_path(CLASSIFIER)).eval(), omniglot_split("minimal", args.part), n_way=args.n_way)
-    print(f"held-out characters: minimal:{args.part} ({judge.n_chars}); K = {args.k}; {args.seeds} seeds; classifier "
+    seed_list = list(range(args.seed_offset, args.seed_offset + args.seeds))
+    print(f"held-out characters: minimal:{args.part} ({judge.n_chars}); K = {args.k}; seeds {seed_list}; classifier "
           f"{CLASSIFIER} ({args.n_way}-way, prototypes of {judge.n_proto} real non-shot drawings)")
     t0 = time.perf_counter()
     for t in args.temperatures:
         if not 0 <= t <= 10:
             raise ValueError(f"temperatures contains {t}: latent temperatures lie in [0, 10], e.g. --temperatures 0 0.5 1 2.")
     records = generation_runs(judge, args.methods, args.steps, args.k, args.seeds, args.characters, args.n_generated,
-                              temperatures=args.temperatures, sweep_steps=args.sweep_steps)
+                              temperatures=args.temperatures, sweep_steps=args.sweep_steps, seed_offset=args.seed_offset)
+    settings = {"k": args.k, "steps": sorted(set(args.steps)), "seeds": args.seeds, "part": args.part,
+                "characters": args.characters or judge.n_chars, "n_generated": args.n_generated,
+                "n_way": args.n_way, "classifier": CLASSIFIER, "collapse_threshold": COLLAPSE,
+                "temperatures": sorted(set(args.temperatures) | {1.0}), "sweep_steps": sorted(set(args.sweep_steps)),
+                "seconds": round(time.perf_counter() - t0)}
+    if args.seed_offset:
+        settings["seed_list"] = seed_list
+    if args.records:
+        save_records(args.records, records, {**settings, "methods": list(args.methods), "seed_list": seed_list})
     report = summarise(records, args.k)
     print(format_table(report))
-    report["settings"] = {"k": args.k, "steps": sorted(set(args.steps)), "seeds": args.seeds, "part": args.part,
-                          "characters": args.characters or judge.n_chars, "n_generated": args.n_generated,
-                          "n_way": args.n_way, "classifier": CLASSIFIER, "collapse_threshold": COLLAPSE,
-                          "temperatures": sorted(set(args.temperatures) | {1.0}), "sweep_steps": sorted(set(args.sweep_steps)),
-                          "seconds": round(time.perf_counter() - t0)}
+    report["settings"] = settings
     return report
