@@ -219,6 +219,9 @@ def summarise(records: list[dict], k: int) -> dict:
                 if len(seeds) > 1:   # the spread of one character's runs across seeds, averaged over characters
                     row.setdefault("within_character_sd", {})[key], row.setdefault("ci95_within", {})[key] = \
                         mean_ci95(per_char_sd(recs, key))
+            row["seed_means"]["nearest_shot"] = [sum(r["nearest_shot"] for r in recs if r["seed"] == sd) /
+                                                 max(1, sum(1 for r in recs if r["seed"] == sd)) for sd in seeds]
+            row["seed_means"]["frechet"] = [f[0] for f in fr]
             n_collapsed = sum(r["diversity"] < COLLAPSE * r["real_diversity"] for r in recs)
             row["collapsed"], row["collapsed_runs"] = n_collapsed / len(recs), [int(n_collapsed), len(recs)]
             rows.append(row)
@@ -231,7 +234,8 @@ def summarise(records: list[dict], k: int) -> dict:
     real["frechet"], real["ci95"]["frechet"] = sum(f[0] for f in fr) / len(fr), sum(f[1] for f in fr) / len(fr)
     real["seed_means"] = {key: [sum(r[f"real_{key}"] for r in ref if r["seed"] == sd) /
                                  sum(1 for r in ref if r["seed"] == sd) for sd in seeds]
-                           for key in ("recognisability", "diversity")}
+                           for key in ("recognisability", "diversity", "nearest_shot")}
+    real["seed_means"]["frechet"] = [f[0] for f in fr]
     rows.append(real)
     comparisons = []
     if "figr" in methods:
