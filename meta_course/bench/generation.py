@@ -449,7 +449,9 @@ def merge_records(parts: list[dict]) -> tuple[list[dict], dict]:
                          "cover the same characters; run the missing ones and merge again.")
     records.sort(key=lambda r: (r["seed"], r["character"]))   # a single run's order (stable: the rest is kept)
     settings = {**base, "seeds": len(seeds), "seed_list": seeds, "characters": len(chars),
-                "seconds": sum(p["settings"].get("seconds", 0) for p in parts)}
+                "seconds": sum(p["settings"].get("seconds", 0) for p in parts),
+                "parts": [{key: p["settings"].get(key) for key in ("seed_list", "first_character", "characters", "seconds")}
+                          for p in parts]}
     return records, settings
 
 
