@@ -31,6 +31,16 @@ of the character's real drawings, by linear interpolation along its (diversity, 
 diversity, and — reachable even when a baseline's diversity never reaches the real one — FIGR read off at the
 diversity the baseline itself has at τ = 1, against the baseline at τ = 1: ``at_baseline_diversity``); ``curves`` holds
 recognisability and diversity per τ (the recognisability–diversity curves).
+
+**More stable?** With several seeds, each row also holds its per-seed means (``seed_means``), their sd
+(``recognisability_seed_sd``, ``diversity_seed_sd``), one character's sd over its seeds averaged over characters
+(``within_character_sd``) and the collapsed runs (``collapsed_runs``: collapsed, total), and ``stability`` pairs
+FIGR − each baseline per character (collapsed share; within-character sd of recognisability and diversity).
+
+**In parts.** Every (seed, character) pair's runs depend on that pair only, so ``--seed-offset S --seeds n`` (seeds
+S .. S + n − 1) and ``--first-character C --characters n`` run a part, ``--records F`` saves its runs, and ``--merge
+F1 F2 …`` summarises the saved parts as one run over their (seeds × characters) grid would
+(:func:`merge_records`; the committed table was made so, two parts at a time).
 """
 
 from __future__ import annotations
