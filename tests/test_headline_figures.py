@@ -499,3 +499,22 @@ def test_sine_rows_at_ten_and_twenty_shots_are_the_readmes():
         mse, nll = (figures(c) for c in line.strip("|").split("|")[2:4])
         assert mse == pytest.approx([row["mse"], row["ci95"]], abs=half)
         assert nll == pytest.approx([row["nll"], row["nll_ci95"]], abs=half)
+
+
+# -- lessons 05, 17 / README "Learned update rules vs SGD and Adam" (bench optimisers; README only) --------------------
+def test_learned_update_rules_sine_rows_are_the_readmes():
+    """`bench optimisers`' two sine rows with its defaults (200 held-out K = 5 tasks, seed 2026; SGD and Adam tuned
+    on the grid over 200 validation tasks, from the learned rule's own θ₀): query MSE after 10 steps, as the README
+    prints it (≈ 6 s of CPU) — the learned optimiser beats both from its θ₀; tuned SGD beats the meta-LSTM's gates."""
+    from meta_course.bench.optimisers import sine_table
+
+    table = sine_table()
+    for recipe in ("l2lopt_sine", "metalstm_sine"):
+        stated = [figures(c) for c in readme_row("The optimisation family on sine",
+                                                 f"sine K = 5, query MSE after 10 steps from `{recipe}`")[1:4]]
+        rows = table[recipe]["rows"]
+        got = [list(rows[m][10]) for m in ("learned", "sgd", "adam")]
+        assert stated == [pytest.approx(r, abs=0.0005 + 1e-9) for r in got], recipe
+    l2l, lstm = (table[r]["rows"] for r in ("l2lopt_sine", "metalstm_sine"))
+    assert l2l["learned"][10][0] < min(l2l["sgd"][10][0], l2l["adam"][10][0])
+    assert lstm["sgd"][10][0] < lstm["learned"][10][0]
