@@ -309,34 +309,63 @@ def test_mann_and_lstm_accuracy_by_instance_agree_with_the_readme_on_the_first_2
 
 
 # -- lesson 12 / README "2-D navigation" (bench navigation; navigation.json) -------------------------------------------
-def test_navigation_maml_rl_one_step_and_pearl_three_episodes_are_recomputed_exactly():
-    """The committed 200 goals and seeds: MAML-RL before and after one inner step, the random policy, PEARL's first
-    three episodes and the paired headline figures (MAML-RL 1 step − 0 steps; PEARL's goal found within 3
-    episodes, the target not met) — as committed, and as the README states them."""
-    from meta_course.bench.navigation import (DENSE_RECIPES, SPARSE_RECIPES, comparisons, dense_rows, load,
-                                              sparse_rows)
+def test_navigation_table_is_recomputed_exactly():
+    """The committed 200 goals and seeds, every row: MAML-RL and the pretrained policy after 0–3 inner steps (MAML-RL
+    is best after its one meta-trained step), the random policies, PEARL's five episodes for each z-sampling rule
+    (once per episode, every 1 / 5 / 10 steps), every paired comparison (MAML-RL 1 step − 0 steps, MAML-RL − pretrained)
+    and PEARL's goal-found shares (within 3 episodes: 24%, the 80% target not met) — as committed, and as the README
+    states them (≈ 15 s of CPU). The exact- and prior-posterior explorers' shares, committed on 20 000 goals (≈ 4 min of
+    CPU), are recomputed on the first 200 of those goals: their Wilson intervals overlap the committed ones."""
+    from meta_course.bench.navigation import (DENSE_RECIPES, SPARSE_RECIPES, comparisons, dense_rows, found_within,
+                                              load, sparse_rows)
 
     bench = _results("navigation")
-    rows_d, per_d = dense_rows({"maml-rl": load(DENSE_RECIPES["maml-rl"])}, bench["tasks"], bench["seed"], 1)
-    rows_s, per_s = sparse_rows(load(SPARSE_RECIPES["pearl"]), bench["tasks"], bench["seed"], 3)
+    steps = max(r["adaptation"] for r in bench["rows"] if r["task"] == "dense")
+    episodes = 1 + max(r["adaptation"] for r in bench["rows"] if r["task"] == "sparse")
+    rules = sorted({r["resample_every"] for r in bench["rows"] if "resample_every" in r})
+    assert (steps, episodes, rules) == (3, 5, [0, 1, 5, 10])
+    rows_d, per_d = dense_rows({m: load(r) for m, r in DENSE_RECIPES.items()}, bench["tasks"], bench["seed"], steps)
+    rows_s, per_s = sparse_rows(load(SPARSE_RECIPES["pearl"]), bench["tasks"], bench["seed"], episodes, rules)
     key = lambda r: (r["method"], r["task"], r["adaptation"], r.get("resample_every", 0))  # noqa: E731
-    committed = {key(r): r for r in bench["rows"]}
-    for row in rows_d + rows_s:
-        want = committed[key(row)]
+    fresh = {key(r): r for r in rows_d + rows_s}
+    assert fresh.keys() == {key(r) for r in bench["rows"]}
+    for want in bench["rows"]:
         numbers = [k for k in want if k not in ("method", "task", "adaptation", "resample_every")]
-        assert [row[k] for k in numbers] == pytest.approx([want[k] for k in numbers], rel=1e-6), row
-    fresh = {c["comparison"]: c for c in comparisons(per_d, per_s)}
-    for c in bench["comparisons"]:
-        if c["comparison"] in fresh:
-            got = fresh.pop(c["comparison"])
-            keys = [k for k in c if isinstance(c[k], float)]
-            assert [got[k] for k in keys] == pytest.approx([c[k] for k in keys], rel=1e-6), c["comparison"]
-    assert not fresh  # every comparison these rows allow is a committed one
-    one_step = next(c for c in bench["comparisons"] if c["comparison"] == "maml-rl: 1 step − 0 steps")
-    assert f"MAML-RL after one step − before: **{one_step['mean_difference']:+.1f} ± {one_step['ci95']:.1f}**" in README
-    found = next(c for c in bench["comparisons"] if c["comparison"].startswith("pearl: goal region"))
-    assert figures(readme_row("2-D navigation", "PEARL, return")[6]) == \
-        pytest.approx([100 * found["rate"], 100 * found["ci95"]], abs=0.5) and found["rate"] < found["target"]
+        assert [fresh[key(want)][k] for k in numbers] == pytest.approx([want[k] for k in numbers], rel=1e-6), want
+    comp = comparisons(per_d, per_s)
+    assert [c["comparison"] for c in comp] == [c["comparison"] for c in bench["comparisons"]]
+    for got, c in zip(comp, bench["comparisons"]):
+        keys = [k for k in c if isinstance(c[k], float)]
+        assert [got[k] for k in keys] == pytest.approx([c[k] for k in keys], rel=1e-6), c["comparison"]
+    committed = {(f["method"], f["z_sampled"], f["episodes"]): f for f in bench["found_within"]}
+    found = found_within(per_s, episodes, bench["seed"], rules)  # the explorers on PEARL's 200 goals
+    assert {(f["method"], f["z_sampled"], f["episodes"]) for f in found} == committed.keys()
+    for f in found:
+        want = committed[f["method"], f["z_sampled"], f["episodes"]]
+        if f["method"] == "pearl":
+            assert [f["found"], *f["wilson95"]] == pytest.approx([want["found"], *want["wilson95"]]), f
+        else:
+            (lo, hi), (w_lo, w_hi) = f["wilson95"], want["wilson95"]
+            assert lo <= w_hi and w_lo <= hi, (f, want)
+    # the README: the two dense rows, the paired headlines, PEARL's rows and its goal-found share
+    row = {(r["method"], r["adaptation"]): r for r in rows_d}
+    for method, first in (("maml-rl", "MAML-RL (`maml_rl_nav`)"), ("pretrained", "pretrained, fine-tuned")):
+        cells = readme_row("2-D navigation", first)
+        assert [figures(c) for c in cells[1:5]] == [
+            pytest.approx([row[method, s]["mean_return"], row[method, s]["ci95"]], abs=0.05 + 1e-9) for s in range(4)]
+        assert figures(cells[5]) == pytest.approx([100 * row[method, 1]["success_rate"]], abs=0.5)
+    by = {c["comparison"]: c for c in comp}
+    for text, name in (("MAML-RL after one step − before", "maml-rl: 1 step − 0 steps"),
+                       ("MAML-RL − pretrained, both after one step", "maml-rl − pretrained, both after 1 step")):
+        c = by[name]
+        assert f"{text}: **{c['mean_difference']:+.1f} ± {c['ci95']:.1f}**" in README, name
+    pearl = [r for r in rows_s if r["method"] == "pearl" and r["resample_every"] == 0]
+    cells = readme_row("2-D navigation", "PEARL, return")
+    assert [figures(c) for c in cells[1:6]] == [pytest.approx([r["mean_return"], r["ci95"]], abs=0.005 + 1e-9)
+                                                for r in pearl]
+    found3 = by["pearl: goal region reached within the first 3 episodes"]
+    assert figures(cells[6]) == pytest.approx([100 * found3["rate"], 100 * found3["ci95"]], abs=0.5)
+    assert found3["rate"] < found3["target"]
 
 
 # -- lesson 10 / README "Gaussian-process regression" (bench gp; gp.json) ----------------------------------------------
