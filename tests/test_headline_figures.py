@@ -580,3 +580,45 @@ def test_runs_error_with_tta_of_each_ensemble_member_is_recomputed_exactly(recip
     assert f"against {members[0]:.1f}–{members[-1]:.1f}% for each member with TTA" in README.replace("\n", " ")
     cells = readme_row("Metric learners on Omniglot", f"`{recipe}`")
     assert figures(cells[5]) == [row["runs_error_tta"]]
+
+
+#: one row per kind of learner whose episodes cost little (a metric learner embeds once; the transfer baseline fits a
+#: head on a frozen body); the MAML-style rows take 10 gradient steps of Conv-4 per episode (≈ 0.45 s each)
+CHEAP_20W1S = ("matching_fce_omniglot", "protonet_omniglot", "siamese_omniglot", "transfer_omniglot")
+
+
+def _omniglot_column_sample(n_way: int, k_shot: int, recipes, n: int = 40):
+    from meta_course.bench.omniglot import heldout_episodes
+    from meta_course.evaluate import evaluate
+    from meta_course.recipes import get_recipe
+
+    rows = {r["recipe"]: (table, r) for table in ("omniglot", "omniglot_maml_family") for r in _results(table)["rows"]}
+    key = f"{n_way}w{k_shot}s"
+    for recipe in recipes:
+        table, row = rows[recipe]
+        bench = _results(table)
+        assert (bench["episodes"], bench["q_query"], bench["seed"]) == (600, 5, 2026) and key in row, recipe
+        episodes = heldout_episodes(n_way, k_shot, bench["episodes"], bench["q_query"], bench["seed"])
+        sample = type(episodes)(*(t[:n] for t in episodes))
+        r = evaluate(_learner(recipe), sample, metric="accuracy", chunk=50, **dict(get_recipe(recipe).eval_knobs))
+        assert abs(100 * r.mean - row[key]) < 100 * r.ci95 + row[key + "_ci95"], (recipe, key, r, row[key])
+
+
+@needs_data
+def test_omniglot_five_way_five_shot_column_holds_on_a_sample_of_its_episodes():
+    """The 5-way 5-shot column of the metric table (every row that has one) and of the transfer baseline: on the
+    first 40 of the table's 600 seeded held-out episodes each committed checkpoint scores within the two CIs of its
+    committed figure (≈ 1 s of CPU per row). MAML, first-order MAML, Meta-SGD and Reptile: not here (10 inner steps of
+    Conv-4 per episode, ≈ 18 s per row for 40 episodes)."""
+    rows = [r["recipe"] for r in _results("omniglot")["rows"] if "5w5s" in r]
+    assert len(rows) == 8
+    _omniglot_column_sample(5, 5, rows + ["transfer_omniglot"])
+
+
+@needs_data
+def test_omniglot_twenty_way_one_shot_column_holds_on_a_sample_of_rows_and_episodes():
+    """The 20-way 1-shot column, one row per kind of learner (Matching with full-context embeddings, ProtoNet,
+    Siamese, the transfer baseline): on the first 40 of the table's 600 seeded held-out episodes, within the two CIs
+    of the committed figure (≈ 4 s of CPU per row: 120 images an episode; the other rows of these kinds and the
+    MAML-style rows are not recomputed here)."""
+    _omniglot_column_sample(20, 1, CHEAP_20W1S)
