@@ -192,22 +192,30 @@ def test_metagan_costs_accuracy_on_a_sample_of_the_benchmarks_episodes(monkeypat
 @needs_data
 @pytest.mark.parametrize("n_way, k_shot", [(5, 5), (20, 1)])
 def test_metagan_other_settings_on_a_sample_of_the_benchmarks_episodes(monkeypatch, n_way, k_shot):
-    """5-way 5-shot and 20-way 1-shot, the first 40 of the table's 600 seeded episodes each, training seed 0's pair:
-    the paired cost of the adversary is negative beyond its CI and agrees with the committed seed-0 figure within the
-    two CIs."""
+    """5-way 5-shot and 20-way 1-shot, the first 40 of the table's 600 seeded episodes each, both training seeds'
+    pairs: each seed's paired cost of the adversary, the pooled one (each episode averaged over the seeds, as the bench
+    pools) and both pooled accuracies agree with the committed figures within the two CIs, and every paired cost is
+    negative beyond its CI."""
     from meta_course.bench.metagan import PAIRS, per_episode_accuracy
     from meta_course.bench.omniglot import heldout_episodes
     from meta_course.evaluate import mean_ci95
 
     monkeypatch.setenv("META_COURSE_DATA", str(DATA))
     bench = _results("metagan")
-    s = bench["settings"]
+    s, setting = bench["settings"], f"{n_way}w{k_shot}s"
     episodes = heldout_episodes(n_way, k_shot, s["episodes"], s["q_query"], s["seed"])
     sample = type(episodes)(*(t[:40] for t in episodes))
-    proto, gan = (per_episode_accuracy(_learner(name), sample) for name in PAIRS[0])
-    diff, ci = (100 * v for v in mean_ci95(gan - proto))
-    seed0 = next(c for c in bench["comparisons"] if c["setting"] == f"{n_way}w{k_shot}s" and c["seed"] == 0)
-    assert diff + ci < 0 and abs(diff - seed0["diff"]) < ci + seed0["ci95"], (diff, ci, seed0)
+    accs = {seed: [per_episode_accuracy(_learner(name), sample) for name in PAIRS[int(seed)]] for seed in s["pairs"]}
+    proto, gan = (torch.stack([a[i] for a in accs.values()]).mean(0) for i in (0, 1))
+    committed = {str(c["seed"]): c for c in bench["comparisons"] if c["setting"] == setting}
+    for seed, (p, g) in [*accs.items(), ("pooled", (proto, gan))]:
+        diff, ci = (100 * v for v in mean_ci95(g - p))
+        want = committed[seed]
+        assert diff + ci < 0 and abs(diff - want["diff"]) < ci + want["ci95"], (seed, diff, ci, want)
+    for acc, method in ((proto, "protonet"), (gan, "protonet+gan")):
+        row = next(r for r in bench["rows"] if r["method"] == method and r["setting"] == setting)
+        mean, half = (100 * v for v in mean_ci95(acc))
+        assert abs(mean - row["accuracy"]) < half + row["ci95"], (method, mean, half, row)
 
 
 # -- lesson 16 / README "Cold-start recommendation" (bench recommendation; recommendation.json) -----------------------
