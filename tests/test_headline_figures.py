@@ -216,6 +216,14 @@ def test_metagan_other_settings_on_a_sample_of_the_benchmarks_episodes(monkeypat
         row = next(r for r in bench["rows"] if r["method"] == method and r["setting"] == setting)
         mean, half = (100 * v for v in mean_ci95(acc))
         assert abs(mean - row["accuracy"]) < half + row["ci95"], (method, mean, half, row)
+        column = readme_row("MetaGAN", "ProtoNet + MetaGAN" if method == "protonet+gan" else "ProtoNet")
+        assert figures(column[1 + ("5w1s", "5w5s", "20w1s").index(setting)]) == \
+            pytest.approx([shown(row["accuracy"], 2), shown(row["ci95"], 2)])
+    # the README's two paired rows for this setting: pooled, then seed 0 / seed 1
+    cell = readme_row("MetaGAN", "paired MetaGAN − ProtoNet")[1 + ("5w1s", "5w5s", "20w1s").index(setting)]
+    assert figures(cell) == pytest.approx([shown(committed["pooled"]["diff"], 2), shown(committed["pooled"]["ci95"], 2)])
+    cell = readme_row("MetaGAN", "paired, training seed 0 / seed 1")[1 + ("5w1s", "5w5s", "20w1s").index(setting)]
+    assert figures(cell) == pytest.approx([shown(committed[k][v], 2) for k in ("0", "1") for v in ("diff", "ci95")])
 
 
 # -- lesson 16 / README "Cold-start recommendation" (bench recommendation; recommendation.json) -----------------------
