@@ -333,6 +333,11 @@ def test_mann_and_lstm_accuracy_by_instance_agree_with_the_readme_on_the_first_2
         diff, ci = (100 * v for v in mean_ci95(acc["mann"][:, j] - acc["lstm"][:, j]))
         assert abs(diff - stated[j][0]) < ci + stated[j][1], (k, diff, ci, stated[j])
         assert k == 1 or diff - ci > 0, (k, diff, ci)
+    # "far below the 45.7 % of a learner that avoids the labels already taken" (the bound, and a simulation of it)
+    from meta_course.lessons.exercises_memory import first_instance_bound
+
+    assert f"{100 * first_instance_bound(5):.1f} % of a learner that avoids the labels already taken" in README
+    assert abs(first_instance_bound(5, episodes=5000) - first_instance_bound(5)) < 0.01
 
 
 # -- lesson 12 / README "2-D navigation" (bench navigation; navigation.json) -------------------------------------------
