@@ -386,6 +386,9 @@ def test_navigation_table_is_recomputed_exactly():
         assert [figures(c) for c in cells[1:5]] == [
             pytest.approx([row[method, s]["mean_return"], row[method, s]["ci95"]], abs=0.05 + 1e-9) for s in range(4)]
         assert figures(cells[5]) == pytest.approx([100 * row[method, 1]["success_rate"]], abs=0.5)
+    # "MAML-RL was meta-trained for one inner step, and more steps do not help it"; the pretrained policy gains each step
+    assert max(range(4), key=lambda s: row["maml-rl", s]["mean_return"]) == 1
+    assert all(row["pretrained", s + 1]["mean_return"] > row["pretrained", s]["mean_return"] for s in range(3))
     by = {c["comparison"]: c for c in comp}
     for text, name in (("MAML-RL after one step − before", "maml-rl: 1 step − 0 steps"),
                        ("MAML-RL − pretrained, both after one step", "maml-rl − pretrained, both after 1 step")):
