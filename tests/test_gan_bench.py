@@ -88,7 +88,10 @@ def test_a_tiny_generation_run_has_the_row_format_and_reproduces(monkeypatch):
     first, second = generation.run(args), generation.run(args)
     check_rows(first, {"figr", "scratch", "finetune"}, 4, {0, 2})
     same = lambda key: json.dumps(first[key], default=str) == json.dumps(second[key], default=str)  # noqa: E731 (NaN-safe)
-    assert same("rows") and same("comparisons")
+    assert same("rows") and same("comparisons") and same("runs")
+    runs = [dict(zip(first["runs"]["fields"], v)) for v in first["runs"]["values"]]   # every run's scalars
+    assert sorted((r["method"], r["character"], r["steps"]) for r in runs) == sorted(
+        (m, c, s) for m in ("figr", "scratch", "finetune") for c in (0, 1) for s in (0, 2))
 
 
 def test_lesson_14_explorer_loads_the_three_starting_points_and_scores_a_frame(monkeypatch):

@@ -113,7 +113,9 @@ def test_the_merge_flag_pools_saved_files(tmp_path):
     parser = argparse.ArgumentParser()
     generation.add_arguments(parser)
     report = generation.run(parser.parse_args(["--merge", str(a), str(b)]))
-    assert dump({k: v for k, v in report.items() if k != "settings"}) == dump(summarise(fake_runs((0, 1), (0, 1)), 4))
+    assert dump({k: v for k, v in report.items() if k not in ("settings", "runs")}) == dump(
+        summarise(fake_runs((0, 1), (0, 1)), 4))
+    assert report["runs"] == generation.run_table(fake_runs((0, 1), (0, 1)))   # every run's scalars, in one run's order
     assert report["settings"]["seed_list"] == [0, 1]
     with pytest.raises(FileNotFoundError, match="--records"):
         generation.run(parser.parse_args(["--merge", str(a), str(tmp_path / "missing.pt")]))

@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import json
 import math
+import struct
 import time
 from pathlib import Path
 
@@ -414,6 +415,38 @@ def format_table(report: dict) -> str:
     return "\n".join(lines)
 
 
+RUN_FIELDS = ("method", "seed", "character", "steps", "temperature", "recognisability", "diversity", "nearest_shot",
+              "real_recognisability", "real_diversity", "real_nearest_shot")
+
+
+def _float32_text(x: float) -> float:
+    """A float32 score as the shortest decimal that reads back as the same float32 (9 digits at most)."""
+    f32 = struct.unpack("f", struct.pack("f", x))[0]
+    for digits in range(1, 10):
+        short = float(f"{f32:.{digits}g}")
+        if struct.unpack("f", struct.pack("f", short))[0] == f32:
+            return short
+    return f32
+
+
+def run_table(records: list[dict]) -> dict:
+    """Every run's scalar figures for the JSON (``runs``; no drawings, no embeddings): ``fields`` (:data:`RUN_FIELDS`)
+    and one row of ``values`` per (method, seed, character, rounds, temperature), in the order of the records. The
+    judge's scores are float32: each is written as the shortest decimal that reads back as the same float32, so a
+    recomputed run can be compared exactly (``torch.tensor(v, dtype=torch.float32)``).
+
+    Example:
+        >>> r = {"method": "figr", "seed": 0, "character": 3, "steps": 10, "temperature": 1.0, "recognisability": 0.40625,
+        ...      "diversity": 2.4877331256866455, "nearest_shot": 5.0, "real_recognisability": 1.0,
+        ...      "real_diversity": 2.5, "real_nearest_shot": 2.0, "z_generated": None}
+        >>> run_table([r])["values"]
+        [['figr', 0, 3, 10, 1.0, 0.40625, 2.4877331, 5.0, 1.0, 2.5, 2.0]]
+    """
+    values = [[r["method"], r["seed"], r["character"], r["steps"], float(r.get("temperature", 1.0)),
+               *(_float32_text(r[key]) for key in RUN_FIELDS[5:])] for r in records]
+    return {"fields": list(RUN_FIELDS), "values": values}
+
+
 def save_records(path, records: list[dict], settings: dict) -> None:
     """Save the runs of :func:`generation_runs` and their settings (``--records``) for :func:`merge_records`."""
     path = Path(path)
@@ -477,6 +510,7 @@ def run(args) -> dict:
         report = summarise(records, settings["k"])
         print(format_table(report))
         report["settings"] = settings
+        report["runs"] = run_table(records)
         return report
     from ..checkpoints import checkpoint_path
     from ..learners.base import load_learner
@@ -521,4 +555,5 @@ def run(args) -> dict:
     report = summarise(records, args.k)
     print(format_table(report))
     report["settings"] = settings
+    report["runs"] = run_table(records)
     return report

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 HELP = "run a benchmark (sine, omniglot, ...) and print its table"
@@ -27,6 +28,40 @@ SHARED_FLAGS = {"threads": (1, 1024, "torch CPU threads; the tables were measure
                    for name in ("tasks", "episodes", "trials", "users", "problems", "sequences")}}
 
 
+def report_json(report: dict) -> str:
+    """``report`` as indented JSON, each list of plain values (numbers, strings) on one line — a table of per-run rows
+    stays one line per run.
+
+    Example:
+        >>> print(report_json({"rows": [{"a": 1}], "values": [[1, 2.5, "x"], [3, 4.0, "y"]]}))
+        {
+         "rows": [
+          {
+           "a": 1
+          }
+         ],
+         "values": [
+          [1, 2.5, "x"],
+          [3, 4.0, "y"]
+         ]
+        }
+    """
+    flat = []
+
+    def mark(o):
+        if isinstance(o, dict):
+            return {k: mark(v) for k, v in o.items()}
+        if isinstance(o, (list, tuple)):
+            if o and all(v is None or isinstance(v, (bool, int, float, str)) for v in o):
+                flat.append(json.dumps(list(o), default=str))
+                return f"\0{len(flat) - 1}\0"
+            return [mark(v) for v in o]
+        return o
+
+    text = json.dumps(mark(report), indent=1, default=str)
+    return re.sub(r'"\\u0000(\d+)\\u0000"', lambda m: flat[int(m.group(1))], text)
+
+
 def run(args) -> int:
     from ..core.checks import check_int
 
@@ -36,6 +71,6 @@ def run(args) -> int:
     report = args._bench(args)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(report, indent=1, default=str))
+        args.json.write_text(report_json(report))
         print(f"wrote {args.json}")
     return 0
