@@ -126,8 +126,8 @@ def test_ring_collapse_of_gan_seed_2_is_retrained_exactly():
 def test_generation_figr_row_before_adaptation_and_the_real_row_are_recomputed_exactly(monkeypatch):
     """The committed protocol (its settings: held-out characters, K = 4, 32 drawings, the same judge) at 0 rounds,
     sampled at seed 0: FIGR's and the real drawings' seed-0 figures come out as committed (≈ 0.25 s of CPU per judged
-    episode; the other seeds and the two baselines' 0-round rows, also exact, take 3× each). The adapted rows take
-    the whole bench (its settings record the time); tests/test_gan_bench.py checks that a tiny run of it is
+    episode; the other seeds and the two baselines' 0-round rows, also exact, take 3× each). The adapted rows: from
+    sampled runs, in the generation test at the end of this file; tests/test_gan_bench.py checks that a tiny run of it is
     deterministic and tests/test_gan_bench_merge.py that seeds run apart pool into one run's report."""
     from meta_course.bench.generation import CLASSIFIER, generation_runs, summarise
     from meta_course.learners.generative.metrics import GenerationJudge
