@@ -181,3 +181,19 @@ RECIPES["mann_omniglot_long"] = Recipe(
     "mann", dict(**RECIPES["mann_omniglot"].config, lr_schedule="cosine", init_from="mann_omniglot"), steps=2500,
     note="mann_omniglot trained on: 2 500 more steps, step size 5e-4 → 0 (cosine)", seed=1,
     **{**OMNIGLOT_SEQUENCES, "outer_lr": 5e-4})
+
+# The MANN with its Conv-4 fine-tuned end to end: a second stage from mann_omniglot (its weights and its frozen
+# encoder's calibrated statistics), now also training the encoder's convolutions and normalisation scales/shifts
+# (the statistics stay fixed, so each image's features depend on that image alone). The encoder is protonet_xl_omniglot's
+# (lesson 06: trained on the `minimal` training alphabets and Balinese, never on Sanskrit — see its recipe), so no
+# stage of this recipe family sees the held-out alphabet. Step size 5e-4 → 0 (cosine), seed 2 (other episodes).
+RECIPES["mann_omniglot_conv"] = Recipe(
+    "mann", dict(**RECIPES["mann_omniglot"].config, lr_schedule="cosine", init_from="mann_omniglot",
+                 finetune_encoder=True), steps=1000, seed=2,
+    note="mann_omniglot with its Conv-4 encoder fine-tuned end to end: 1 000 more steps, 5e-4 → 0 (cosine)",
+    **{**OMNIGLOT_SEQUENCES, "outer_lr": 5e-4, "meta_batch_size": 8})
+# Its baseline on the SAME encoder: an LSTM of 200 (lstm_omniglot's network) reading the Conv-4 of
+# mann_omniglot_conv — fine-tuned for the MANN, frozen here with its statistics — plus the previous label.
+RECIPES["lstm_omniglot_conv"] = Recipe(
+    "lstm-labels", dict(n_classes=5, image_size=28, encoder="mann_omniglot_conv", hidden_size=200, num_layers=1),
+    steps=5000, note="LSTM baseline on mann_omniglot_conv's fine-tuned encoder (frozen)", **OMNIGLOT_SEQUENCES)
