@@ -174,7 +174,10 @@ def app(browser, tmp_path_factory):
     pages = write_apps(tmp / "pages")
     port = _free_port()
     cmd = [sys.executable, "-m", "voila", str(tmp / "pages"), "--no-browser", f"--port={port}",
-           "--Voila.ip=127.0.0.1", "--show_tracebacks=True"]
+           "--Voila.ip=127.0.0.1", "--show_tracebacks=True",
+           # every page executes in its own kernel as soon as the server starts (one pre-heated kernel each, not
+           # refilled): the pages run in parallel while the browser walks the first ones
+           "--preheat_kernel=True", "--pool_size=1", "--VoilaKernelManager.fill_delay=86400"]
     base = f"http://127.0.0.1:{port}"
     proc, log = _start(cmd, _jupyter_env(tmp), tmp, tmp, "voila", f"{base}/")
     yield base, [p.name for p in pages], tmp
