@@ -105,7 +105,7 @@ def mann_run(args) -> dict:
         mean, ci = mean_ci95(diff[:, j])
         paired.append({"instance": k, "mann_minus_lstm": mean, "ci95": ci})
     print(" | ".join([f"{'MANN − LSTM':>13s}"] + [f"{_fmt(p['mann_minus_lstm'], p['ci95'], 100):>13s}" for p in paired]))
-    pairs = [(a, b) for a, b in (("mann-ft", "lstm-ft"), ("mann-ft", "mann")) if a in acc and b in acc]
+    pairs = [(a, b) for a, b in (("mann-ft", "lstm-ft"), ("mann-ft", "lstm"), ("mann-ft", "mann")) if a in acc and b in acc]
     paired_ft = []
     for a, b in pairs:
         cells = []
