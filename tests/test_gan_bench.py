@@ -57,6 +57,16 @@ def test_committed_generation_results_have_the_row_format():
     assert all(0 <= r["recognisability"] <= 1 and r["n_characters"] == 42 for r in report["matched"])
     assert {(c["comparison"], c["steps"]) for c in report["matched_comparisons"]} == {
         (f"figr - {b}", t) for b in ("scratch", "finetune") for t in s["sweep_steps"]}
+    # "more stable": the across-seed figures of every row and the paired stability rows, over all (character, seed) runs
+    n_seeds = s["seeds"]
+    assert n_seeds >= 3 and s["seed_list"] == list(range(n_seeds))
+    for r in (r for r in report["rows"] if r["method"] != "real"):
+        assert r["collapsed_runs"][1] == 42 * n_seeds and r["collapsed"] == r["collapsed_runs"][0] / r["collapsed_runs"][1]
+        assert len(r["seed_means"]["recognisability"]) == n_seeds and set(r["within_character_sd"]) == {
+            "recognisability", "diversity"}
+    assert {(e["comparison"], e["steps"]) for e in report["stability"]} == {
+        (f"figr - {b}", t) for b in ("scratch", "finetune") for t in s["steps"]}
+    assert all(len(c["per_seed"]) == n_seeds for c in report["matched_comparisons"])
 
 
 def test_a_tiny_generation_run_has_the_row_format_and_reproduces(monkeypatch):

@@ -225,16 +225,33 @@ def test_fast_mhd_equals_brute_force(runs):
     assert float(InkTable(shifted).mean_min_distance(InkTable(r.train[0]))) < 1e-9
 
 
+def readme_runs_row(first: str) -> list[float]:
+    """The README's Lake's-runs table row that starts with ``first``: mean error, then the ten per-run errors."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    line = next(line for line in readme.splitlines() if line.startswith(f"| {first}"))
+    cells = line.strip("|").split("|")
+    return [float(cells[1])] + [float(x) for x in cells[2].split()]
+
+
+def per_run(res) -> list[float]:
+    return [res["mean_error_percent"]] + [r["error_percent"] for r in res["per_run"]]
+
+
 def test_mhd_reproduces_the_official_demo(runs):
     res = evaluate_runs(mhd_scorer, runs)
     print("MHD per run:", [r["error_percent"] for r in res["per_run"]], "mean", res["mean_error_percent"])
     assert abs(res["mean_error_percent"] - 38.0) <= 1.0  # demo_classification.py: 38.0% on runs 01-10
+    assert len(runs) == 10  # runs 01–10: the README's row, run by run
+    assert per_run(res) == readme_runs_row("modified Hausdorff distance")
 
 
 def test_pixel_nearest_neighbour_is_a_weak_baseline(runs):
     res = evaluate_runs(pixel_nn_scorer(28), runs)
     assert res["mean_error_percent"] > 70.0
     assert res["mean_error_percent"] < 95.0  # still better than chance (95% error)
+    assert len(runs) == 10  # the README's rows at 28×28 and 105×105, run by run
+    assert per_run(res) == readme_runs_row("pixel nearest neighbour, 28×28")
+    assert per_run(evaluate_runs(pixel_nn_scorer(105), runs)) == readme_runs_row("pixel nearest neighbour, 105×105")
 
 
 @needs_data
