@@ -22,6 +22,9 @@ INSTANCES = (1, 2, 3, 4, 5, 10)
 #: Santoro et al. (2016), Table 1, Omniglot 5 classes, one-hot labels: accuracy (%) at these instances
 PAPER_MANN = {"mann": (36.4, 82.8, 91.0, 92.6, 94.9, 98.1), "lstm": (24.4, 49.5, 55.3, 61.0, 63.6, 62.5)}
 MANN_METHODS = {"mann": "mann_omniglot", "lstm": "lstm_omniglot"}
+#: the same pair with the Conv-4 encoder fine-tuned end to end with the MANN (the LSTM reads that same encoder);
+#: rows only where the checkpoint is committed
+MANN_FT_METHODS = {"mann-ft": "mann_omniglot_conv", "lstm-ft": "lstm_omniglot_conv"}
 COPY_METHODS = {"ntm": "ntm_copy", "dnc": "dnc_copy", "lstm": "lstm_copy"}
 
 
@@ -69,7 +72,16 @@ def mann_accuracies(learners: dict, episodes: int = 1000, seed: int = 2026, part
 
 
 def mann_run(args) -> dict:
-    learners = {name: _load(recipe) for name, recipe in MANN_METHODS.items()}
+    from ..checkpoints import HERE
+
+    methods = dict(MANN_METHODS)
+    for name, recipe in MANN_FT_METHODS.items():
+        if (HERE / f"{recipe}.pt").exists():
+            methods[name] = recipe
+        else:
+            print(f"({name}: no committed checkpoint {recipe}.pt in this install; "
+                  f"`python -m meta_course train {recipe}` makes it)")
+    learners = {name: _load(recipe) for name, recipe in methods.items()}
     acc = mann_accuracies(learners, args.episodes, args.seed, args.part, args.chunk)
     rows, header = [], ["method"] + [f"{k}{'st' if k == 1 else 'nd' if k == 2 else 'rd' if k == 3 else 'th'}"
                                        for k in INSTANCES]
@@ -80,19 +92,33 @@ def mann_run(args) -> dict:
         cells = []
         for j, k in enumerate(INSTANCES):
             mean, ci = mean_ci95(a[:, j])
-            rows.append({"method": name, "recipe": MANN_METHODS[name], "instance": k, "accuracy": mean, "ci95": ci,
-                         "paper": PAPER_MANN[name][j] / 100})
+            family = name.split("-")[0]                 # the paper's row of the same family
+            rows.append({"method": name, "recipe": methods[name], "instance": k, "accuracy": mean, "ci95": ci,
+                         "paper": PAPER_MANN[family][j] / 100})
             cells.append(_fmt(mean, ci, 100))
         print(" | ".join([f"{name:>13s}"] + [f"{c:>13s}" for c in cells]))
-        print(" | ".join([f"{'paper ' + name:>13s}"] + [f"{v:>13.1f}" for v in PAPER_MANN[name]]))
+        if name in PAPER_MANN:
+            print(" | ".join([f"{'paper ' + name:>13s}"] + [f"{v:>13.1f}" for v in PAPER_MANN[name]]))
     diff = acc["mann"] - acc["lstm"]
     paired = []
     for j, k in enumerate(INSTANCES):
         mean, ci = mean_ci95(diff[:, j])
         paired.append({"instance": k, "mann_minus_lstm": mean, "ci95": ci})
     print(" | ".join([f"{'MANN − LSTM':>13s}"] + [f"{_fmt(p['mann_minus_lstm'], p['ci95'], 100):>13s}" for p in paired]))
-    return {"rows": rows, "paired": paired, "episodes": args.episodes, "seed": args.seed, "part": args.part,
-            "input": {name: learners[name].config.get("encoder") or "pixels" for name in learners}}
+    pairs = [(a, b) for a, b in (("mann-ft", "lstm-ft"), ("mann-ft", "lstm"), ("mann-ft", "mann")) if a in acc and b in acc]
+    paired_ft = []
+    for a, b in pairs:
+        cells = []
+        for j, k in enumerate(INSTANCES):
+            mean, ci = mean_ci95(acc[a][:, j] - acc[b][:, j])
+            paired_ft.append({"instance": k, "pair": f"{a} - {b}", "difference": mean, "ci95": ci})
+            cells.append(_fmt(mean, ci, 100))
+        print(" | ".join([f"{a.upper() + ' − ' + b.upper():>13s}"] + [f"{c:>13s}" for c in cells]))
+    return {"rows": rows, "paired": paired, "paired_ft": paired_ft, "episodes": args.episodes, "seed": args.seed,
+            "part": args.part,
+            "input": {name: (learners[name].config.get("encoder") or "pixels")
+                      + (" (fine-tuned)" if learners[name].config.get("finetune_encoder") else "")
+                      for name in learners}}
 
 
 # --------------------------------------------------------------------------------------------- bench copy
@@ -160,5 +186,5 @@ copy = types.SimpleNamespace(
     HELP="NTM / DNC / LSTM on the copy task: wrong bits per sequence at the training lengths and twice the longest",
     add_arguments=copy_add_arguments, run=copy_run)
 
-__all__ = ["COPY_METHODS", "INSTANCES", "MANN_METHODS", "PAPER_MANN", "copy", "copy_errors", "mann",
-           "mann_accuracies"]
+__all__ = ["COPY_METHODS", "INSTANCES", "MANN_FT_METHODS", "MANN_METHODS", "PAPER_MANN", "copy", "copy_errors",
+           "mann", "mann_accuracies"]

@@ -32,11 +32,25 @@ class LSTMLabels(LabelSequenceLearner):
     name = "lstm-labels"
 
     def __init__(self, n_classes: int = 5, image_size: int = 20, hidden_size: int = 200, num_layers: int = 1,
-                 encoder: str | None = None):
-        super().__init__(n_classes, image_size, encoder)
+                 encoder: str | None = None, finetune_encoder: bool = False, init_from: str | None = None):
+        super().__init__(n_classes, image_size, encoder, finetune_encoder)
         self.config = dict(n_classes=n_classes, image_size=image_size, hidden_size=hidden_size, num_layers=num_layers,
                            encoder=encoder)
+        if finetune_encoder:  # only non-default settings enter the config: older checkpoints keep theirs
+            self.config["finetune_encoder"] = True
         self.net = SequenceLSTM(self.input_size, hidden_size, n_classes, num_layers)
+        if init_from is not None:  # a second training stage from a committed LSTM of the same network
+            from ...checkpoints import checkpoint_path
+            from ..base import load_learner
+
+            start = load_learner(checkpoint_path(init_from))
+            stage = ("init_from", "finetune_encoder")
+            same = {k: v for k, v in start.config.items() if k not in stage}
+            if not isinstance(start, LSTMLabels) or same != {k: v for k, v in self.config.items() if k not in stage}:
+                raise ValueError(f"init_from={init_from!r} is not an LSTM with this network ({start.config}); start "
+                                 "from a checkpoint of the same recipe family, e.g. 'lstm_omniglot'.")
+            self.load_state_dict(start.state_dict())
+            self.config["init_from"] = init_from
 
 
 class LSTMBits(BitSequenceLearner):

@@ -227,6 +227,7 @@ class MANN(LabelSequenceLearner):
         memory_slots, memory_width, read_heads, hidden_size, gamma, key_strength: see :class:`MANNNetwork`.
         encoder: ``None`` (flat pixels, the paper's input) or the name of a committed Conv-4 checkpoint used as
             a frozen feature extractor (:class:`~meta_course.learners.memory.sequence.FrozenEncoder`).
+        finetune_encoder: train that Conv-4 end to end with the MANN instead of keeping it frozen.
         lr_schedule: ``"constant"`` or ``"cosine"`` (the outer step size decays as ½(1 + cos πt/T) over the run).
         init_from: name of a committed MANN checkpoint with the same network whose weights (and frozen encoder
             statistics) this learner starts from — a second training stage; ``None``: fresh weights.
@@ -243,8 +244,9 @@ class MANN(LabelSequenceLearner):
 
     def __init__(self, n_classes: int = 5, image_size: int = 20, memory_slots: int = 128, memory_width: int = 40,
                  read_heads: int = 4, hidden_size: int = 128, gamma: float = 0.95, key_strength: bool = False,
-                 encoder: str | None = None, lr_schedule: str = "constant", init_from: str | None = None):
-        super().__init__(n_classes, image_size, encoder)
+                 encoder: str | None = None, lr_schedule: str = "constant", init_from: str | None = None,
+                 finetune_encoder: bool = False):
+        super().__init__(n_classes, image_size, encoder, finetune_encoder)
         check_choice("lr_schedule", lr_schedule, ("constant", "cosine"), "How the outer step size changes over training.")
         self.config = dict(n_classes=n_classes, image_size=image_size, memory_slots=memory_slots,
                            memory_width=memory_width, read_heads=read_heads, hidden_size=hidden_size, gamma=gamma,
@@ -254,14 +256,17 @@ class MANN(LabelSequenceLearner):
         self.lr_schedule = lr_schedule
         if lr_schedule != "constant":  # only non-default settings enter the config: older checkpoints keep theirs
             self.config["lr_schedule"] = lr_schedule
+        if finetune_encoder:
+            self.config["finetune_encoder"] = True
         if init_from is not None:
             # start from a committed run's weights (a resumed run or a loaded checkpoint overwrites them after)
             from ...checkpoints import checkpoint_path
             from ..base import load_learner
 
             start = load_learner(checkpoint_path(init_from))
-            same = {k: v for k, v in start.config.items() if k not in ("init_from", "lr_schedule")}
-            if not isinstance(start, MANN) or same != {k: v for k, v in self.config.items() if k != "lr_schedule"}:
+            stage = ("init_from", "lr_schedule", "finetune_encoder")  # may differ from one training stage to the next
+            same = {k: v for k, v in start.config.items() if k not in stage}
+            if not isinstance(start, MANN) or same != {k: v for k, v in self.config.items() if k not in stage}:
                 raise ValueError(f"init_from={init_from!r} is not a MANN with this network ({start.config}); start "
                                  "from a checkpoint of the same recipe family, e.g. 'mann_omniglot'.")
             self.load_state_dict(start.state_dict())

@@ -25,7 +25,8 @@ from ..base import Learner
 
 
 class FrozenEncoder(nn.Module):
-    """A fixed image → feature map: the Conv-4 body of a committed metric-learner checkpoint, frozen.
+    """A fixed image → feature map: the Conv-4 body of a committed metric-learner checkpoint, frozen
+    (or, with ``trainable=True``, fine-tuned end to end with the network that reads it).
 
     The course's Conv-4 normalises with the statistics of whatever batch it is given (transductive). A
     frozen feature extractor must give each image *one* feature vector, so the statistics are fixed once
@@ -36,6 +37,8 @@ class FrozenEncoder(nn.Module):
     Args:
         checkpoint: name of a committed checkpoint whose learner has a Conv-4 ``net`` (e.g.
             ``"protonet_xl_omniglot"``, trained on the ``minimal`` alphabets except Sanskrit).
+        trainable: let the convolutions and the normalisations' scales and shifts learn (the statistics
+            stay the calibrated ones, so an image's features still depend on that image alone); no cache.
 
     Example:
         >>> enc = FrozenEncoder("protonet_xl_omniglot")
@@ -44,15 +47,29 @@ class FrozenEncoder(nn.Module):
         torch.Size([3, 64])
     """
 
-    def __init__(self, checkpoint: str):
+    def __init__(self, checkpoint: str, trainable: bool = False):
         super().__init__()
         from ...checkpoints import checkpoint_path
         from ..base import load_learner
 
-        net = load_learner(checkpoint_path(checkpoint)).net
-        self.blocks = net.features
+        if not isinstance(checkpoint, str):
+            raise ValueError(f"encoder={checkpoint!r} is not a checkpoint name: allowed are None (flat pixels) or the "
+                             f"name of a committed Conv-4 checkpoint, e.g. {sorted(conv4_encoders())}.")
+        try:
+            source = load_learner(checkpoint_path(checkpoint))
+        except FileNotFoundError:
+            source = None
+        inner = getattr(source, "encoder", None)               # a memory learner's own (fine-tuned) encoder
+        body = inner.blocks if isinstance(inner, FrozenEncoder) else getattr(getattr(source, "net", None), "features",
+                                                                               None)
+        if body is None:
+            raise ValueError(f"encoder={checkpoint!r} is not a committed checkpoint with a Conv-4 body: allowed are "
+                             f"None (flat pixels) or one of {sorted(conv4_encoders())} (or a memory learner trained on "
+                             f"one). Pick one of these, or train it with `python -m meta_course train NAME`.")
+        self.blocks = body
+        self.trainable = bool(trainable)
         for p in self.blocks.parameters():
-            p.requires_grad_(False)
+            p.requires_grad_(self.trainable)
         channels = [block[0].out_channels for block in self.blocks]
         for i, c in enumerate(channels):
             self.register_buffer(f"mean{i}", torch.zeros(c))
@@ -60,6 +77,8 @@ class FrozenEncoder(nn.Module):
         self.register_buffer("calibrated", torch.tensor(False))
         self.out_features = channels[-1]
         self._cache: dict[bytes, Tensor] = {}
+        if isinstance(inner, FrozenEncoder):                   # its calibrated statistics come with it
+            self.load_state_dict(inner.state_dict())
 
     def _load_from_state_dict(self, *args, **kwargs):
         self._cache.clear()  # new weights or statistics: cached features are stale
@@ -84,20 +103,42 @@ class FrozenEncoder(nn.Module):
         self._cache.clear()
         return self
 
-    @torch.no_grad()
     def forward(self, images: Tensor) -> Tensor:
         """``[..., 1, s, s]`` → ``[..., features]`` (calibrates on the first images it sees if never calibrated)."""
         flat = images.reshape(-1, *images.shape[-3:])
         if not bool(self.calibrated):
             self.calibrate(flat)
+        if self.trainable:
+            return self._run(flat).view(*images.shape[:-3], -1)
+        with torch.no_grad():
+            return self._cached(flat).view(*images.shape[:-3], -1)
+
+    def _cached(self, flat: Tensor) -> Tensor:
         keys = [row.tobytes() for row in flat.mul(255).round().to(torch.uint8).flatten(1).cpu().numpy()]
         new = {k: i for i, k in enumerate(keys) if k not in self._cache}
         if new:
             idx = torch.tensor(list(new.values()), device=flat.device)
             for k, f in zip(new, self._run(flat[idx]).cpu()):
                 self._cache[k] = f
-        out = torch.stack([self._cache[k] for k in keys]).to(images.device)
-        return out.view(*images.shape[:-3], -1)
+        return torch.stack([self._cache[k] for k in keys]).to(flat.device)
+
+
+def conv4_encoders() -> list[str]:
+    """Names of the committed checkpoints of a Conv-4 metric learner (ProtoNet, matching, siamese): the allowed
+    ``encoder`` values (besides ``None``, flat pixels, and a committed memory learner that has one of them)."""
+    from ...checkpoints import HERE
+
+    names = []
+    for path in sorted(HERE.glob("*.pt")):
+        try:
+            ckpt = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+        except Exception:  # noqa: BLE001 — not a learner file: not an encoder
+            continue
+        model = ckpt.get("config", {}).get("model") if isinstance(ckpt, dict) else None
+        if ckpt.get("name") in ("protonet", "matching", "siamese") and isinstance(model, dict) \
+                and model.get("name") == "conv4":
+            names.append(path.stem)
+    return names
 
 
 def _expand_state(state, n: int):
@@ -136,12 +177,15 @@ class LabelSequenceLearner(Learner):
 
     metric = "accuracy"
 
-    def __init__(self, n_classes: int, image_size: int, encoder: str | None = None):
+    def __init__(self, n_classes: int, image_size: int, encoder: str | None = None, finetune_encoder: bool = False):
         super().__init__()
         check_int("n_classes", n_classes, 2, 1000, "Classes per episode; the paper uses 5.")
         check_int("image_size", image_size, 2, 105, "Side of the square images; the paper uses 20.")
         self.n_classes, self.image_size = n_classes, image_size
-        self.encoder = FrozenEncoder(encoder) if encoder is not None else None
+        if finetune_encoder and encoder is None:
+            raise ValueError("finetune_encoder=True with encoder=None: there is no encoder to fine-tune (flat pixels "
+                             "go straight in). Name a Conv-4 checkpoint, e.g. encoder='protonet_xl_omniglot'.")
+        self.encoder = FrozenEncoder(encoder, trainable=finetune_encoder) if encoder is not None else None
         if self.encoder is not None and image_size != 28:
             raise ValueError(f"image_size={image_size} with encoder={encoder!r}: the Conv-4 encoders take 28×28 "
                              f"images. Use image_size=28 (or encoder=None for flat pixels).")
