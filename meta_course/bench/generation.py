@@ -527,6 +527,9 @@ def run(args) -> dict:
     bad = [m for m in args.methods if m not in METHODS]
     if bad:
         raise ValueError(f"unknown method(s) {bad}: allowed {list(METHODS)}.")
+    for t in args.temperatures:
+        if not 0 <= t <= 10:
+            raise ValueError(f"temperatures contains {t}: latent temperatures lie in [0, 10], e.g. --temperatures 0 0.5 1 2.")
     judge = GenerationJudge(load_learner(checkpoint_path(CLASSIFIER)).eval(), omniglot_split("minimal", args.part), n_way=args.n_way)
     seed_list = list(range(args.seed_offset, args.seed_offset + args.seeds))
     if args.first_character + args.characters > judge.n_chars or args.first_character >= judge.n_chars:
@@ -535,9 +538,6 @@ def run(args) -> dict:
     print(f"held-out characters: minimal:{args.part} ({judge.n_chars}); K = {args.k}; seeds {seed_list}; classifier "
           f"{CLASSIFIER} ({args.n_way}-way, prototypes of {judge.n_proto} real non-shot drawings)")
     t0 = time.perf_counter()
-    for t in args.temperatures:
-        if not 0 <= t <= 10:
-            raise ValueError(f"temperatures contains {t}: latent temperatures lie in [0, 10], e.g. --temperatures 0 0.5 1 2.")
     records = generation_runs(judge, args.methods, args.steps, args.k, args.seeds, args.characters, args.n_generated,
                               temperatures=args.temperatures, sweep_steps=args.sweep_steps, seed_offset=args.seed_offset,
                               first_character=args.first_character)
