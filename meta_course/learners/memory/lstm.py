@@ -40,17 +40,7 @@ class LSTMLabels(LabelSequenceLearner):
             self.config["finetune_encoder"] = True
         self.net = SequenceLSTM(self.input_size, hidden_size, n_classes, num_layers)
         if init_from is not None:  # a second training stage from a committed LSTM of the same network
-            from ...checkpoints import checkpoint_path
-            from ..base import load_learner
-
-            start = load_learner(checkpoint_path(init_from))
-            stage = ("init_from", "finetune_encoder")
-            same = {k: v for k, v in start.config.items() if k not in stage}
-            if not isinstance(start, LSTMLabels) or same != {k: v for k, v in self.config.items() if k not in stage}:
-                raise ValueError(f"init_from={init_from!r} is not an LSTM with this network ({start.config}); start "
-                                 "from a checkpoint of the same recipe family, e.g. 'lstm_omniglot'.")
-            self.load_state_dict(start.state_dict())
-            self.config["init_from"] = init_from
+            self.start_from(init_from, ("init_from", "finetune_encoder"), "an LSTM", "lstm_omniglot")
 
 
 class LSTMBits(BitSequenceLearner):

@@ -260,17 +260,7 @@ class MANN(LabelSequenceLearner):
             self.config["finetune_encoder"] = True
         if init_from is not None:
             # start from a committed run's weights (a resumed run or a loaded checkpoint overwrites them after)
-            from ...checkpoints import checkpoint_path
-            from ..base import load_learner
-
-            start = load_learner(checkpoint_path(init_from))
-            stage = ("init_from", "lr_schedule", "finetune_encoder")  # may differ from one training stage to the next
-            same = {k: v for k, v in start.config.items() if k not in stage}
-            if not isinstance(start, MANN) or same != {k: v for k, v in self.config.items() if k not in stage}:
-                raise ValueError(f"init_from={init_from!r} is not a MANN with this network ({start.config}); start "
-                                 "from a checkpoint of the same recipe family, e.g. 'mann_omniglot'.")
-            self.load_state_dict(start.state_dict())
-            self.config["init_from"] = init_from
+            self.start_from(init_from, ("init_from", "lr_schedule", "finetune_encoder"), "a MANN", "mann_omniglot")
 
     def outer_lr_factor(self, step: int, steps: int) -> float:
         """1, or ½(1 + cos(π·step/steps)) with the cosine schedule (a pure function of the step: resumable)."""

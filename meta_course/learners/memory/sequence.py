@@ -190,6 +190,21 @@ class LabelSequenceLearner(Learner):
             raise ValueError(f"image_size={image_size} with encoder={encoder!r}: the Conv-4 encoders take 28×28 "
                              f"images. Use image_size=28 (or encoder=None for flat pixels).")
 
+    def start_from(self, init_from: str, stage: tuple[str, ...], kind: str, example: str) -> None:
+        """Load a committed checkpoint of the same network as a second training stage's start (a resumed run or a
+        loaded checkpoint overwrites the weights after). ``stage``: config keys that may differ between stages; ``kind``
+        names the learner in the error ("a MANN"), ``example`` a checkpoint to start from."""
+        from ...checkpoints import checkpoint_path
+        from ..base import load_learner
+
+        start = load_learner(checkpoint_path(init_from))
+        same = {k: v for k, v in start.config.items() if k not in stage}
+        if not isinstance(start, type(self)) or same != {k: v for k, v in self.config.items() if k not in stage}:
+            raise ValueError(f"init_from={init_from!r} is not {kind} with this network "
+                             f"({start.config}); start from a checkpoint of the same recipe family, e.g. {example!r}.")
+        self.load_state_dict(start.state_dict())
+        self.config["init_from"] = init_from
+
     @property
     def input_size(self) -> int:
         features = self.encoder.out_features if self.encoder is not None else self.image_size ** 2
