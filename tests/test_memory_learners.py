@@ -189,3 +189,39 @@ def test_mann_second_stage_starts_from_the_committed_weights_and_decays_its_step
         MANN(**{**config, "hidden_size": 64})
     with pytest.raises(ValueError, match="lr_schedule"):
         MANN(image_size=4, memory_slots=8, memory_width=4, read_heads=2, hidden_size=8, lr_schedule="linear")
+
+
+def test_mann_input_to_heads_is_a_skip_connection_off_by_default():
+    from meta_course.checkpoints import checkpoint_path
+    from meta_course.learners.base import load_learner
+    from meta_course.learners.memory.mann import MANNNetwork
+
+    torch.manual_seed(0)
+    plain = MANNNetwork(7, 3, memory_slots=8, memory_width=4, read_heads=2, hidden_size=16, key_strength=True)
+    torch.manual_seed(0)
+    same = MANNNetwork(7, 3, memory_slots=8, memory_width=4, read_heads=2, hidden_size=16, key_strength=True,
+                       input_to_heads=False)
+    x = torch.randn(2, 6, 7)
+    assert torch.equal(plain(x), same(x)) and plain.heads.in_features == 16      # off: the paper's heads on h_t
+    torch.manual_seed(0)
+    skip = MANNNetwork(7, 3, memory_slots=8, memory_width=4, read_heads=2, hidden_size=16, key_strength=True,
+                       input_to_heads=True)
+    assert skip.heads.in_features == 16 + 7 and skip.heads.out_features == plain.heads.out_features
+    logits, trace = skip(x, trace=True)
+    assert logits.shape == (2, 6, 3) and trace["w_read"].shape == (2, 6, 2, 8)
+    # with the input part of the heads' weights zeroed, the skip network computes exactly what the plain one does
+    with torch.no_grad():
+        skip.load_state_dict({**plain.state_dict(), "heads.weight": torch.cat(
+            [plain.heads.weight, torch.zeros(plain.heads.out_features, 7)], dim=1)})
+    assert torch.allclose(skip(x), plain(x), atol=1e-6)
+    with torch.no_grad():                                  # and the input really reaches the keys when it is not
+        skip.heads.weight[:, 16:] = 0.5
+    assert not torch.allclose(skip(x), plain(x), atol=1e-3)
+    with pytest.raises(ValueError, match="input_to_heads=True"):
+        skip.step(skip.controller.project(x[:, 0]), skip.initial_state(2))
+    # the option enters the config only when on: committed checkpoints keep theirs and load
+    assert "input_to_heads" not in MANN(image_size=4, memory_slots=8, memory_width=4, read_heads=2, hidden_size=8).config
+    on = MANN(image_size=4, memory_slots=8, memory_width=4, read_heads=2, hidden_size=8, input_to_heads=True)
+    assert on.config["input_to_heads"] is True and learner_from_checkpoint(on.checkpoint()).net.input_to_heads
+    old = load_learner(checkpoint_path("mann_omniglot_conv"))
+    assert "input_to_heads" not in old.config and not old.net.input_to_heads

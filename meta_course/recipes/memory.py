@@ -227,3 +227,10 @@ RECIPES["mann_omniglot_conv_long"] = Recipe(
     "mann", {**RECIPES["mann_omniglot_conv"].config, "init_from": "mann_omniglot_conv"}, steps=800, seed=3,
     note="mann_omniglot_conv trained on: 800 more steps, 3e-4 → 0 (cosine), encoder fine-tuned",
     **{**OMNIGLOT_SEQUENCES, "outer_lr": 3e-4, "meta_batch_size": 8})
+
+# The MANN whose heads also read the step's input (`input_to_heads`, a stated deviation — see mann.py): key, add
+# vector, gate and key strength are a linear map of [h_t; x_t] instead of h_t alone. Otherwise mann_omniglot's
+# network and task; step size 1e-3 → 0 (cosine).
+RECIPES["mann_omniglot_skip"] = Recipe(
+    "mann", dict(**MANN_NET, key_strength=True, input_to_heads=True, lr_schedule="cosine"), steps=3000,
+    note="MANN whose heads read [h_t; x_t] (input skip connection), frozen Conv-4 features", **OMNIGLOT_SEQUENCES)
