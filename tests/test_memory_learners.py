@@ -225,3 +225,30 @@ def test_mann_input_to_heads_is_a_skip_connection_off_by_default():
     assert on.config["input_to_heads"] is True and learner_from_checkpoint(on.checkpoint()).net.input_to_heads
     old = load_learner(checkpoint_path("mann_omniglot_conv"))
     assert "input_to_heads" not in old.config and not old.net.input_to_heads
+
+
+def test_feature_dropout_acts_in_training_only_and_never_on_the_label():
+    torch.manual_seed(0)
+    kw = dict(n_classes=3, image_size=6, memory_slots=10, memory_width=5, read_heads=2, hidden_size=12)
+    drop, plain = MANN(**kw, feature_dropout=0.5), MANN(**kw)
+    drop.load_state_dict(plain.state_dict())
+    b = episodes()
+    assert torch.equal(drop.score(b), plain.score(b))                       # scoring drops nothing
+    assert drop.meta_loss(b).item() != plain.meta_loss(b).item()            # training does
+    seen = []
+
+    def run(inputs, *args, **kwargs):                                        # record what the network is given
+        seen.append(inputs.detach())
+        return plain.net.run(inputs, *args, **kwargs)
+
+    drop.net.run = run
+    drop.meta_loss(b)
+    full = plain.inputs(b)
+    assert torch.equal(seen[0][..., -3:], full[..., -3:])                    # the previous label is kept whole
+    feats = seen[0][..., :-3]
+    kept = feats != 0
+    assert torch.allclose(feats[kept], 2 * full[..., :-3][kept])             # inverted dropout: kept ones scaled
+    assert 0.3 < 1 - kept.float().mean() < 0.7
+    assert drop.config["feature_dropout"] == 0.5 and "feature_dropout" not in plain.config
+    with pytest.raises(ValueError, match="feature_dropout"):
+        MANN(**kw, feature_dropout=1.0)

@@ -251,7 +251,10 @@ class MANN(LabelSequenceLearner):
         finetune_encoder: train that Conv-4 end to end with the MANN instead of keeping it frozen.
         lr_schedule: ``"constant"`` or ``"cosine"`` (the outer step size decays as ½(1 + cos πt/T) over the run).
         init_from: name of a committed MANN checkpoint with the same network whose weights (and frozen encoder
-            statistics) this learner starts from — a second training stage; ``None``: fresh weights.
+            statistics) this learner starts from — a second training stage; ``None``: fresh weights. A start
+            without ``input_to_heads`` may seed a network with it (the heads' weights on x_t start at zero).
+        feature_dropout: in training, drop each image feature with this probability (inverted dropout; the
+            previous label is never dropped): a regulariser against fitting the training alphabets' features.
 
     Example:
         >>> from meta_course.tasks.sequences import LabelledSequences
@@ -266,8 +269,11 @@ class MANN(LabelSequenceLearner):
     def __init__(self, n_classes: int = 5, image_size: int = 20, memory_slots: int = 128, memory_width: int = 40,
                  read_heads: int = 4, hidden_size: int = 128, gamma: float = 0.95, key_strength: bool = False,
                  encoder: str | None = None, lr_schedule: str = "constant", init_from: str | None = None,
-                 finetune_encoder: bool = False, input_to_heads: bool = False):
+                 finetune_encoder: bool = False, input_to_heads: bool = False, feature_dropout: float = 0.0):
         super().__init__(n_classes, image_size, encoder, finetune_encoder)
+        check_range("feature_dropout", feature_dropout, 0.0, 0.95, "The probability of dropping an image feature "
+                    "in training; 0 turns it off.")
+        self.feature_dropout = float(feature_dropout)
         check_choice("lr_schedule", lr_schedule, ("constant", "cosine"), "How the outer step size changes over training.")
         self.config = dict(n_classes=n_classes, image_size=image_size, memory_slots=memory_slots,
                            memory_width=memory_width, read_heads=read_heads, hidden_size=hidden_size, gamma=gamma,
@@ -276,6 +282,8 @@ class MANN(LabelSequenceLearner):
                                key_strength, input_to_heads)
         if input_to_heads:  # only non-default settings enter the config: older checkpoints keep theirs
             self.config["input_to_heads"] = True
+        if feature_dropout:
+            self.config["feature_dropout"] = float(feature_dropout)
         self.lr_schedule = lr_schedule
         if lr_schedule != "constant":  # only non-default settings enter the config: older checkpoints keep theirs
             self.config["lr_schedule"] = lr_schedule
@@ -283,7 +291,21 @@ class MANN(LabelSequenceLearner):
             self.config["finetune_encoder"] = True
         if init_from is not None:
             # start from a committed run's weights (a resumed run or a loaded checkpoint overwrites them after)
-            self.start_from(init_from, ("init_from", "lr_schedule", "finetune_encoder"), "a MANN", "mann_omniglot")
+            self.start_from(init_from, ("init_from", "lr_schedule", "finetune_encoder", "input_to_heads", "feature_dropout"),
+                            "a MANN",
+                            "mann_omniglot", self._widen_heads)
+
+    def _widen_heads(self, start: "MANN") -> dict:
+        """The start's weights; a start whose heads read h_t alone, for a network whose heads also read x_t, gets
+        zero weights on x_t — the same function as the start until training moves them."""
+        state = start.state_dict()
+        if self.net.input_to_heads and not start.net.input_to_heads:
+            w = state["net.heads.weight"]
+            state["net.heads.weight"] = torch.cat([w, w.new_zeros(w.shape[0], self.input_size)], dim=1)
+        elif start.net.input_to_heads and not self.net.input_to_heads:
+            raise ValueError("the init_from checkpoint's heads read the input too (input_to_heads=True) and this "
+                             "MANN's do not: start from a MANN without it, or set input_to_heads=True.")
+        return state
 
     def outer_lr_factor(self, step: int, steps: int) -> float:
         """1, or ½(1 + cos(π·step/steps)) with the cosine schedule (a pure function of the step: resumable)."""
