@@ -306,3 +306,10 @@ RECIPES["mann_omniglot_centred"] = Recipe(
                  centre_features=True, lr_schedule="cosine"), steps=6000, seed=7,
     note="MANN on episode-centred features of mann_omniglot_conv's Conv-4 (frozen), heads reading [h_t; x_t]",
     **OMNIGLOT_SEQUENCES)
+# Its baseline on the same input: lstm_omniglot_conv's LSTM of 200 on the same episode-centred features of the same
+# frozen Conv-4.
+RECIPES["lstm_omniglot_centred"] = Recipe(
+    "lstm-labels", dict(n_classes=5, image_size=28, encoder="mann_omniglot_conv", hidden_size=200, num_layers=1,
+                        centre_features=True), steps=5000,
+    note="LSTM baseline on mann_omniglot_centred's input (centred features of mann_omniglot_conv's Conv-4)",
+    **OMNIGLOT_SEQUENCES)
