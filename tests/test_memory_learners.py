@@ -189,3 +189,66 @@ def test_mann_second_stage_starts_from_the_committed_weights_and_decays_its_step
         MANN(**{**config, "hidden_size": 64})
     with pytest.raises(ValueError, match="lr_schedule"):
         MANN(image_size=4, memory_slots=8, memory_width=4, read_heads=2, hidden_size=8, lr_schedule="linear")
+
+
+def test_mann_input_to_heads_is_a_skip_connection_off_by_default():
+    from meta_course.checkpoints import checkpoint_path
+    from meta_course.learners.base import load_learner
+    from meta_course.learners.memory.mann import MANNNetwork
+
+    torch.manual_seed(0)
+    plain = MANNNetwork(7, 3, memory_slots=8, memory_width=4, read_heads=2, hidden_size=16, key_strength=True)
+    torch.manual_seed(0)
+    same = MANNNetwork(7, 3, memory_slots=8, memory_width=4, read_heads=2, hidden_size=16, key_strength=True,
+                       input_to_heads=False)
+    x = torch.randn(2, 6, 7)
+    assert torch.equal(plain(x), same(x)) and plain.heads.in_features == 16      # off: the paper's heads on h_t
+    torch.manual_seed(0)
+    skip = MANNNetwork(7, 3, memory_slots=8, memory_width=4, read_heads=2, hidden_size=16, key_strength=True,
+                       input_to_heads=True)
+    assert skip.heads.in_features == 16 + 7 and skip.heads.out_features == plain.heads.out_features
+    logits, trace = skip(x, trace=True)
+    assert logits.shape == (2, 6, 3) and trace["w_read"].shape == (2, 6, 2, 8)
+    # with the input part of the heads' weights zeroed, the skip network computes exactly what the plain one does
+    with torch.no_grad():
+        skip.load_state_dict({**plain.state_dict(), "heads.weight": torch.cat(
+            [plain.heads.weight, torch.zeros(plain.heads.out_features, 7)], dim=1)})
+    assert torch.allclose(skip(x), plain(x), atol=1e-6)
+    with torch.no_grad():                                  # and the input really reaches the keys when it is not
+        skip.heads.weight[:, 16:] = 0.5
+    assert not torch.allclose(skip(x), plain(x), atol=1e-3)
+    with pytest.raises(ValueError, match="input_to_heads=True"):
+        skip.step(skip.controller.project(x[:, 0]), skip.initial_state(2))
+    # the option enters the config only when on: committed checkpoints keep theirs and load
+    assert "input_to_heads" not in MANN(image_size=4, memory_slots=8, memory_width=4, read_heads=2, hidden_size=8).config
+    on = MANN(image_size=4, memory_slots=8, memory_width=4, read_heads=2, hidden_size=8, input_to_heads=True)
+    assert on.config["input_to_heads"] is True and learner_from_checkpoint(on.checkpoint()).net.input_to_heads
+    old = load_learner(checkpoint_path("mann_omniglot_conv"))
+    assert "input_to_heads" not in old.config and not old.net.input_to_heads
+
+
+def test_feature_dropout_acts_in_training_only_and_never_on_the_label():
+    torch.manual_seed(0)
+    kw = dict(n_classes=3, image_size=6, memory_slots=10, memory_width=5, read_heads=2, hidden_size=12)
+    drop, plain = MANN(**kw, feature_dropout=0.5), MANN(**kw)
+    drop.load_state_dict(plain.state_dict())
+    b = episodes()
+    assert torch.equal(drop.score(b), plain.score(b))                       # scoring drops nothing
+    assert drop.meta_loss(b).item() != plain.meta_loss(b).item()            # training does
+    seen = []
+
+    def run(inputs, *args, **kwargs):                                        # record what the network is given
+        seen.append(inputs.detach())
+        return plain.net.run(inputs, *args, **kwargs)
+
+    drop.net.run = run
+    drop.meta_loss(b)
+    full = plain.inputs(b)
+    assert torch.equal(seen[0][..., -3:], full[..., -3:])                    # the previous label is kept whole
+    feats = seen[0][..., :-3]
+    kept = feats != 0
+    assert torch.allclose(feats[kept], 2 * full[..., :-3][kept])             # inverted dropout: kept ones scaled
+    assert 0.3 < 1 - kept.float().mean() < 0.7
+    assert drop.config["feature_dropout"] == 0.5 and "feature_dropout" not in plain.config
+    with pytest.raises(ValueError, match="feature_dropout"):
+        MANN(**kw, feature_dropout=1.0)

@@ -154,3 +154,17 @@ def test_copy_prefix_is_the_copy_of_the_first_vectors():
     recall = AssociativeRecallTask(width=4, item_length=1, min_items=3, max_items=3).sample(torch.Generator(), 2)
     with pytest.raises(ValueError, match="not a copy batch"):
         copy_prefix(recall, 1)
+
+
+def test_omniglot_sequences_affine_distortion_is_reproducible_and_keeps_the_labels():
+    from meta_course.tasks.sequences import omniglot_sequences
+
+    plain = omniglot_sequences(data=fake_split(), rotations=False, size=6)
+    warped = omniglot_sequences(affine_strength=1.0, data=fake_split(), rotations=False, size=6)
+    a, b = plain(torch.Generator().manual_seed(3), 4), warped(torch.Generator().manual_seed(3), 4)
+    assert torch.equal(a.y, b.y) and torch.equal(a.instance, b.instance)   # same episodes, same order
+    assert b.x.shape == a.x.shape and not torch.equal(a.x, b.x)             # every image distorted
+    assert torch.equal(b.x, warped(torch.Generator().manual_seed(3), 4).x)  # drawn from the task generator
+    assert omniglot_sequences(affine_strength=0.0, data=fake_split(), size=6) is not None
+    with pytest.raises(ValueError, match="affine_strength"):
+        omniglot_sequences(affine_strength=-1.0, data=fake_split(), size=6)

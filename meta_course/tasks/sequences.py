@@ -23,7 +23,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
-from ..core.checks import check_int
+from ..core.checks import check_int, check_range
 
 
 class LabelledSequences(NamedTuple):
@@ -275,9 +275,22 @@ __all__ = ["AssociativeRecallTask", "CopyTask", "LabelledSequences", "OmniglotSe
            "bit_errors", "copy_prefix", "instance_index", "offset_labels"]
 
 
-def omniglot_sequences(**task_args):
-    """Task-table factory: ``OmniglotSequences(**task_args).sample``."""
-    return OmniglotSequences(**task_args).sample
+def omniglot_sequences(affine_strength: float = 0.0, **task_args):
+    """Task-table factory: ``OmniglotSequences(**task_args).sample``; with ``affine_strength`` > 0 every image is
+    distorted by its own small random affine map drawn from the task generator
+    (:func:`~meta_course.tasks.omniglot.augment.random_affine`; 1 = Koch et al.'s ranges)."""
+    from .omniglot.augment import random_affine
+
+    check_range("affine_strength", affine_strength, 0.0, 3.0, "1 = Koch et al.'s ranges; 0 = no distortion.")
+    sample = OmniglotSequences(**task_args).sample
+    if affine_strength == 0:
+        return sample
+
+    def distorted(generator: torch.Generator, n_tasks: int) -> LabelledSequences:
+        batch = sample(generator, n_tasks)
+        return batch._replace(x=random_affine(batch.x, generator, affine_strength))
+
+    return distorted
 
 
 def copy_task(**task_args):

@@ -22,6 +22,15 @@ is split into one one-hot per head — head i writes to the i-th least-used slot
 sum to Eq. 6's vector; and each head writes its own add vector a_t (Eq. 8 writes the key k_t
 itself, which forces one vector to mean both "what I look for now" and "what I store for later").
 
+A stated deviation, off by default (``input_to_heads=True``): the heads' key, add vector, gate (and key
+strength) are a linear map of ``[h_t; x_t]`` — the controller's output *and* the step's input (image features
+plus the previous label), a skip connection from the input to the heads as in many NTM/MANN implementations —
+instead of h_t alone. In the paper the heads see only h_t, so to store "image x_{t−1} had label y_{t−1}" the
+LSTM must carry x_{t−1} through one step, and the read key for x_t is squeezed through the LSTM too. With the
+skip connection an exact algorithm needs no such carrying: one head writes x_t's features into the least-used
+slot (σ(α) → 0) and reads there; at t + 1 a second head that read the same slot (σ(α) → 1) adds the label
+y_t, now in its input; a later drawing of the class finds that slot by its features and reads the label.
+
 References:
     Santoro, Bartunov, Botvinick, Wierstra & Lillicrap (2016), "Meta-Learning with Memory-Augmented
     Neural Networks", ICML, Section 3.1, Eqs. 2–8; Section 4.1 (Omniglot protocol).
@@ -144,6 +153,8 @@ class MANNNetwork(nn.Module):
         key_strength: let each head also emit a key strength β ≥ 1 (``softmax(β K)``, as in the NTM) instead
             of Eq. 3's plain ``softmax(K)``; cosines lie in [−1, 1], so without β a read can never focus
             on one of N slots (the largest weight is at most e²/(e² + N − 1)).
+        input_to_heads: the heads read ``[h_t; x_t]`` (the step's input too) instead of h_t alone — the
+            stated deviation of the module docstring.
 
     Example:
         >>> net = MANNNetwork(7, 2, memory_slots=8, memory_width=4, read_heads=2, hidden_size=16)
@@ -153,7 +164,8 @@ class MANNNetwork(nn.Module):
     """
 
     def __init__(self, input_size: int, out_size: int, memory_slots: int = 128, memory_width: int = 40,
-                 read_heads: int = 4, hidden_size: int = 200, gamma: float = 0.95, key_strength: bool = False):
+                 read_heads: int = 4, hidden_size: int = 200, gamma: float = 0.95, key_strength: bool = False,
+                 input_to_heads: bool = False):
         super().__init__()
         check_int("memory_slots", memory_slots, 2, 100_000, "The paper uses 128 slots.")
         check_int("memory_width", memory_width, 1, 100_000, "The paper uses width 40.")
@@ -165,7 +177,8 @@ class MANNNetwork(nn.Module):
         self.controller = Controller(input_size, read_heads * memory_width, hidden_size)
         # per head: key (W), add vector (W), write gate logit α (1) [, key strength (1)]
         self.n_params = 2 * memory_width + 1 + int(self.key_strength)
-        self.heads = nn.Linear(hidden_size, read_heads * self.n_params)
+        self.input_to_heads = bool(input_to_heads)
+        self.heads = nn.Linear(hidden_size + input_size * self.input_to_heads, read_heads * self.n_params)
         self.out = nn.Linear(hidden_size + read_heads * memory_width, out_size)
 
     def initial_state(self, batch_size: int) -> MANNState:
@@ -176,11 +189,18 @@ class MANNNetwork(nn.Module):
                          w_read=p.new_zeros(batch_size, self.H, self.N),
                          usage=p.new_zeros(batch_size, self.N))
 
-    def step(self, gx: Tensor, state: MANNState):
-        """One time step: ``x [B, D]`` → ``(logits [B, out], new state, {"w_read", "w_write"})``."""
+    def step(self, gx: Tensor, state: MANNState, x: Tensor | None = None):
+        """One time step from the projected input ``gx`` (:meth:`Controller.project` of ``x [B, D]``; ``x`` itself
+        is needed only with ``input_to_heads``) → ``(logits [B, out], new state, {"w_read", "w_write"})``."""
         B, H, W = gx.shape[0], self.H, self.W
         h, ctrl = self.controller(gx, state.reads.flatten(1), state.controller)
-        params = self.heads(h).view(B, H, self.n_params)
+        if self.input_to_heads:
+            if x is None:
+                raise ValueError("step(gx, state, x=None) on a MANN with input_to_heads=True: its heads read the "
+                                 "step's input too. Pass x, the [B, input_size] input gx was projected from.")
+            params = self.heads(torch.cat([h, x], dim=-1)).view(B, H, self.n_params)
+        else:
+            params = self.heads(h).view(B, H, self.n_params)
         key, add, alpha = torch.tanh(params[..., :W]), torch.tanh(params[..., W:2 * W]), params[..., 2 * W]
         strength = oneplus(params[..., -1]) if self.key_strength else 1.0
         w_lu_prev = least_used_weights(state.usage, H)                     # Eq. 6 at t−1
@@ -199,7 +219,7 @@ class MANNNetwork(nn.Module):
         outs, info = [], {"w_read": [], "w_write": [], "usage": []}
         gx = self.controller.project(inputs)
         for t in range(inputs.shape[1]):
-            logits, state, step_info = self.step(gx[:, t], state)
+            logits, state, step_info = self.step(gx[:, t], state, inputs[:, t])
             outs.append(logits)
             if trace:
                 info["w_read"].append(step_info["w_read"])
@@ -224,13 +244,17 @@ class MANN(LabelSequenceLearner):
     Args:
         n_classes: classes per episode (paper: 5).
         image_size: side of the input images (paper: 20, i.e. 400 pixels).
-        memory_slots, memory_width, read_heads, hidden_size, gamma, key_strength: see :class:`MANNNetwork`.
+        memory_slots, memory_width, read_heads, hidden_size, gamma, key_strength, input_to_heads: see
+            :class:`MANNNetwork`.
         encoder: ``None`` (flat pixels, the paper's input) or the name of a committed Conv-4 checkpoint used as
             a frozen feature extractor (:class:`~meta_course.learners.memory.sequence.FrozenEncoder`).
         finetune_encoder: train that Conv-4 end to end with the MANN instead of keeping it frozen.
         lr_schedule: ``"constant"`` or ``"cosine"`` (the outer step size decays as ½(1 + cos πt/T) over the run).
         init_from: name of a committed MANN checkpoint with the same network whose weights (and frozen encoder
-            statistics) this learner starts from — a second training stage; ``None``: fresh weights.
+            statistics) this learner starts from — a second training stage; ``None``: fresh weights. A start
+            without ``input_to_heads`` may seed a network with it (the heads' weights on x_t start at zero).
+        feature_dropout: in training, drop each image feature with this probability (inverted dropout; the
+            previous label is never dropped): a regulariser against fitting the training alphabets' features.
 
     Example:
         >>> from meta_course.tasks.sequences import LabelledSequences
@@ -245,14 +269,21 @@ class MANN(LabelSequenceLearner):
     def __init__(self, n_classes: int = 5, image_size: int = 20, memory_slots: int = 128, memory_width: int = 40,
                  read_heads: int = 4, hidden_size: int = 128, gamma: float = 0.95, key_strength: bool = False,
                  encoder: str | None = None, lr_schedule: str = "constant", init_from: str | None = None,
-                 finetune_encoder: bool = False):
+                 finetune_encoder: bool = False, input_to_heads: bool = False, feature_dropout: float = 0.0):
         super().__init__(n_classes, image_size, encoder, finetune_encoder)
+        check_range("feature_dropout", feature_dropout, 0.0, 0.95, "The probability of dropping an image feature "
+                    "in training; 0 turns it off.")
+        self.feature_dropout = float(feature_dropout)
         check_choice("lr_schedule", lr_schedule, ("constant", "cosine"), "How the outer step size changes over training.")
         self.config = dict(n_classes=n_classes, image_size=image_size, memory_slots=memory_slots,
                            memory_width=memory_width, read_heads=read_heads, hidden_size=hidden_size, gamma=gamma,
                            key_strength=key_strength, encoder=encoder)
         self.net = MANNNetwork(self.input_size, n_classes, memory_slots, memory_width, read_heads, hidden_size, gamma,
-                               key_strength)
+                               key_strength, input_to_heads)
+        if input_to_heads:  # only non-default settings enter the config: older checkpoints keep theirs
+            self.config["input_to_heads"] = True
+        if feature_dropout:
+            self.config["feature_dropout"] = float(feature_dropout)
         self.lr_schedule = lr_schedule
         if lr_schedule != "constant":  # only non-default settings enter the config: older checkpoints keep theirs
             self.config["lr_schedule"] = lr_schedule
@@ -260,7 +291,21 @@ class MANN(LabelSequenceLearner):
             self.config["finetune_encoder"] = True
         if init_from is not None:
             # start from a committed run's weights (a resumed run or a loaded checkpoint overwrites them after)
-            self.start_from(init_from, ("init_from", "lr_schedule", "finetune_encoder"), "a MANN", "mann_omniglot")
+            self.start_from(init_from, ("init_from", "lr_schedule", "finetune_encoder", "input_to_heads", "feature_dropout"),
+                            "a MANN",
+                            "mann_omniglot", self._widen_heads)
+
+    def _widen_heads(self, start: "MANN") -> dict:
+        """The start's weights; a start whose heads read h_t alone, for a network whose heads also read x_t, gets
+        zero weights on x_t — the same function as the start until training moves them."""
+        state = start.state_dict()
+        if self.net.input_to_heads and not start.net.input_to_heads:
+            w = state["net.heads.weight"]
+            state["net.heads.weight"] = torch.cat([w, w.new_zeros(w.shape[0], self.input_size)], dim=1)
+        elif start.net.input_to_heads and not self.net.input_to_heads:
+            raise ValueError("the init_from checkpoint's heads read the input too (input_to_heads=True) and this "
+                             "MANN's do not: start from a MANN without it, or set input_to_heads=True.")
+        return state
 
     def outer_lr_factor(self, step: int, steps: int) -> float:
         """1, or ½(1 + cos(π·step/steps)) with the cosine schedule (a pure function of the step: resumable)."""

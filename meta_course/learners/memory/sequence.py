@@ -24,6 +24,10 @@ from ...tasks.sequences import LabelledSequences, Sequences, instance_index, off
 from ..base import Learner
 
 
+#: features a frozen encoder keeps (≈ 60 MB); every drawing of the `minimal` split with its rotations is ≈ 26 000
+CACHE_LIMIT = 50_000
+
+
 class FrozenEncoder(nn.Module):
     """A fixed image → feature map: the Conv-4 body of a committed metric-learner checkpoint, frozen
     (or, with ``trainable=True``, fine-tuned end to end with the network that reads it).
@@ -116,6 +120,9 @@ class FrozenEncoder(nn.Module):
     def _cached(self, flat: Tensor) -> Tensor:
         keys = [row.tobytes() for row in flat.mul(255).round().to(torch.uint8).flatten(1).cpu().numpy()]
         new = {k: i for i, k in enumerate(keys) if k not in self._cache}
+        if len(self._cache) + len(new) > CACHE_LIMIT:  # randomly distorted training images never repeat: stay bounded
+            self._cache.clear()
+            new = {k: i for i, k in enumerate(keys)}
         if new:
             idx = torch.tensor(list(new.values()), device=flat.device)
             for k, f in zip(new, self._run(flat[idx]).cpu()):
@@ -190,10 +197,11 @@ class LabelSequenceLearner(Learner):
             raise ValueError(f"image_size={image_size} with encoder={encoder!r}: the Conv-4 encoders take 28×28 "
                              f"images. Use image_size=28 (or encoder=None for flat pixels).")
 
-    def start_from(self, init_from: str, stage: tuple[str, ...], kind: str, example: str) -> None:
+    def start_from(self, init_from: str, stage: tuple[str, ...], kind: str, example: str, convert=None) -> None:
         """Load a committed checkpoint of the same network as a second training stage's start (a resumed run or a
         loaded checkpoint overwrites the weights after). ``stage``: config keys that may differ between stages; ``kind``
-        names the learner in the error ("a MANN"), ``example`` a checkpoint to start from."""
+        names the learner in the error ("a MANN"), ``example`` a checkpoint to start from; ``convert(start)``, if
+        given, returns the start's state dict fitted to this network (e.g. widened by zero weights)."""
         from ...checkpoints import checkpoint_path
         from ..base import load_learner
 
@@ -202,7 +210,7 @@ class LabelSequenceLearner(Learner):
         if not isinstance(start, type(self)) or same != {k: v for k, v in self.config.items() if k not in stage}:
             raise ValueError(f"init_from={init_from!r} is not {kind} with this network "
                              f"({start.config}); start from a checkpoint of the same recipe family, e.g. {example!r}.")
-        self.load_state_dict(start.state_dict())
+        self.load_state_dict(start.state_dict() if convert is None else convert(start))
         self.config["init_from"] = init_from
 
     @property
@@ -232,9 +240,19 @@ class LabelSequenceLearner(Learner):
         logits, _, info = self.net.run(self.inputs(batch), trace=trace)
         return (logits, info) if trace else logits
 
+    #: training only: the probability of zeroing each image feature (inverted dropout; the label one-hot is kept)
+    feature_dropout: float = 0.0
+
     def meta_loss(self, batch: LabelledSequences) -> Tensor:
-        """Cross-entropy of every step's prediction, made before its label is shown."""
-        logits = self.logits(batch)
+        """Cross-entropy of every step's prediction, made before its label is shown (with ``feature_dropout`` on the
+        image features; scoring never drops any)."""
+        if self.feature_dropout > 0:
+            inputs = self.inputs(batch)
+            feats, labels = inputs[..., :-self.n_classes], inputs[..., -self.n_classes:]
+            feats = nn.functional.dropout(feats, self.feature_dropout, training=True)
+            logits = self.net.run(torch.cat([feats, labels], dim=-1))[0]
+        else:
+            logits = self.logits(batch)
         return nn.functional.cross_entropy(logits.flatten(0, 1), batch.y.flatten())
 
     def score(self, tasks: LabelledSequences, instance: int | None = None, **knobs) -> Tensor:
