@@ -267,5 +267,3 @@ def test_centred_features_subtract_the_running_mean_and_adapt_continues_it():
     pred = mann.adapt(b.x[0, :7], b.y[0, :7])                 # the 8th step from the memory the first 7 left
     assert torch.allclose(pred(b.x[0, 7:8])[0], full[7], atol=1e-5)
     assert mann.config["centre_features"] is True and "centre_features" not in MANN(**kw).config
-    lstm = LSTMLabels(n_classes=3, image_size=6, hidden_size=12, centre_features=True)      # its baseline: same input
-    assert torch.equal(lstm.inputs(b), inputs) and lstm.config["centre_features"] is True
