@@ -252,3 +252,20 @@ def test_feature_dropout_acts_in_training_only_and_never_on_the_label():
     assert drop.config["feature_dropout"] == 0.5 and "feature_dropout" not in plain.config
     with pytest.raises(ValueError, match="feature_dropout"):
         MANN(**kw, feature_dropout=1.0)
+
+
+def test_centred_features_subtract_the_running_mean_and_adapt_continues_it():
+    torch.manual_seed(0)
+    kw = dict(n_classes=3, image_size=6, memory_slots=10, memory_width=5, read_heads=2, hidden_size=12)
+    mann = MANN(**kw, centre_features=True)
+    b = episodes(n=1, steps=8)
+    flat = b.x.flatten(-3)
+    inputs = mann.inputs(b)
+    assert torch.allclose(inputs[0, 0, :36], torch.zeros(36))                            # step 1: its own mean
+    assert torch.allclose(inputs[0, 4, :36], flat[0, 4] - flat[0, :5].mean(0), atol=1e-6)  # steps 1..t only
+    full = mann.logits(b)[0]
+    pred = mann.adapt(b.x[0, :7], b.y[0, :7])                 # the 8th step from the memory the first 7 left
+    assert torch.allclose(pred(b.x[0, 7:8])[0], full[7], atol=1e-5)
+    assert mann.config["centre_features"] is True and "centre_features" not in MANN(**kw).config
+    lstm = LSTMLabels(n_classes=3, image_size=6, hidden_size=12, centre_features=True)      # its baseline: same input
+    assert torch.equal(lstm.inputs(b), inputs) and lstm.config["centre_features"] is True

@@ -25,6 +25,8 @@ MANN_METHODS = {"mann": "mann_omniglot", "lstm": "lstm_omniglot"}
 #: the same pair with the Conv-4 encoder fine-tuned end to end with the MANN (the LSTM reads that same encoder);
 #: rows only where the checkpoint is committed
 MANN_FT_METHODS = {"mann-ft": "mann_omniglot_conv", "lstm-ft": "lstm_omniglot_conv"}
+#: the pair reading episode-centred features of that fine-tuned Conv-4 (frozen); rows only where committed
+MANN_CENTRED_METHODS = {"mann-c": "mann_omniglot_centred", "lstm-c": "lstm_omniglot_centred"}
 COPY_METHODS = {"ntm": "ntm_copy", "dnc": "dnc_copy", "lstm": "lstm_copy"}
 
 
@@ -75,7 +77,7 @@ def mann_run(args) -> dict:
     from ..checkpoints import HERE
 
     methods = dict(MANN_METHODS)
-    for name, recipe in MANN_FT_METHODS.items():
+    for name, recipe in {**MANN_FT_METHODS, **MANN_CENTRED_METHODS}.items():
         if (HERE / f"{recipe}.pt").exists():
             methods[name] = recipe
         else:
@@ -105,7 +107,8 @@ def mann_run(args) -> dict:
         mean, ci = mean_ci95(diff[:, j])
         paired.append({"instance": k, "mann_minus_lstm": mean, "ci95": ci})
     print(" | ".join([f"{'MANN − LSTM':>13s}"] + [f"{_fmt(p['mann_minus_lstm'], p['ci95'], 100):>13s}" for p in paired]))
-    pairs = [(a, b) for a, b in (("mann-ft", "lstm-ft"), ("mann-ft", "lstm"), ("mann-ft", "mann")) if a in acc and b in acc]
+    pairs = [(a, b) for a, b in (("mann-ft", "lstm-ft"), ("mann-ft", "lstm"), ("mann-ft", "mann"), ("mann-c", "lstm-c"),
+                                 ("mann-c", "lstm"), ("mann-c", "mann-ft")) if a in acc and b in acc]
     paired_ft = []
     for a, b in pairs:
         cells = []
@@ -118,6 +121,7 @@ def mann_run(args) -> dict:
             "part": args.part,
             "input": {name: (learners[name].config.get("encoder") or "pixels")
                       + (" (fine-tuned)" if learners[name].config.get("finetune_encoder") else "")
+                      + (" (episode-centred)" if learners[name].config.get("centre_features") else "")
                       for name in learners}}
 
 

@@ -32,12 +32,16 @@ class LSTMLabels(LabelSequenceLearner):
     name = "lstm-labels"
 
     def __init__(self, n_classes: int = 5, image_size: int = 20, hidden_size: int = 200, num_layers: int = 1,
-                 encoder: str | None = None, finetune_encoder: bool = False, init_from: str | None = None):
+                 encoder: str | None = None, finetune_encoder: bool = False, init_from: str | None = None,
+                 centre_features: bool = False):
         super().__init__(n_classes, image_size, encoder, finetune_encoder)
+        self.centre_features = bool(centre_features)   # as the MANN's (LabelSequenceLearner.centre_features)
         self.config = dict(n_classes=n_classes, image_size=image_size, hidden_size=hidden_size, num_layers=num_layers,
                            encoder=encoder)
         if finetune_encoder:  # only non-default settings enter the config: older checkpoints keep theirs
             self.config["finetune_encoder"] = True
+        if centre_features:
+            self.config["centre_features"] = True
         self.net = SequenceLSTM(self.input_size, hidden_size, n_classes, num_layers)
         if init_from is not None:  # a second training stage from a committed LSTM of the same network
             self.start_from(init_from, ("init_from", "finetune_encoder"), "an LSTM", "lstm_omniglot")

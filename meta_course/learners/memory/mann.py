@@ -255,6 +255,8 @@ class MANN(LabelSequenceLearner):
             without ``input_to_heads`` may seed a network with it (the heads' weights on x_t start at zero).
         feature_dropout: in training, drop each image feature with this probability (inverted dropout; the
             previous label is never dropped): a regulariser against fitting the training alphabets' features.
+        centre_features: feed each step's image features minus the mean of the episode's features so far
+            (steps 1..t): what every drawing of the episode shares — more on a new alphabet — drops out.
 
     Example:
         >>> from meta_course.tasks.sequences import LabelledSequences
@@ -269,11 +271,13 @@ class MANN(LabelSequenceLearner):
     def __init__(self, n_classes: int = 5, image_size: int = 20, memory_slots: int = 128, memory_width: int = 40,
                  read_heads: int = 4, hidden_size: int = 128, gamma: float = 0.95, key_strength: bool = False,
                  encoder: str | None = None, lr_schedule: str = "constant", init_from: str | None = None,
-                 finetune_encoder: bool = False, input_to_heads: bool = False, feature_dropout: float = 0.0):
+                 finetune_encoder: bool = False, input_to_heads: bool = False, feature_dropout: float = 0.0,
+                 centre_features: bool = False):
         super().__init__(n_classes, image_size, encoder, finetune_encoder)
         check_range("feature_dropout", feature_dropout, 0.0, 0.95, "The probability of dropping an image feature "
                     "in training; 0 turns it off.")
         self.feature_dropout = float(feature_dropout)
+        self.centre_features = bool(centre_features)
         check_choice("lr_schedule", lr_schedule, ("constant", "cosine"), "How the outer step size changes over training.")
         self.config = dict(n_classes=n_classes, image_size=image_size, memory_slots=memory_slots,
                            memory_width=memory_width, read_heads=read_heads, hidden_size=hidden_size, gamma=gamma,
@@ -284,6 +288,8 @@ class MANN(LabelSequenceLearner):
             self.config["input_to_heads"] = True
         if feature_dropout:
             self.config["feature_dropout"] = float(feature_dropout)
+        if centre_features:
+            self.config["centre_features"] = True
         self.lr_schedule = lr_schedule
         if lr_schedule != "constant":  # only non-default settings enter the config: older checkpoints keep theirs
             self.config["lr_schedule"] = lr_schedule

@@ -233,7 +233,14 @@ class LabelSequenceLearner(Learner):
             raise ValueError(f"labels span {int(batch.y.min())}..{int(batch.y.max())}, but this learner has "
                              f"n_classes={self.n_classes} (labels 0..{self.n_classes - 1}). Sample episodes with "
                              f"n_classes={self.n_classes}.")
-        return torch.cat([self.image_features(batch.x), offset_labels(batch.y, self.n_classes)], dim=-1)
+        feats = self.image_features(batch.x)
+        if self.centre_features:
+            feats = feats - feats.cumsum(-2) / torch.arange(1, feats.shape[-2] + 1, device=feats.device).unsqueeze(-1)
+        return torch.cat([feats, offset_labels(batch.y, self.n_classes)], dim=-1)
+
+    #: subtract from each step's image features the mean of the episode's features so far (steps 1..t, causal): what
+    #: all drawings of an episode share drops out, whatever the alphabet
+    centre_features: bool = False
 
     def logits(self, batch: LabelledSequences, trace: bool = False):
         """``[T, S, n_classes]`` (and the network's trace)."""
@@ -289,8 +296,13 @@ class LabelSequenceLearner(Learner):
             logits, state, info = self.net.run(self.inputs(batch), trace=True)
         last = nn.functional.one_hot(y_support[-1:], self.n_classes).float()
 
+        support_sum = self.image_features(x_support).sum(0) if self.centre_features else None
+
         def prepare(x_next: Tensor) -> Tensor:
-            return torch.cat([self.image_features(x_next), last.expand(x_next.shape[0], -1)], dim=-1)
+            feats = self.image_features(x_next)
+            if support_sum is not None:                  # the next step's running mean: support + this item
+                feats = feats - (support_sum + feats) / (x_support.shape[0] + 1)
+            return torch.cat([feats, last.expand(x_next.shape[0], -1)], dim=-1)
 
         info = {"logits": logits[0], "instance": batch.instance[0], **{k: v[0] for k, v in info.items()}}
         return SequencePredictor(self.net, state, info, prepare)
