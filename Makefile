@@ -17,7 +17,7 @@ ifneq ($(wildcard $(SHARED_DATA)),)
 export META_COURSE_DATA ?= $(SHARED_DATA)
 endif
 
-.PHONY: lab app test test-fast bench venv clean
+.PHONY: lab app test test-fast test-browser bench venv clean
 
 venv: $(STAMP)
 
@@ -49,6 +49,11 @@ test: $(STAMP)
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest tests -m "not browser" -p no:cacheprovider
+
+# The browser suite alone (part of `make test`): every widget lesson in JupyterLab and every app page, in Chromium.
+test-browser: $(STAMP)
+	META_COURSE_QUICK=1 OMP_NUM_THREADS=$(TEST_THREADS) $(BIN)/python -m pytest tests/test_browser.py \
+		tests/test_browser_app.py -p no:cacheprovider -n 2 --dist loadfile --durations=0 -q
 
 bench: $(STAMP)
 	$(BIN)/python -m meta_course bench sine
