@@ -21,6 +21,7 @@ from meta_course.models.memory import (Controller, content_weights, cosine_simil
                                        SequenceLSTM)
 
 MODULES = ["meta_course.models.memory", "meta_course.learners.memory.mann", "meta_course.learners.memory.ntm",
+           "meta_course.learners.memory.sequence",
            "meta_course.learners.memory.lstm",
            "meta_course.learners.memory.dnc", "meta_course.tasks.sequences"]
 

@@ -13,8 +13,10 @@ meta_course train RECIPE``); all figures are mean ± 95% CI (1.96 s/√n) over t
 from __future__ import annotations
 
 import types
+from typing import NamedTuple
 
 import torch
+from torch import Tensor
 
 from ..evaluate import mean_ci95
 
@@ -26,6 +28,29 @@ MANN_METHODS = {"mann": "mann_omniglot", "lstm": "lstm_omniglot"}
 #: rows only where the checkpoint is committed
 MANN_FT_METHODS = {"mann-ft": "mann_omniglot_conv", "lstm-ft": "lstm_omniglot_conv"}
 COPY_METHODS = {"ntm": "ntm_copy", "dnc": "dnc_copy", "lstm": "lstm_copy"}
+#: test-time relabelling (LabelSequenceLearner.probabilities): name → (member recipes, relabellings); the class
+#: probabilities are averaged over the relabellings and the members; rows only where every member is committed
+MANN_RELABELLED = {"mann-ft-r8": (("mann_omniglot_conv",), 8), "mann-drop-r8": (("mann_omniglot_conv_drop",), 8),
+                   "mann-ens-r8": (("mann_omniglot_conv", "mann_omniglot_conv_drop", "mann_omniglot_centred"), 8)}
+
+
+class Relabelled(NamedTuple):
+    """Label-sequence learners scored together: their class probabilities averaged over ``relabelings`` relabellings
+    of each episode and over the members (one member: that learner, symmetrised)."""
+
+    members: tuple
+    relabelings: int
+
+    @property
+    def image_size(self) -> int:
+        return self.members[0].image_size
+
+    def parameters(self):
+        return self.members[0].parameters()
+
+    def accuracy_by_instance(self, batch, instances) -> Tensor:
+        probs = sum(m.probabilities(batch, self.relabelings) for m in self.members) / len(self.members)
+        return self.members[0].accuracy_by_instance(batch, instances, probabilities=probs)
 
 
 def _load(recipe: str, device="cpu"):
@@ -82,6 +107,13 @@ def mann_run(args) -> dict:
             print(f"({name}: no committed checkpoint {recipe}.pt in this install; "
                   f"`python -m meta_course train {recipe}` makes it)")
     learners = {name: _load(recipe) for name, recipe in methods.items()}
+    for name, (members, relabelings) in MANN_RELABELLED.items():
+        missing = [r for r in members if not (HERE / f"{r}.pt").exists()]
+        if missing:
+            print(f"({name}: no committed checkpoint {', '.join(missing)} in this install)")
+            continue
+        methods[name] = " + ".join(members) + f" ×{relabelings} relabellings"
+        learners[name] = Relabelled(tuple(_load(r) for r in members), relabelings)
     acc = mann_accuracies(learners, args.episodes, args.seed, args.part, args.chunk)
     rows, header = [], ["method"] + [f"{k}{'st' if k == 1 else 'nd' if k == 2 else 'rd' if k == 3 else 'th'}"
                                        for k in INSTANCES]
@@ -105,7 +137,10 @@ def mann_run(args) -> dict:
         mean, ci = mean_ci95(diff[:, j])
         paired.append({"instance": k, "mann_minus_lstm": mean, "ci95": ci})
     print(" | ".join([f"{'MANN − LSTM':>13s}"] + [f"{_fmt(p['mann_minus_lstm'], p['ci95'], 100):>13s}" for p in paired]))
-    pairs = [(a, b) for a, b in (("mann-ft", "lstm-ft"), ("mann-ft", "lstm"), ("mann-ft", "mann")) if a in acc and b in acc]
+    pairs = [(a, b) for a, b in (("mann-ft", "lstm-ft"), ("mann-ft", "lstm"), ("mann-ft", "mann"),
+                                 ("mann-ft-r8", "mann-ft"), ("mann-drop-r8", "mann-ft"), ("mann-drop-r8", "lstm-ft"),
+                                 ("mann-drop-r8", "lstm"), ("mann-ens-r8", "mann-ft"), ("mann-ens-r8", "lstm-ft"),
+                                 ("mann-ens-r8", "lstm")) if a in acc and b in acc]
     paired_ft = []
     for a, b in pairs:
         cells = []
@@ -116,9 +151,9 @@ def mann_run(args) -> dict:
         print(" | ".join([f"{a.upper() + ' − ' + b.upper():>13s}"] + [f"{c:>13s}" for c in cells]))
     return {"rows": rows, "paired": paired, "paired_ft": paired_ft, "episodes": args.episodes, "seed": args.seed,
             "part": args.part,
-            "input": {name: (learners[name].config.get("encoder") or "pixels")
-                      + (" (fine-tuned)" if learners[name].config.get("finetune_encoder") else "")
-                      for name in learners}}
+            "input": {name: (learner.config.get("encoder") or "pixels")
+                      + (" (fine-tuned)" if learner.config.get("finetune_encoder") else "")
+                      for name, learner in learners.items() if not isinstance(learner, Relabelled)}}
 
 
 # --------------------------------------------------------------------------------------------- bench copy
@@ -186,5 +221,6 @@ copy = types.SimpleNamespace(
     HELP="NTM / DNC / LSTM on the copy task: wrong bits per sequence at the training lengths and twice the longest",
     add_arguments=copy_add_arguments, run=copy_run)
 
-__all__ = ["COPY_METHODS", "INSTANCES", "MANN_FT_METHODS", "MANN_METHODS", "PAPER_MANN", "copy", "copy_errors",
+__all__ = ["COPY_METHODS", "INSTANCES", "MANN_FT_METHODS", "MANN_METHODS", "MANN_RELABELLED", "PAPER_MANN",
+           "Relabelled", "copy", "copy_errors",
            "mann", "mann_accuracies"]

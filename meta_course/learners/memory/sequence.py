@@ -274,10 +274,49 @@ class LabelSequenceLearner(Learner):
         at = (tasks.instance == instance).double()
         return (correct * at).sum(1) / at.sum(1)
 
-    def accuracy_by_instance(self, tasks: LabelledSequences, instances=(1, 2, 3, 4, 5, 10)) -> Tensor:
-        """``[T, len(instances)]``: accuracy of each episode at each instance (one forward pass)."""
+    def probabilities(self, batch: LabelledSequences, relabelings: int = 1) -> Tensor:
+        """``[T, S, n_classes]``: each step's class probabilities, averaged over ``relabelings`` relabellings of the
+        episode (test-time label symmetrisation).
+
+        An episode's label numbers are arbitrary (drawn anew per episode), so a prediction should not depend on them;
+        a trained network's does, a little. Relabelling π runs the network on π(y) and reads class c from column π(c):
+
+            p(c | step t) = 1/R Σ_π p_net(π(c) | x_1..x_t, π(y_1)..π(y_{t−1}))
+
+        The first ``n_classes`` relabellings are the cyclic shifts (every class takes every label once), further
+        ones fixed random permutations (seed 0). ``relabelings=1`` is the network as trained. The image features
+        are computed once for all relabellings.
+
+        Example:
+            >>> from meta_course.learners.memory.lstm import LSTMLabels
+            >>> m = LSTMLabels(image_size=4, hidden_size=8)
+            >>> b = LabelledSequences(torch.rand(2, 6, 1, 4, 4), torch.tensor([[0, 1, 0, 2, 1, 0]] * 2), torch.ones(2, 6))
+            >>> m.probabilities(b, relabelings=3).sum(-1).allclose(torch.ones(2, 6))
+            True
+        """
+        check_int("relabelings", relabelings, 1, 1000, "How many relabellings of each episode to average (1 = none).")
+        n = self.n_classes
+        order = [torch.roll(torch.arange(n), k) for k in range(min(n, relabelings))]
+        g = torch.Generator().manual_seed(0)
+        order += [torch.randperm(n, generator=g) for _ in range(relabelings - len(order))]
         with torch.no_grad():
-            correct = (self.logits(tasks).argmax(-1) == tasks.y).double()
+            features = self.inputs(batch)[..., :-n]
+            total = 0
+            for pi in order:
+                pi = pi.to(batch.y.device)
+                logits, _, _ = self.net.run(torch.cat([features, offset_labels(pi[batch.y], n)], dim=-1))
+                total = total + torch.softmax(logits, -1)[..., pi]
+        return total / len(order)
+
+    def accuracy_by_instance(self, tasks: LabelledSequences, instances=(1, 2, 3, 4, 5, 10), relabelings: int = 1,
+                             probabilities: Tensor | None = None) -> Tensor:
+        """``[T, len(instances)]``: accuracy of each episode at each instance (one forward pass; with
+        ``relabelings`` > 1 averaged over relabellings, see :meth:`probabilities`; or scored from given
+        ``probabilities`` ``[T, S, n_classes]``, e.g. an ensemble's average)."""
+        with torch.no_grad():
+            if probabilities is None:
+                probabilities = self.logits(tasks) if relabelings == 1 else self.probabilities(tasks, relabelings)
+            correct = (probabilities.argmax(-1) == tasks.y).double()
         cols = []
         for k in instances:
             at = (tasks.instance == k).double()
