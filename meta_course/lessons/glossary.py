@@ -339,6 +339,8 @@ GLOSSARY: tuple[Term, ...] = (
       "the keys (context points)", "10_neural_processes"),
     _("latent temperature", "潜变量温度（截断技巧）", "the factor τ in z = τ·ε that trades a generator's diversity for "
       "typical samples; used to compare generators at equal diversity", "14_meta_gan"),
+    _("test-time relabelling", "测试时标签重排", "averaging a sequence learner's class probabilities over relabellings of "
+      "an episode: the prediction no longer depends on the label numbers", "08_memory_augmented"),
 )
 
 
