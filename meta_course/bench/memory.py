@@ -107,13 +107,17 @@ def mann_run(args) -> dict:
             print(f"({name}: no committed checkpoint {recipe}.pt in this install; "
                   f"`python -m meta_course train {recipe}` makes it)")
     learners = {name: _load(recipe) for name, recipe in methods.items()}
+    by_recipe = {recipe: learners[name] for name, recipe in methods.items()}   # each checkpoint loaded once
     for name, (members, relabelings) in MANN_RELABELLED.items():
         missing = [r for r in members if not (HERE / f"{r}.pt").exists()]
         if missing:
             print(f"({name}: no committed checkpoint {', '.join(missing)} in this install)")
             continue
         methods[name] = " + ".join(members) + f" ×{relabelings} relabellings"
-        learners[name] = Relabelled(tuple(_load(r) for r in members), relabelings)
+        for r in members:
+            if r not in by_recipe:
+                by_recipe[r] = _load(r)
+        learners[name] = Relabelled(tuple(by_recipe[r] for r in members), relabelings)
     acc = mann_accuracies(learners, args.episodes, args.seed, args.part, args.chunk)
     rows, header = [], ["method"] + [f"{k}{'st' if k == 1 else 'nd' if k == 2 else 'rd' if k == 3 else 'th'}"
                                        for k in INSTANCES]
